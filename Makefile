@@ -1,0 +1,47 @@
+# Caseloop — `make demo` serves a demo desk, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export CASELOOP_DATA_DIR ?= $(CURDIR)/var
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install Caseloop with its dev tools
+
+system-deps: ## Install the Debian packages the tests need (Chromium, Dovecot)
+	bash scripts/system-deps.sh
+
+migrate: install ## Apply database migrations
+	@echo "Applying database migrations…"
+	@$(BIN)/caseloop migrate --noinput --verbosity 0
+
+demo: install migrate ## Seed a demo desk and serve it on http://127.0.0.1:8000
+	$(BIN)/caseloop demo
+	@# The demo is served over plain HTTP, where browsers may drop Secure cookies.
+	CASELOOP_SECURE_COOKIES=$${CASELOOP_SECURE_COOKIES:-0} $(BIN)/caseloop serve --host $(HOST) --port $(PORT)
+
+serve: install migrate ## Serve the desk (no demo data)
+	$(BIN)/caseloop serve --host $(HOST) --port $(PORT)
+
+lint: install ## ruff
+	$(BIN)/ruff check src tests bench
+
+test: install system-deps lint ## The whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set
+	bash scripts/test.sh
+
+test-sqlite: install system-deps ## The suite on SQLite only
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: help install system-deps migrate demo serve lint test test-sqlite

@@ -1,0 +1,571 @@
+"""API benchmark: seed N cases, serve the desk on loopback, measure it over HTTP.
+
+    .venv/bin/python bench/api_bench.py                      # 100,000 cases on SQLite
+    .venv/bin/python bench/api_bench.py --cases 1000000      # a million
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/api_bench.py
+
+With DATABASE_URL, the URL names the server: the benchmark creates its own database there
+(scripts/pgdb.py) and drops it afterwards. Seeding uses bulk inserts (COPY on PostgreSQL;
+it is set-up, not what is measured) and writes messages and events too, so lists and
+details read realistic rows.
+Then `caseloop serve --no-jobs` runs in a subprocess on a free loopback port and each
+scenario (create, list, filtered list, deep page, detail) is driven for a bounded time with
+bounded concurrency. Prints one JSON document: requests/s and p50/p95/p99 in ms per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+STATUSES = ["new", "open", "pending_customer", "pending_internal", "solved", "closed"]
+STATUS_WEIGHTS = [8, 22, 10, 8, 22, 30]
+SUBJECTS = [
+    "Order {n} has not arrived",
+    "Refund for order {n}",
+    "Kettle {n} leaks from the base",
+    "Charged twice for order {n}",
+    "Cannot sign in to my account",
+    "Robot vacuum stuck on update {n}",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_create(server_url: str) -> tuple[str, str]:
+    """A fresh database on the server DATABASE_URL names; returns (its URL, its name)."""
+    name = f"caseloop_bench_{os.getpid()}_{int(time.time())}"
+    parts = urlsplit(server_url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "pgdb.py"), "create", admin_url, name], check=True
+    )
+    return urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+def database_drop(server_url: str, name: str) -> None:
+    admin_url = urlunsplit(urlsplit(server_url)._replace(path="/postgres"))
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "pgdb.py"), "drop", admin_url, name], check=False
+    )
+
+
+# -- seeding -------------------------------------------------------------------------------
+
+
+def table_fill(model, names: list[str], rows, *, now) -> int:
+    """Insert `rows` (tuples for the columns `names`) into the model's table as fast as the
+    database allows: COPY on PostgreSQL, executemany on SQLite. Columns not named get the
+    field's default (timestamps: `now`), so fields added later do not break the benchmark."""
+    from django.db import connection
+
+    columns, constants = list(names), []
+    for field in model._meta.concrete_fields:
+        if field.column in names or field.primary_key:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        elif field.has_default():
+            value = field.get_default()
+        elif field.null:
+            value = None
+        elif field.get_internal_type() in ("CharField", "TextField", "SlugField"):
+            value = ""
+        else:
+            raise RuntimeError(f"no value for {model.__name__}.{field.name}")
+        columns.append(field.column)
+        constants.append(db_value(value))
+    constants = tuple(constants)
+    table = model._meta.db_table
+    count = 0
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with (
+            connection.connection.cursor() as cursor,
+            cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row + constants)
+                count += 1
+    else:
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = (
+            f"INSERT INTO {connection.ops.quote_name(table)} "
+            f"({', '.join(connection.ops.quote_name(c) for c in columns)}) VALUES ({placeholders})"
+        )
+        batch = []
+        with connection.cursor() as cursor:
+            for row in rows:
+                batch.append(row + constants)
+                if len(batch) >= 10_000:
+                    cursor.executemany(sql, batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+    return count
+
+
+def db_value(value):
+    """A Python value in the form both COPY (text) and sqlite3 accept."""
+    from datetime import datetime
+
+    from django.db import connection
+
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        if connection.vendor == "postgresql":
+            return value.isoformat()
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
+    """Teams and agents through the services; customers, cases, messages and events as bulk
+    rows. Returns what the load generator needs (a token, team slugs, the id range)."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from caseloop.accounts.models import Team
+    from caseloop.accounts.services import token_issue, user_create
+    from caseloop.cases.models import Case, CaseEvent, Category, Message
+    from caseloop.customers.models import ContactPoint, Customer
+
+    began = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    migrated = time.perf_counter() - began
+    agents = [user_create(username=f"bench-agent-{i}", role="agent") for i in range(8)]
+    agent_ids = [a.pk for a in agents]
+    teams = []
+    for slug in ["billing", "orders-delivery", "technical-support", "escalations"]:
+        team = Team.objects.create(name=slug.replace("-", " ").title(), slug=slug)
+        team.members.add(*agents[:4])
+        teams.append(team)
+    team_ids = [t.pk for t in teams]
+    category_ids = [
+        Category.objects.create(name=name, slug=name.lower()).pk
+        for name in ["Billing", "Delivery", "Returns", "Technical", "Account"]
+    ]
+    customer_count = max(10, cases // 5)
+    now = timezone.now()
+    stamp = db_value(now)
+    empty = json.dumps({})
+
+    def case_rows():
+        for pk in range(1, cases + 1):
+            status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+            fresh = status == "new"
+            yield (
+                pk,
+                Case.reference_for(pk),
+                rng.choice(SUBJECTS).format(n=rng.randint(1000, 99999)),
+                rng.randint(1, customer_count),
+                rng.choice(["email", "web", "chat", "phone", "api"]),
+                status,
+                rng.choice(["low", "normal", "normal", "high", "urgent"]),
+                None if fresh else rng.choice(team_ids),
+                None if fresh else rng.choice(category_ids),
+                None if fresh else agent_ids[pk % len(agent_ids)],
+                stamp,
+            )
+
+    def owned(pk: int) -> int | None:
+        return agent_ids[pk % len(agent_ids)]
+
+    def message_rows():
+        for pk in range(1, cases + 1):
+            yield (pk, "inbound", "email", "Hello, I need help with my order.", None, stamp)
+            if pk % 10 >= 1:
+                yield (pk, "outbound", "email", "Thanks, we're on it.", owned(pk), stamp)
+
+    def event_rows():
+        for pk in range(1, cases + 1):
+            yield (pk, None, "created", json.dumps({"after": {"status": "new"}}), stamp)
+            yield (pk, None, "message_added", empty, stamp)
+            if pk % 10 >= 1:
+                yield (pk, owned(pk), "owner_assigned", json.dumps({"after": owned(pk)}), stamp)
+                yield (pk, owned(pk), "message_added", empty, stamp)
+
+    with transaction.atomic():
+        table_fill(
+            Customer,
+            ["id", "name"],
+            ((i, f"Bench Customer {i}") for i in range(1, customer_count + 1)),
+            now=now,
+        )
+        table_fill(
+            ContactPoint,
+            ["customer_id", "kind", "value", "is_primary"],
+            ((i, "email", f"bench{i}@example.com", True) for i in range(1, customer_count + 1)),
+            now=now,
+        )
+        table_fill(
+            Case,
+            [
+                "id",
+                "reference",
+                "subject",
+                "customer_id",
+                "channel",
+                "status",
+                "priority",
+                "team_id",
+                "category_id",
+                "owner_id",
+                "last_customer_message_at",
+            ],
+            case_rows(),
+            now=now,
+        )
+        messages = table_fill(
+            Message,
+            ["case_id", "direction", "channel", "text", "author_user_id", "created_at"],
+            message_rows(),
+            now=now,
+        )
+        events = table_fill(
+            CaseEvent,
+            ["case_id", "actor_id", "kind", "data", "created_at"],
+            event_rows(),
+            now=now,
+        )
+    # Explicit ids were inserted: move the sequences past them so new rows get fresh ids.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Case, Customer]):
+            cursor.execute(statement)
+        cursor.execute("ANALYZE")
+    token = token_issue(user=agents[0], name="bench")
+    plans = (
+        query_plans(user=agents[0], team_slug=teams[0].slug, middle=cases // 2) if explain else {}
+    )
+    info = {
+        "plans": plans,
+        "vendor": connection.vendor,
+        "token": token,
+        "teams": [t.slug for t in teams],
+        "max_case_id": cases,
+        "customers": customer_count,
+        "messages": messages,
+        "events": events,
+        "migrate_seconds": round(migrated, 1),
+    }
+    connection.close()
+    return info
+
+
+def query_plans(*, user, team_slug: str, middle: int) -> dict:
+    """The database's plan (and, on PostgreSQL, timing) for the queries the API runs."""
+    from django.db import connection
+    from django.db.models import Subquery
+
+    from caseloop.accounts.models import Team
+    from caseloop.cases import selectors
+
+    cases = selectors.case_visible_to(user=user)
+    # The same filter the list selector builds: the team's id as a scalar subquery.
+    team = Subquery(Team.objects.filter(slug=team_slug).values("id")[:1])
+    queries = {
+        "list": cases.order_by("-id")[:51],
+        "filtered_list": cases.filter(status__in=["open"], team_id=team).order_by("-id")[:51],
+        # No seeded case is both new and in a team: the worst case for a filtered list.
+        "filtered_list_no_match": cases.filter(status__in=["new"], team_id=team).order_by("-id")[
+            :51
+        ],
+        "deep_page": cases.filter(pk__lt=middle).order_by("-id")[:51],
+        "detail": cases.filter(pk=middle),
+        "events": selectors.case_events(case=cases.get(pk=middle)),
+    }
+    options = {"analyze": True} if connection.vendor == "postgresql" else {}
+    return {name: query.explain(**options).splitlines() for name, query in queries.items()}
+
+
+# -- load ----------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def cursor_for(pk: int) -> str:
+    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
+
+
+async def scenario_run(
+    *, base: str, token: str, name: str, make_request, duration: float, concurrency: int
+) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=60
+    ) as client:
+        for _ in range(min(20, concurrency * 2)):  # warm-up: connections, caches
+            await make_request(client)
+        deadline = time.perf_counter() + duration
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    response = await make_request(client)
+                    ok = response.status_code < 400
+                    key = str(response.status_code)
+                except httpx.HTTPError as exc:
+                    ok, key = False, type(exc).__name__
+                elapsed = time.perf_counter() - started
+                if ok:
+                    latencies.append(elapsed * 1000)
+                else:
+                    errors[key] = errors.get(key, 0) + 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0,
+    }
+
+
+def scenarios(info: dict, rng: random.Random) -> dict:
+    max_id, teams = info["max_case_id"], info["teams"]
+
+    async def create(client):
+        n = rng.randint(1, info["customers"])
+        return await client.post(
+            "/api/v1/cases",
+            json={
+                "customer": {"email": f"bench{n}@example.com"},
+                "subject": f"Parcel {rng.randint(1000, 99999)} is late",
+                "message": {"text": "The tracking has not moved for four days."},
+                "channel": "email",
+            },
+        )
+
+    async def list_(client):
+        return await client.get("/api/v1/cases")
+
+    async def filtered(client):
+        status = rng.choice(["open", "pending_customer", "solved"])
+        return await client.get(
+            "/api/v1/cases", params={"status": status, "team": rng.choice(teams)}
+        )
+
+    async def deep_page(client):
+        return await client.get(
+            "/api/v1/cases", params={"cursor": cursor_for(rng.randint(2, max_id))}
+        )
+
+    async def detail(client):
+        return await client.get(f"/api/v1/cases/{rng.randint(1, max_id)}")
+
+    return {
+        "create": create,
+        "list": list_,
+        "filtered_list": filtered,
+        "deep_page": deep_page,
+        "detail": detail,
+    }
+
+
+def server_start(*, port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
+    command = [
+        str(BIN / "caseloop"),
+        "serve",
+        "--no-jobs",
+        "--no-migrate",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    # The log goes to a file: an undrained pipe would stall the server once it fills.
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def server_wait(base: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the server exited: " + log.read_text()[-2000:])
+        try:
+            if httpx.get(base + "/api/openapi.json", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the server did not answer in time")
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time used by the server process and its children (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def errors_from_log(log: Path) -> list[str]:
+    """The last distinct error lines of the server log, to say why requests failed."""
+    lines = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if "Error" in line or "Exception" in line
+    ]
+    return list(dict.fromkeys(lines))[-10:]
+
+
+def server_stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--explain", action="store_true", help="add the query plans")
+    parser.add_argument("--server-log", default="", help="keep the server's log at this path")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    sys.path.insert(0, str(ROOT / "src"))
+    data_dir = Path(tempfile.mkdtemp(prefix="caseloop-bench-"))
+    server_url = os.environ.get("DATABASE_URL", "")
+    db_name = ""
+    env = {
+        **os.environ,
+        "CASELOOP_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "caseloop.settings",
+        "LOG_LEVEL": "WARNING",
+        "CASELOOP_SECURE_COOKIES": "0",
+    }
+    env.pop("REDIS_URL", None)
+    process = None
+    try:
+        if server_url:
+            env["DATABASE_URL"], db_name = database_create(server_url)
+        os.environ.update(env)
+        os.environ.pop("REDIS_URL", None)
+        began = time.perf_counter()
+        info = seed(cases=args.cases, rng=rng, explain=args.explain)
+        seed_seconds = time.perf_counter() - began
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = data_dir / "server.log"
+        process = server_start(port=port, env=env, workers=args.workers, log=log)
+        server_wait(base, process, log)
+        chosen = scenarios(info, rng)
+        if args.only:
+            chosen = {k: v for k, v in chosen.items() if k in args.only.split(",")}
+        results = {}
+        for name, make_request in chosen.items():
+            cpu_before = process_cpu_seconds(process.pid)
+            results[name] = asyncio.run(
+                scenario_run(
+                    base=base,
+                    token=info["token"],
+                    name=name,
+                    make_request=make_request,
+                    duration=args.duration,
+                    concurrency=args.concurrency,
+                )
+            )
+            cpu_after = process_cpu_seconds(process.pid)
+            served = results[name]["requests"] + sum(results[name]["errors"].values())
+            if cpu_before is not None and cpu_after is not None and served:
+                # Load-independent cost: what each request took of the server's CPU (warm-up
+                # requests included), useful when the machine is shared.
+                warm = min(20, args.concurrency * 2)
+                results[name]["server_cpu_ms_per_request"] = round(
+                    (cpu_after - cpu_before) * 1000 / (served + warm), 1
+                )
+        report = {
+            "benchmark": "api",
+            "db_vendor": info["vendor"],
+            "cases": args.cases,
+            "messages": info["messages"],
+            "events": info["events"],
+            "migrate_seconds": info["migrate_seconds"],
+            "seed_seconds": round(seed_seconds - info["migrate_seconds"], 1),
+            "concurrency": args.concurrency,
+            "duration_s_per_scenario": args.duration,
+            "server_workers": args.workers,
+            "cpu_count": os.cpu_count(),
+            "scenarios": results,
+        }
+        if args.explain:
+            report["plans"] = info["plans"]
+        if any(r["errors"] for r in results.values()):
+            report["server_log_tail"] = errors_from_log(log)
+        print(json.dumps(report, indent=2))
+    finally:
+        if process is not None:
+            server_stop(process)
+        if args.server_log and (data_dir / "server.log").exists():
+            shutil.copy(data_dir / "server.log", args.server_log)
+        if db_name:
+            database_drop(server_url, db_name)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import ApiToken, Team, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "email", "role", "tier", "is_available", "is_active")
+    list_filter = ("role", "tier", "is_available", "is_active")
+    fieldsets = BaseUserAdmin.fieldsets + (
+        ("Desk", {"fields": ("role", "tier", "skills", "is_available", "customer")}),
+    )
+    filter_horizontal = ("skills", "groups", "user_permissions")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("members",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")

@@ -1,0 +1,87 @@
+"""Writes for accounts: users, teams and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, Role, Team, User
+
+TOKEN_PREFIX = "cl_"
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    email: str = "",
+    role: str = Role.AGENT,
+    password: str | None = None,
+    tier: int = 1,
+    first_name: str = "",
+    last_name: str = "",
+    customer=None,
+) -> User:
+    """Create a user with a role. Staff roles may use the admin; admins are superusers."""
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}; choose one of {', '.join(Role.values)}")
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        tier=tier,
+        first_name=first_name,
+        last_name=last_name,
+        customer=customer,
+        is_staff=role in (Role.MANAGER, Role.ADMIN),
+        is_superuser=role == Role.ADMIN,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def token_issue(*, user: User, name: str = "") -> str:
+    """Create an API token for `user` and return it. It is never retrievable again."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name, prefix=token[:10], digest=_token_digest(token))
+    return token
+
+
+def token_authenticate(*, token: str) -> User | None:
+    """The active user owning `token`, or None. Touches last_used_at at most once a minute."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    api_token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_token_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if api_token is None:
+        return None
+    now = timezone.now()
+    if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    return api_token.user
+
+
+def token_revoke(*, user: User, prefix: str) -> int:
+    """Revoke the user's tokens starting with `prefix`; returns how many were revoked."""
+    return ApiToken.objects.filter(user=user, prefix=prefix, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def team_add_member(*, team: Team, user: User) -> None:
+    team.members.add(user)

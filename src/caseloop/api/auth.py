@@ -1,0 +1,37 @@
+"""API authentication: Bearer tokens for integrations, the session (with CSRF) for the UI."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja.errors import HttpError
+from ninja.security import HttpBearer, SessionAuth
+
+from caseloop.accounts.services import token_authenticate
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = token_authenticate(token=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class Session(SessionAuth):
+    def authenticate(self, request: HttpRequest, key):
+        user = super().authenticate(request, key)
+        return user if user and user.is_authenticated else None
+
+
+AUTH = [BearerToken(), Session()]
+
+
+def require_staff(request: HttpRequest) -> None:
+    """Refuse customers: this endpoint is for agents, managers and admins."""
+    if not request.auth.is_agent_like:
+        raise HttpError(403, "this endpoint is for agents")
+
+
+def require_role(request: HttpRequest, *roles: str) -> None:
+    if request.auth.role not in roles:
+        raise HttpError(403, f"this endpoint needs one of the roles: {', '.join(roles)}")

@@ -1,0 +1,21 @@
+"""Shared API schemas."""
+
+from __future__ import annotations
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class UserRef(Schema):
+    id: int
+    username: str
+    name: str
+
+    @staticmethod
+    def of(user) -> dict | None:
+        if user is None:
+            return None
+        return {"id": user.pk, "username": user.username, "name": user.display_name}

@@ -1,0 +1,58 @@
+"""`caseloop serve`: the whole desk in one command — ASGI server plus the job consumer."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from caseloop.automation.jobs import consumer_create
+
+
+class Command(BaseCommand):
+    help = "Serve the desk (HTTP and WebSockets through uvicorn) with the job consumer in-process."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+        parser.add_argument(
+            "--no-jobs",
+            action="store_true",
+            help="do not run the job consumer here (run `caseloop worker`)",
+        )
+        parser.add_argument("--no-migrate", action="store_true")
+
+    def handle(
+        self, *args, host: str, port: int, workers: int, no_jobs: bool, no_migrate: bool, **options
+    ) -> None:
+        import uvicorn
+
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        consumer = None
+        if not no_jobs and not settings.HUEY_IMMEDIATE:
+            # start() runs the worker and scheduler threads without taking over signals,
+            # which uvicorn needs in this main thread.
+            consumer = consumer_create(workers=2)
+            consumer.start()
+        self.stdout.write(
+            f"Caseloop is serving on http://{host}:{port}/ "
+            f"(jobs: {'in-process' if consumer else 'external worker'})\n"
+            f"Sign in at http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/login/"
+            " - stop with Ctrl+C"
+        )
+        try:
+            uvicorn.run(
+                "caseloop.asgi:application",
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                proxy_headers=True,
+                lifespan="off",
+            )
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)

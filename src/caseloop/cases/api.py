@@ -1,0 +1,492 @@
+"""Case endpoints: create (idempotent), list (cursor), read, update, transitions, messages,
+events. Thin: parse, call a service or selector, shape the answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Literal
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Reply
+from ninja.errors import HttpError
+from pydantic import ValidationError as PydanticValidationError
+from pydantic import model_validator
+
+from caseloop.accounts.models import Team, User
+from caseloop.api.auth import require_staff
+from caseloop.api.schemas import UserRef
+from caseloop.customers.errors import InvalidContactPoint
+from caseloop.customers.services import Identity, customer_find_or_create
+from caseloop.triage.selectors import case_triage
+
+from . import selectors, services
+from .errors import CaseValidationError
+from .models import Case, Category, IdempotencyKey, Message, Status
+from .transitions import allowed_transitions
+
+router = Router(tags=["cases"])
+
+ChannelName = Literal["email", "web", "chat", "phone", "social", "api"]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+StatusName = Literal["new", "open", "pending_customer", "pending_internal", "solved", "closed"]
+
+
+class CustomerIn(Schema):
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=40)
+    name: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _needs_one(self):
+        if not (self.email or self.phone or self.name):
+            raise ValueError("give the customer's email, phone or name")
+        return self
+
+
+class MessageBody(Schema):
+    text: str = Field(..., min_length=1, max_length=200_000)
+    html: str | None = Field(None, max_length=1_000_000)
+
+
+class CaseCreateIn(Schema):
+    customer: CustomerIn
+    subject: str = Field(..., min_length=1, max_length=300)
+    message: MessageBody
+    channel: ChannelName = "api"
+    priority: PriorityName | None = None
+    category: str | None = Field(None, description="Category slug.")
+
+
+class CustomerRef(Schema):
+    id: int
+    name: str
+
+
+class CaseOut(Schema):
+    id: int
+    reference: str
+    subject: str
+    status: StatusName
+    channel: ChannelName
+    priority: PriorityName
+    category: str | None
+    team: str | None
+    owner: UserRef | None
+    assignee: UserRef | None
+    customer: CustomerRef
+    tags: list[str]
+    allowed_transitions: list[str]
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+    triage: dict | None = None
+
+    @staticmethod
+    def of(case: Case) -> dict:
+        return {
+            "id": case.pk,
+            "reference": case.reference,
+            "subject": case.subject,
+            "status": case.status,
+            "channel": case.channel,
+            "priority": case.priority,
+            "category": case.category.slug if case.category_id else None,
+            "team": case.team.slug if case.team_id else None,
+            "owner": UserRef.of(case.owner),
+            "assignee": UserRef.of(case.assignee),
+            "customer": {"id": case.customer_id, "name": case.customer.name},
+            "tags": sorted(tag.name for tag in case.tags.all()),
+            "allowed_transitions": allowed_transitions(case.status),
+            "created_at": case.created_at,
+            "updated_at": case.updated_at,
+            "first_response_at": case.first_response_at,
+            "solved_at": case.solved_at,
+            "closed_at": case.closed_at,
+            "triage": case_triage(case=case),
+        }
+
+
+class CasePage(Schema):
+    items: list[CaseOut]
+    next_cursor: str | None
+
+
+class CasePatchIn(Schema):
+    category: str | None = Field(None, description="Category slug; empty string clears it.")
+    priority: PriorityName | None = None
+    team: str | None = Field(None, description="Team slug; empty string clears it.")
+    assignee: str | None = Field(None, description="Username; empty string clears it.")
+    tags: list[str] | None = None
+    subject: str | None = Field(None, min_length=1, max_length=300)
+    reason: str = Field("", max_length=500)
+
+
+class TransitionIn(Schema):
+    to: StatusName
+    reason: str = Field("", max_length=500)
+
+
+class AttachmentIn(Schema):
+    filename: str = Field(..., min_length=1, max_length=255)
+    content_base64: str
+    content_type: str = ""
+
+
+class MessageIn(Schema):
+    text: str = Field("", max_length=200_000)
+    html: str | None = Field(None, max_length=1_000_000)
+    direction: Literal["inbound", "outbound", "note"] | None = None
+    channel: ChannelName | None = None
+    attachments: list[AttachmentIn] = []
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+class MessageOut(Schema):
+    id: int
+    direction: str
+    channel: str
+    text: str
+    html: str
+    author: UserRef | None
+    from_customer: bool
+    delivery_status: str
+    delivery_error: str
+    attachments: list[AttachmentOut]
+    created_at: datetime
+
+    @staticmethod
+    def of(message: Message) -> dict:
+        return {
+            "id": message.pk,
+            "direction": message.direction,
+            "channel": message.channel,
+            "text": message.text,
+            "html": message.html,
+            "author": UserRef.of(message.author_user),
+            "from_customer": message.author_customer_id is not None,
+            "delivery_status": message.delivery_status,
+            "delivery_error": message.delivery_error,
+            "attachments": [
+                {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in message.attachments.all()
+            ],
+            "created_at": message.created_at,
+        }
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor: UserRef | None
+    data: dict
+    created_at: datetime
+
+
+def _category(slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise CaseValidationError(f"no category '{slug}'", field="category")
+    return category
+
+
+@router.post("/cases", response={201: CaseOut, 200: CaseOut}, summary="Open a case")
+def case_create(request: HttpRequest, payload: CaseCreateIn):
+    """Open a case with its first message. Send an `Idempotency-Key` header so a retried
+    request returns the case the first one created (200) instead of a second case."""
+    user: User = request.auth
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
+    if key:
+        earlier = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
+        if earlier:
+            return Reply(
+                200, CaseOut.of(selectors.case_get_for_user(user=user, case_id=earlier.case_id))
+            )
+    if user.is_customer:
+        if user.customer is None:
+            raise HttpError(403, "this account is not linked to a customer")
+        customer = user.customer
+    else:
+        try:
+            customer = customer_find_or_create(
+                identity=Identity(
+                    email=payload.customer.email or "",
+                    phone=payload.customer.phone or "",
+                    name=payload.customer.name or "",
+                ),
+                actor=user,
+            )
+        except InvalidContactPoint as exc:
+            raise CaseValidationError(str(exc), field=f"customer.{exc.kind}") from exc
+    try:
+        with transaction.atomic():
+            case = services.case_create(
+                customer=customer,
+                subject=payload.subject,
+                text=payload.message.text,
+                html=payload.message.html or "",
+                channel=payload.channel,
+                actor=user if user.is_agent_like else None,
+                priority=payload.priority or "normal",
+                category=_category(payload.category),
+            )
+            if key:
+                IdempotencyKey.objects.create(user=user, key=key, case=case)
+    except IntegrityError:
+        # Two concurrent retries with one key: the other one won; answer with its case.
+        earlier = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if not key or earlier is None:
+            raise
+        case = earlier.case
+        return Reply(200, CaseOut.of(selectors.case_get_for_user(user=user, case_id=case.pk)))
+    return Reply(201, CaseOut.of(selectors.case_get_for_user(user=user, case_id=case.pk)))
+
+
+@router.get("/cases", response=CasePage, summary="List cases")
+def case_list(
+    request: HttpRequest,
+    status: str = "",
+    team: str = "",
+    owner: str = "",
+    assignee: str = "",
+    customer: int | None = None,
+    category: str = "",
+    priority: str = "",
+    q: str = "",
+    cursor: str = "",
+    limit: int = Query(50, ge=1, le=200),
+):
+    """Newest first. Follow `next_cursor` for the next page; pages are stable under inserts.
+    `status` and `priority` take comma-separated values; `owner=none` finds unowned cases."""
+    for value in filter(None, status.split(",")):
+        if value not in Status.values:
+            raise CaseValidationError(f"unknown status '{value}'", field="status")
+    filters = selectors.CaseFilters(
+        status=status,
+        team=team,
+        owner=owner,
+        assignee=assignee,
+        customer=customer,
+        category=category,
+        priority=priority,
+        q=q.strip(),
+    )
+    cases, next_cursor = selectors.case_list(
+        user=request.auth, filters=filters, cursor=cursor, limit=limit
+    )
+    return {"items": [CaseOut.of(case) for case in cases], "next_cursor": next_cursor}
+
+
+@router.get("/cases/{case_id}", response=CaseOut, summary="Read a case")
+def case_detail(request: HttpRequest, case_id: str):
+    """By id or by reference (`CL-000123`)."""
+    return CaseOut.of(selectors.case_get_for_user(user=request.auth, case_id=case_id))
+
+
+@router.patch("/cases/{case_id}", response=CaseOut, summary="Update a case")
+def case_patch(request: HttpRequest, case_id: str, payload: CasePatchIn):
+    require_staff(request)
+    case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
+    given = payload.model_dump(exclude_unset=True)
+    changes: dict = {}
+    if "category" in given:
+        changes["category"] = _category(payload.category)
+    if "priority" in given and payload.priority:
+        changes["priority"] = payload.priority
+    if "team" in given:
+        team = Team.objects.filter(slug=payload.team).first() if payload.team else None
+        if payload.team and team is None:
+            raise CaseValidationError(f"no team '{payload.team}'", field="team")
+        changes["team"] = team
+    if "assignee" in given:
+        assignee = (
+            User.objects.filter(username=payload.assignee).first() if payload.assignee else None
+        )
+        if payload.assignee and assignee is None:
+            raise CaseValidationError(f"no user '{payload.assignee}'", field="assignee")
+        changes["assignee"] = assignee
+    if "tags" in given and payload.tags is not None:
+        changes["tags"] = payload.tags
+    if "subject" in given and payload.subject:
+        changes["subject"] = payload.subject
+    services.case_update(case=case, actor=request.auth, reason=payload.reason, **changes)
+    return CaseOut.of(selectors.case_get_for_user(user=request.auth, case_id=case.pk))
+
+
+CUSTOMER_TRANSITIONS = {("solved", "closed"), ("solved", "open"), ("closed", "open")}
+
+
+@router.post("/cases/{case_id}/transitions", response=CaseOut, summary="Change status")
+def case_transition(request: HttpRequest, case_id: str, payload: TransitionIn):
+    """Move along `new → open → pending_customer | pending_internal → solved → closed`;
+    reopen from solved/closed. An illegal move is 409 naming the allowed ones."""
+    user = request.auth
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    if not user.is_agent_like and (case.status, payload.to) not in CUSTOMER_TRANSITIONS:
+        raise HttpError(403, "customers can only confirm a solved case or reopen it")
+    services.case_transition(case=case, to=payload.to, actor=user, reason=payload.reason)
+    return CaseOut.of(selectors.case_get_for_user(user=user, case_id=case.pk))
+
+
+def _message_in(request: HttpRequest) -> tuple[MessageIn, list[services.AttachmentUpload]]:
+    """Parse JSON (attachments base64) or multipart (attachments as files)."""
+    content_type = request.content_type or ""
+    try:
+        if content_type.startswith("multipart/") or content_type.endswith("urlencoded"):
+            data = {k: v for k, v in request.POST.items()}
+            payload = MessageIn.model_validate(data)
+            uploads = [
+                services.AttachmentUpload(
+                    filename=f.name, content=f.read(), content_type=f.content_type or ""
+                )
+                for f in request.FILES.getlist("attachments")
+            ]
+        else:
+            try:
+                data = json.loads(request.body or b"{}")
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise HttpError(400, f"the body is not valid JSON: {exc}") from exc
+            payload = MessageIn.model_validate(data)
+            uploads = []
+            for index, item in enumerate(payload.attachments):
+                try:
+                    content = base64.b64decode(item.content_base64, validate=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise CaseValidationError(
+                        "content_base64 is not valid base64",
+                        field=f"attachments.{index}.content_base64",
+                    ) from exc
+                uploads.append(
+                    services.AttachmentUpload(
+                        filename=item.filename, content=content, content_type=item.content_type
+                    )
+                )
+    except PydanticValidationError as exc:
+        from ninja.errors import ValidationError
+
+        raise ValidationError(
+            [{**e, "loc": ("body", "payload", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from exc
+    return payload, uploads
+
+
+def _inline_schema(model: type[Schema]) -> dict:
+    """The model's JSON schema with nested definitions inlined, for openapi_extra."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(definitions[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+@router.post(
+    "/cases/{case_id}/messages",
+    response={201: MessageOut},
+    summary="Add a message",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": _inline_schema(MessageIn)},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "text": {"type": "string"},
+                            "direction": {"type": "string"},
+                            "attachments": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                        },
+                    }
+                },
+            }
+        }
+    },
+)
+def message_create(request: HttpRequest, case_id: str):
+    """Agents reply (`outbound`, delivered on the case's channel) or write an internal
+    `note`; customers add `inbound` messages. JSON (attachments base64) or multipart."""
+    user = request.auth
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    payload, uploads = _message_in(request)
+    direction = payload.direction or ("outbound" if user.is_agent_like else "inbound")
+    if not user.is_agent_like and direction != "inbound":
+        raise HttpError(403, "customers can only add inbound messages")
+    message = services.message_add(
+        case=case,
+        direction=direction,
+        channel=payload.channel,
+        text=payload.text,
+        html=payload.html or "",
+        actor=user,
+        attachments=uploads,
+        author_customer=user.customer if user.is_customer else None,
+    )
+    message = selectors.case_messages(case=case, user=user).get(pk=message.pk)
+    return Reply(201, MessageOut.of(message))
+
+
+@router.get("/cases/{case_id}/messages", response=list[MessageOut], summary="List messages")
+def message_list(request: HttpRequest, case_id: str):
+    user = request.auth
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    return [MessageOut.of(m) for m in selectors.case_messages(case=case, user=user)]
+
+
+@router.get("/cases/{case_id}/events", response=list[EventOut], summary="The case's event log")
+def event_list(request: HttpRequest, case_id: str):
+    require_staff(request)
+    case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
+    return [
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "actor": UserRef.of(e.actor),
+            "data": e.data,
+            "created_at": e.created_at,
+        }
+        for e in selectors.case_events(case=case)
+    ]
+
+
+class TransferIn(Schema):
+    to: str = Field(..., description="Username of the new owner.")
+    reason: str = Field("", max_length=500)
+
+
+@router.post("/cases/{case_id}/ownership", response=CaseOut, summary="Transfer ownership")
+def case_transfer(request: HttpRequest, case_id: str, payload: TransferIn):
+    """The only way ownership moves: an explicit transfer to another agent."""
+    require_staff(request)
+    case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
+    to_user = User.objects.filter(username=payload.to).first()
+    if to_user is None:
+        raise CaseValidationError(f"no user '{payload.to}'", field="to")
+    services.case_transfer_ownership(
+        case=case, to_user=to_user, actor=request.auth, reason=payload.reason
+    )
+    return CaseOut.of(selectors.case_get_for_user(user=request.auth, case_id=case.pk))

@@ -1,0 +1,51 @@
+"""The loop's panel on the case page: each stage with what is done and what is next, and
+plain forms for the main actions (they post to `caseloop.cases.loop.views`)."""
+
+from __future__ import annotations
+
+from caseloop.accounts.models import STAFF_ROLES, Team, User
+from caseloop.cases.models import Case, Consent, Escalation, Lesson, RemedyType
+
+from . import selectors
+
+
+def loop_panel_context(*, case: Case, user) -> dict | None:
+    if user is None or not getattr(user, "is_agent_like", False):
+        return None
+    stages, following = selectors.case_stages(case=case)
+    plan = selectors.plan_current(case=case)
+    decision = selectors.needs_decision_latest(case=case)
+    return {
+        "case": case,
+        "stages": [s.as_dict() for s in stages],
+        "next": following,
+        "statement": selectors.problem_statement_of(case=case),
+        "decision": decision,
+        "checks": list(decision.checks.all()) if decision else [],
+        "authority": list(
+            case.authority_checks.select_related("agent", "remedy").order_by("-id")[:3]
+        ),
+        "checklist": [item.as_dict() for item in selectors.fact_checklist(case=case)],
+        "links": [
+            {"kind": link.get_kind_display(), "ref": selectors.link_ref(link), "note": link.note}
+            for link in case.links.select_related("purchase", "linked_case", "attachment")
+        ],
+        "alternatives": selectors.alternatives_ranked(case=case),
+        "plan": plan,
+        "steps": list(plan.steps.all()) if plan else [],
+        "consents": list(plan.consents.all()) if plan else [],
+        "escalations": list(selectors.escalations_of(case=case)),
+        "followup": selectors.followup_latest(case=case),
+        "repeats": selectors.repeat_history(case=case),
+        "lessons": list(Lesson.objects.filter(case=case).select_related("author")),
+        "remedies": list(RemedyType.objects.filter(is_active=True)),
+        "teams": list(Team.objects.all()),
+        "agents": list(
+            User.objects.filter(role__in=list(STAFF_ROLES), is_active=True).order_by("username")[
+                :200
+            ]
+        ),
+        "escalation_states": Escalation.State,
+        "consent_decisions": Consent.Decision.choices,
+        "is_owner": case.owner_id == user.pk,
+    }

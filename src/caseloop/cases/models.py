@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Category(models.Model):
+    """The nature of a case (billing, delivery, technical…); routing and skills hang on it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEB = "web", "Web form"
+    CHAT = "chat", "Live chat"
+    PHONE = "phone", "Phone"
+    SOCIAL = "social", "Social"
+    API = "api", "API"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING_CUSTOMER = "pending_customer", "Pending customer"
+    PENDING_INTERNAL = "pending_internal", "Pending internal"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Case(models.Model):
+    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    subject = models.CharField(max_length=300)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="cases"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+        help_text="The one person answerable for the case until the customer confirms it solved.",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+        help_text="Who is solving it now (the owner, or a solver it was escalated to).",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "-id"], name="case_status_id"),
+            models.Index(fields=["owner", "status", "-id"], name="case_owner_status_id"),
+            models.Index(fields=["team", "status", "-id"], name="case_team_status_id"),
+            models.Index(fields=["assignee", "status", "-id"], name="case_assignee_status_id"),
+            models.Index(fields=["customer", "-id"], name="case_customer_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @staticmethod
+    def reference_for(pk: int) -> str:
+        return f"CL-{pk:06d}"
+
+    @staticmethod
+    def pk_from_reference(reference: str) -> int | None:
+        reference = (reference or "").strip().upper()
+        if reference.startswith("CL-") and reference[3:].isascii() and reference[3:].isdigit():
+            return int(reference[3:])
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (Status.SOLVED, Status.CLOSED)
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+        NOTE = "note", "Internal note"
+
+    class Delivery(models.TextChoices):
+        NOT_APPLICABLE = "n/a", "Not applicable"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author_customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(blank=True, help_text="Plain text; for email, the new part of a reply.")
+    html = models.TextField(blank=True, help_text="Sanitized HTML.")
+    raw = models.TextField(blank=True, help_text="The source exactly as received or sent.")
+    external_id = models.CharField(
+        max_length=998, blank=True, db_index=True, help_text="e.g. the email Message-ID."
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    delivery_status = models.CharField(
+        max_length=10, choices=Delivery.choices, default=Delivery.NOT_APPLICABLE
+    )
+    delivery_error = models.TextField(blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="message_case_created")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} on {self.case_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.case_id}/{filename}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=500)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=200, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    content_id = models.CharField(max_length=255, blank=True, help_text="For inline images.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("case events are append-only; they cannot be updated")
+
+    def delete(self):
+        raise TypeError("case events are append-only; they cannot be deleted")
+
+
+class CaseEvent(models.Model):
+    """Append-only log of every change to a case, written in the change's transaction.
+
+    Updates and deletes are refused here and, on PostgreSQL, by a trigger.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        MESSAGE_ADDED = "message_added", "Message added"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        OWNER_ASSIGNED = "owner_assigned", "Owner assigned"
+        OWNER_TRANSFERRED = "owner_transferred", "Ownership transferred"
+        CATEGORY_CHANGED = "category_changed", "Category changed"
+        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        TEAM_CHANGED = "team_changed", "Team changed"
+        ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
+        TAGS_CHANGED = "tags_changed", "Tags changed"
+        SUBJECT_CHANGED = "subject_changed", "Subject changed"
+        CUSTOMER_CHANGED = "customer_changed", "Customer changed"
+        ATTACHMENT_ADDED = "attachment_added", "Attachment added"
+        DELIVERY_CHANGED = "delivery_changed", "Delivery status changed"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=40, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "id"], name="caseevent_case_id")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.case_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("case events are append-only; they cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("case events are append-only; they cannot be deleted")
+
+
+class IdempotencyKey(models.Model):
+    """Remembers the case an `Idempotency-Key` created, so a retried create returns it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+from .loop_models import *  # noqa: F401,F403,E402

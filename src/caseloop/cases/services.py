@@ -1,0 +1,589 @@
+"""Writes for cases. Every change writes a CaseEvent in the same transaction; side effects
+(delivery, realtime pushes, hooks) run after commit.
+
+`case_create` is the only way a case comes to exist: the API and every intake channel call it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from caseloop.lib.html import html_sanitize, html_to_text
+from caseloop.lib.realtime import DESK_GROUP, case_group, publish
+
+from . import hooks
+from .errors import (
+    AttachmentTooLarge,
+    CaseValidationError,
+    InvalidTransition,
+    OwnershipError,
+)
+from .models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    Message,
+    Priority,
+    Status,
+    Tag,
+)
+from .transitions import TRANSITIONS, allowed_transitions, is_reopen
+
+Kind = CaseEvent.Kind
+
+
+@dataclass(frozen=True)
+class AttachmentUpload:
+    """An attachment as any channel hands it in: a name, bytes and a declared type."""
+
+    filename: str
+    content: bytes
+    content_type: str = ""
+    content_id: str = ""
+
+
+def event_record(*, case: Case, kind: str, actor=None, data: dict | None = None) -> CaseEvent:
+    """Append one event to the case's log. Call it inside the transaction of the change."""
+    return CaseEvent.objects.create(case=case, actor=actor, kind=kind, data=data or {})
+
+
+def _is_staff(user) -> bool:
+    return user is not None and getattr(user, "is_agent_like", False)
+
+
+def _ensure_owner(*, case: Case, actor) -> None:
+    """The first agent who acts on a case becomes its owner."""
+    if case.owner_id is None and _is_staff(actor):
+        case.owner = actor
+        case.save(update_fields=["owner", "updated_at"])
+        event_record(
+            case=case,
+            actor=actor,
+            kind=Kind.OWNER_ASSIGNED,
+            data={"before": None, "after": actor.pk, "reason": "first agent to act"},
+        )
+
+
+def _after_commit_publish(case: Case, kind: str, extra: dict | None = None) -> None:
+    payload = {
+        "kind": kind,
+        "case_id": case.pk,
+        "reference": case.reference,
+        "status": case.status,
+        **(extra or {}),
+    }
+    transaction.on_commit(lambda: publish(DESK_GROUP, payload))
+    transaction.on_commit(lambda: publish(case_group(case.pk), payload))
+
+
+@transaction.atomic
+def case_create(
+    *,
+    customer,
+    subject: str,
+    text: str = "",
+    html: str = "",
+    channel: str,
+    actor=None,
+    raw: str = "",
+    external_id: str = "",
+    metadata: dict | None = None,
+    category: Category | None = None,
+    priority: str = Priority.NORMAL,
+    attachments: Iterable[AttachmentUpload] = (),
+) -> Case:
+    """Open a case for `customer` with its first inbound message.
+
+    Side effects: `created` and `message_added` events (and `owner_assigned` when an agent
+    files it); after commit, case-created hooks (triage, acknowledgement) and a realtime push.
+    """
+    subject = (subject or "").strip()
+    if channel not in Channel.values:
+        raise CaseValidationError(f"unknown channel '{channel}'", field="channel")
+    if priority not in Priority.values:
+        raise CaseValidationError(f"unknown priority '{priority}'", field="priority")
+    text = text or html_to_text(html)
+    if not subject:
+        subject = (text.strip().splitlines() or ["(no subject)"])[0][:120] or "(no subject)"
+    case = Case.objects.create(
+        subject=subject[:300],
+        customer=customer,
+        channel=channel,
+        category=category,
+        priority=priority,
+        status=Status.NEW,
+        last_customer_message_at=timezone.now(),
+    )
+    case.reference = Case.reference_for(case.pk)
+    case.save(update_fields=["reference"])
+    event_record(
+        case=case,
+        actor=actor,
+        kind=Kind.CREATED,
+        data={
+            "after": {
+                "subject": case.subject,
+                "channel": channel,
+                "customer": customer.pk,
+                "priority": priority,
+                "category": category.pk if category else None,
+            }
+        },
+    )
+    message = _message_store(
+        case=case,
+        direction=Message.Direction.INBOUND,
+        channel=channel,
+        text=text,
+        html=html,
+        raw=raw,
+        external_id=external_id,
+        metadata=metadata,
+        author_customer=customer,
+        author_user=actor if actor is not None and not _is_staff(actor) else None,
+        attachments=attachments,
+        actor=actor,
+    )
+    _ensure_owner(case=case, actor=actor)
+    transaction.on_commit(lambda: hooks.case_created(case.pk))
+    transaction.on_commit(lambda: hooks.message_added(message.pk))
+    _after_commit_publish(case, "case.created", {"subject": case.subject})
+    return case
+
+
+def _message_store(
+    *,
+    case: Case,
+    direction: str,
+    channel: str,
+    text: str,
+    html: str,
+    raw: str,
+    external_id: str,
+    metadata: dict | None,
+    attachments: Iterable[AttachmentUpload],
+    actor,
+    author_user=None,
+    author_customer=None,
+) -> Message:
+    clean_html = html_sanitize(html)
+    message = Message.objects.create(
+        case=case,
+        direction=direction,
+        channel=channel,
+        text=text or html_to_text(clean_html),
+        html=clean_html,
+        raw=raw or text or html,
+        external_id=(external_id or "")[:998],
+        metadata=metadata or {},
+        author_user=author_user,
+        author_customer=author_customer,
+    )
+    stored = [
+        attachment_add(case=case, message=message, upload=upload, actor=actor, record_event=False)
+        for upload in attachments
+    ]
+    event_record(
+        case=case,
+        actor=actor,
+        kind=Kind.MESSAGE_ADDED,
+        data={
+            "message": message.pk,
+            "direction": direction,
+            "channel": channel,
+            "attachments": [a.pk for a in stored],
+        },
+    )
+    return message
+
+
+def attachment_check_size(*, filename: str, size: int) -> None:
+    limit = settings.MAX_ATTACHMENT_BYTES
+    if size > limit:
+        raise AttachmentTooLarge(filename, size, limit)
+
+
+def attachment_add(
+    *,
+    case: Case,
+    upload: AttachmentUpload,
+    message: Message | None = None,
+    actor=None,
+    record_event: bool = True,
+) -> Attachment:
+    """Store an attachment under the data dir; refuses anything over the configured limit.
+    Side effects: an `attachment_added` event unless the message event already names it."""
+    attachment_check_size(filename=upload.filename, size=len(upload.content))
+    filename = get_valid_filename(upload.filename or "attachment") or "attachment"
+    content_type = (
+        upload.content_type or mimetypes.guess_type(filename)[0] or ("application/octet-stream")
+    )
+    attachment = Attachment(
+        case=case,
+        message=message,
+        filename=filename[:255],
+        content_type=content_type[:200],
+        size=len(upload.content),
+        content_id=upload.content_id[:255],
+    )
+    attachment.file.save(filename, ContentFile(upload.content), save=False)
+    attachment.save()
+    if record_event:
+        event_record(
+            case=case,
+            actor=actor,
+            kind=Kind.ATTACHMENT_ADDED,
+            data={
+                "attachment": attachment.pk,
+                "filename": attachment.filename,
+                "size": attachment.size,
+            },
+        )
+    return attachment
+
+
+@transaction.atomic
+def message_add(
+    *,
+    case: Case,
+    direction: str,
+    channel: str | None = None,
+    text: str = "",
+    html: str = "",
+    actor=None,
+    author_customer=None,
+    raw: str = "",
+    external_id: str = "",
+    metadata: dict | None = None,
+    attachments: Iterable[AttachmentUpload] = (),
+    system: bool = False,
+) -> Message:
+    """Add a message to a case.
+
+    Inbound: a customer writing moves a case waiting on them back to open and reopens a
+    solved or closed one. Outbound: the first reply sets first-response time and opens a new
+    case; it is queued for delivery on its channel. Notes stay internal.
+    Side effects: `message_added` (and status/owner) events; after commit, delivery of
+    outbound messages, message hooks and a realtime push.
+    """
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if direction not in Message.Direction.values:
+        raise CaseValidationError(f"unknown direction '{direction}'", field="direction")
+    channel = channel or case.channel
+    if channel not in Channel.values:
+        raise CaseValidationError(f"unknown channel '{channel}'", field="channel")
+    if not (text or html or attachments):
+        raise CaseValidationError("a message needs text, HTML or an attachment", field="text")
+    attachments = list(attachments)
+    for upload in attachments:
+        attachment_check_size(filename=upload.filename, size=len(upload.content))
+    inbound = direction == Message.Direction.INBOUND
+    if not inbound and not system and not _is_staff(actor):
+        raise OwnershipError("only agents can send replies or write internal notes")
+    if inbound:
+        author_customer = author_customer or case.customer
+    message = _message_store(
+        case=case,
+        direction=direction,
+        channel=channel,
+        text=text,
+        html=html,
+        raw=raw,
+        external_id=external_id,
+        metadata=metadata,
+        attachments=attachments,
+        actor=actor,
+        author_user=actor if actor is not None else None,
+        author_customer=author_customer if inbound else None,
+    )
+    now = timezone.now()
+    if inbound:
+        case.last_customer_message_at = now
+        case.save(update_fields=["last_customer_message_at", "updated_at"])
+        # An out-of-office or bounce is no answer from the customer: it never reopens a case.
+        auto_reply = bool((metadata or {}).get("auto_reply"))
+        if not auto_reply and case.status in (
+            Status.PENDING_CUSTOMER,
+            Status.SOLVED,
+            Status.CLOSED,
+        ):
+            _transition(case=case, to=Status.OPEN, actor=actor, reason="customer wrote again")
+    elif system:
+        message.metadata = {**message.metadata, "system": True}
+        fields = ["metadata"]
+        if direction == Message.Direction.OUTBOUND:
+            message.delivery_status = Message.Delivery.QUEUED
+            fields.append("delivery_status")
+            from caseloop.channels.base import message_deliver_later
+
+            transaction.on_commit(lambda: message_deliver_later(message_id=message.pk))
+        message.save(update_fields=fields)
+    else:
+        _ensure_owner(case=case, actor=actor)
+        if case.status == Status.NEW:
+            _transition(case=case, to=Status.OPEN, actor=actor, reason="agent acted")
+        if direction == Message.Direction.OUTBOUND:
+            if case.first_response_at is None:
+                case.first_response_at = now
+                case.save(update_fields=["first_response_at", "updated_at"])
+            message.delivery_status = Message.Delivery.QUEUED
+            message.save(update_fields=["delivery_status"])
+            from caseloop.channels.base import message_deliver_later
+
+            transaction.on_commit(lambda: message_deliver_later(message_id=message.pk))
+    transaction.on_commit(lambda: hooks.message_added(message.pk))
+    _after_commit_publish(case, "message.added", {"message_id": message.pk, "direction": direction})
+    return message
+
+
+def _transition(*, case: Case, to: str, actor, reason: str = "") -> None:
+    current = case.status
+    if to not in TRANSITIONS.get(current, ()):
+        raise InvalidTransition(current, to, allowed_transitions(current))
+    if to == Status.OPEN and case.owner_id is None:
+        if not _is_staff(actor):
+            raise OwnershipError("a case can only be opened by an agent, who becomes its owner")
+        _ensure_owner(case=case, actor=actor)
+    now = timezone.now()
+    fields = ["status", "updated_at"]
+    case.status = to
+    if to == Status.SOLVED:
+        case.solved_at = now
+        fields.append("solved_at")
+    elif to == Status.CLOSED:
+        case.closed_at = now
+        fields.append("closed_at")
+    elif is_reopen(current, to):
+        case.solved_at = None
+        case.closed_at = None
+        fields += ["solved_at", "closed_at"]
+    case.save(update_fields=fields)
+    data = {"before": current, "after": to}
+    if reason:
+        data["reason"] = reason
+    if is_reopen(current, to):
+        data["reopened"] = True
+    event_record(case=case, actor=actor, kind=Kind.STATUS_CHANGED, data=data)
+    transaction.on_commit(lambda: hooks.case_status_changed(case.pk, current, to))
+    _after_commit_publish(case, "case.status", {"before": current, "after": to})
+
+
+@transaction.atomic
+def case_transition(*, case: Case, to: str, actor=None, reason: str = "") -> Case:
+    """Move the case along the status machine. Raises InvalidTransition naming the allowed
+    targets. An agent acting on an unowned case becomes its owner.
+    Side effects: a `status_changed` event (and `owner_assigned`); a realtime push."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if to not in Status.values:
+        raise InvalidTransition(case.status, to, allowed_transitions(case.status))
+    if to != Status.OPEN:
+        _ensure_owner(case=case, actor=actor)
+    _transition(case=case, to=to, actor=actor, reason=reason)
+    return case
+
+
+@transaction.atomic
+def case_update(
+    *,
+    case: Case,
+    actor,
+    category: Category | None | object = ...,
+    priority: str | object = ...,
+    team=...,
+    assignee=...,
+    tags: list[str] | object = ...,
+    subject: str | object = ...,
+    reason: str = "",
+) -> Case:
+    """Change a case's fields; arguments left out stay as they are. One event per field
+    changed, with before and after. Side effects: those events; a realtime push."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _ensure_owner(case=case, actor=actor)
+    changed: list[str] = []
+
+    def record(kind: str, before, after) -> None:
+        data = {"before": before, "after": after}
+        if reason:
+            data["reason"] = reason
+        event_record(case=case, actor=actor, kind=kind, data=data)
+
+    if priority is not ... and priority != case.priority:
+        if priority not in Priority.values:
+            raise CaseValidationError(f"unknown priority '{priority}'", field="priority")
+        record(Kind.PRIORITY_CHANGED, case.priority, priority)
+        case.priority = priority
+        changed.append("priority")
+    if category is not ... and (category.pk if category else None) != case.category_id:
+        record(Kind.CATEGORY_CHANGED, case.category_id, category.pk if category else None)
+        case.category = category
+        changed.append("category")
+    if team is not ... and (team.pk if team else None) != case.team_id:
+        record(Kind.TEAM_CHANGED, case.team_id, team.pk if team else None)
+        case.team = team
+        changed.append("team")
+    if assignee is not ... and (assignee.pk if assignee else None) != case.assignee_id:
+        if assignee is not None and not _is_staff(assignee):
+            raise CaseValidationError("the assignee must be an agent", field="assignee")
+        record(Kind.ASSIGNEE_CHANGED, case.assignee_id, assignee.pk if assignee else None)
+        case.assignee = assignee
+        changed.append("assignee")
+    if subject is not ... and subject.strip() and subject.strip() != case.subject:
+        record(Kind.SUBJECT_CHANGED, case.subject, subject.strip()[:300])
+        case.subject = subject.strip()[:300]
+        changed.append("subject")
+    if changed:
+        case.save(update_fields=[*changed, "updated_at"])
+    if tags is not ...:
+        _tags_set(case=case, names=tags, actor=actor, reason=reason)
+    if changed:
+        _after_commit_publish(case, "case.updated", {"fields": changed})
+        transaction.on_commit(lambda: hooks.case_updated(case.pk, changed))
+    return case
+
+
+def _tags_set(*, case: Case, names: list[str], actor, reason: str = "") -> None:
+    wanted = sorted({name.strip().lower()[:64] for name in names if name and name.strip()})
+    before = sorted(case.tags.values_list("name", flat=True))
+    if wanted == before:
+        return
+    tag_objects = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
+    case.tags.set(tag_objects)
+    data = {"before": before, "after": wanted}
+    if reason:
+        data["reason"] = reason
+    event_record(case=case, actor=actor, kind=Kind.TAGS_CHANGED, data=data)
+
+
+@transaction.atomic
+def case_tags_add(*, case: Case, names: list[str], actor) -> Case:
+    current = list(case.tags.values_list("name", flat=True))
+    return case_update(case=case, actor=actor, tags=current + list(names))
+
+
+@transaction.atomic
+def case_transfer_ownership(*, case: Case, to_user, actor, reason: str = "") -> Case:
+    """Hand ownership to another agent: the only way ownership moves.
+    Side effects: an `owner_transferred` event."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not _is_staff(to_user):
+        raise OwnershipError("ownership can only move to an agent")
+    if case.owner_id == to_user.pk:
+        return case
+    before = case.owner_id
+    case.owner = to_user
+    case.save(update_fields=["owner", "updated_at"])
+    event_record(
+        case=case,
+        actor=actor,
+        kind=Kind.OWNER_TRANSFERRED,
+        data={"before": before, "after": to_user.pk, "reason": reason},
+    )
+    _after_commit_publish(case, "case.owner", {"owner": to_user.pk})
+    return case
+
+
+def case_move_to_customer(*, source, target, actor=None) -> list[int]:
+    """Move every case of `source` to `target` (customer merge). Caller holds the transaction.
+    Side effects: a `customer_changed` event per moved case."""
+    moved = []
+    for case in Case.objects.select_for_update().filter(customer=source).order_by("id"):
+        case.customer = target
+        case.save(update_fields=["customer", "updated_at"])
+        event_record(
+            case=case,
+            actor=actor,
+            kind=Kind.CUSTOMER_CHANGED,
+            data={"before": source.pk, "after": target.pk, "reason": "customers merged"},
+        )
+        moved.append(case.pk)
+    return moved
+
+
+@transaction.atomic
+def message_delivery_mark(*, message_id: int, status: str, error: str = "") -> Message:
+    """Record the outcome of a delivery attempt; failures are visible on the case.
+    Side effects: a `delivery_changed` event when the status changes."""
+    message = Message.objects.select_for_update().select_related("case").get(pk=message_id)
+    before = message.delivery_status
+    message.delivery_status = status
+    message.delivery_error = error[:2000]
+    message.delivery_attempts += 1
+    message.save(update_fields=["delivery_status", "delivery_error", "delivery_attempts"])
+    if before != status:
+        event_record(
+            case=message.case,
+            kind=Kind.DELIVERY_CHANGED,
+            data={"message": message.pk, "before": before, "after": status, "error": error[:500]},
+        )
+    return message
+
+
+@transaction.atomic
+def case_merge(*, source: Case, target: Case, actor) -> Case:
+    """Merge `source` into `target`: its messages and attachments move to the target, its
+    tags are added, and the source is closed pointing at the target. Nothing is deleted.
+    Side effects: `merged_into` on the source and `merged_from` on the target (plus the
+    source's status change); realtime pushes for both."""
+    if source.pk == target.pk:
+        raise CaseValidationError("a case cannot be merged into itself", field="target")
+    first, second = sorted([source.pk, target.pk])
+    locked = {c.pk: c for c in Case.objects.select_for_update().filter(pk__in=[first, second])}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.customer_id != target.customer_id:
+        raise CaseValidationError("only cases of the same customer can be merged", field="target")
+    message_ids = list(Message.objects.filter(case=source).values_list("id", flat=True))
+    attachment_ids = list(Attachment.objects.filter(case=source).values_list("id", flat=True))
+    Message.objects.filter(pk__in=message_ids).update(case=target)
+    Attachment.objects.filter(pk__in=attachment_ids).update(case=target)
+    source_tags = list(source.tags.values_list("name", flat=True))
+    _ensure_owner(case=target, actor=actor)
+    if source_tags:
+        current = list(target.tags.values_list("name", flat=True))
+        _tags_set(case=target, names=current + source_tags, actor=actor, reason="merged")
+    moved = {"messages": message_ids, "attachments": attachment_ids}
+    event_record(
+        case=source,
+        actor=actor,
+        kind="merged_into",
+        data={"target": target.pk, "reference": target.reference, **moved},
+    )
+    event_record(
+        case=target,
+        actor=actor,
+        kind="merged_from",
+        data={"source": source.pk, "reference": source.reference, **moved},
+    )
+    if source.status != Status.CLOSED:
+        before = source.status
+        source.status = Status.CLOSED
+        source.closed_at = timezone.now()
+        source.save(update_fields=["status", "closed_at", "updated_at"])
+        event_record(
+            case=source,
+            actor=actor,
+            kind=Kind.STATUS_CHANGED,
+            data={
+                "before": before,
+                "after": Status.CLOSED,
+                "reason": f"merged into {target.reference}",
+            },
+        )
+    if source.last_customer_message_at and (
+        target.last_customer_message_at is None
+        or source.last_customer_message_at > target.last_customer_message_at
+    ):
+        target.last_customer_message_at = source.last_customer_message_at
+        target.save(update_fields=["last_customer_message_at", "updated_at"])
+    _after_commit_publish(source, "case.merged", {"target": target.pk})
+    _after_commit_publish(target, "case.merged", {"source": source.pk})
+    return target

@@ -1,0 +1,90 @@
+"""The adapter contract for channels.
+
+Inbound: every channel turns its raw input into an `InboundMessage` and hands it to
+`caseloop.channels.intake.inbound_receive` — the one intake service.
+Outbound: a channel that can carry agent replies registers a sender; replies are delivered
+by a job with retries, and the outcome is recorded on the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from caseloop.cases.services import AttachmentUpload
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class InboundMessage:
+    """One message from a customer, whatever the channel."""
+
+    channel: str
+    text: str = ""
+    html: str = ""
+    subject: str = ""
+    email: str = ""
+    phone: str = ""
+    chat_id: str = ""
+    social_handle: str = ""
+    name: str = ""
+    raw: str = ""
+    external_id: str = ""
+    thread_ids: list[str] = field(default_factory=list)
+    case_reference: str = ""
+    attachments: list[AttachmentUpload] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+    is_auto_reply: bool = False
+
+
+class DeliveryError(Exception):
+    """A sender could not deliver; `permanent` failures are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        self.permanent = permanent
+        super().__init__(message)
+
+
+Sender = Callable[[int], None]
+_senders: dict[str, Sender] = {}
+
+
+def sender_register(channel: str, sender: Sender) -> None:
+    """Register the function that delivers an outbound message (by id) on `channel`."""
+    _senders[channel] = sender
+
+
+def sender_for(channel: str) -> Sender | None:
+    return _senders.get(channel)
+
+
+def message_deliver_later(*, message_id: int) -> None:
+    """Queue delivery of an outbound message; channels with no sender mark it not applicable."""
+    from caseloop.cases.models import Message
+    from caseloop.cases.services import message_delivery_mark
+
+    channel = Message.objects.filter(pk=message_id).values_list("channel", flat=True).first()
+    if channel is None:
+        return
+    if sender_for(channel) is None:
+        message_delivery_mark(message_id=message_id, status=Message.Delivery.NOT_APPLICABLE)
+        return
+    from .tasks import message_deliver
+
+    message_deliver(message_id)
+
+
+Retrier = Callable[..., object]
+_retriers: dict[str, Retrier] = {}
+
+
+def quarantine_retrier_register(channel: str, retrier: Retrier) -> None:
+    """Register how a quarantined input of `channel` is run through its pipeline again:
+    retrier(raw=..., metadata=...) returns an IntakeResult or raises IntakeRejected."""
+    _retriers[channel] = retrier
+
+
+def quarantine_retrier_for(channel: str) -> Retrier | None:
+    return _retriers.get(channel)

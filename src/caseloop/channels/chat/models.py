@@ -1,0 +1,69 @@
+"""Live chat: widgets embedded on customers' sites and the conversations they carry."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+
+
+def widget_key_generate() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class ChatWidget(models.Model):
+    """One embeddable chat widget. Sockets are accepted only from `allowed_origins`."""
+
+    key = models.SlugField(max_length=64, unique=True, default=widget_key_generate)
+    name = models.CharField(max_length=100)
+    allowed_origins = models.TextField(
+        blank=True,
+        help_text="Sites the widget runs on, one origin per line (https://shop.example); "
+        "'*' allows any site. The desk's own address is always allowed.",
+    )
+    greeting = models.CharField(
+        max_length=500, default="Hello! How can we help you today?", blank=True
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    @property
+    def origins(self) -> list[str]:
+        return [
+            line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()
+        ]
+
+
+class ChatConversation(models.Model):
+    """One visitor's conversation through a widget; its messages live on `case`."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="conversations")
+    visitor_id = models.CharField(max_length=64, help_text="Kept in the visitor's browser.")
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_conversations",
+    )
+    email = models.EmailField(max_length=320, blank=True, help_text="Given by the visitor.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    transcript_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["widget", "visitor_id", "-id"], name="chat_conv_visitor"),
+            models.Index(fields=["case", "-id"], name="chat_conv_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chat {self.pk} ({self.visitor_id[:8]}…)"

@@ -1,0 +1,12 @@
+"""Jobs of the chat channel."""
+
+from __future__ import annotations
+
+from huey.contrib.djhuey import task
+
+from . import services
+
+
+@task(retries=3, retry_delay=60)
+def chat_transcript_send(conversation_id: int) -> None:
+    services.chat_transcript_send(conversation_id=conversation_id)

@@ -1,0 +1,115 @@
+"""The built-in SMTP/LMTP receiver (aiosmtpd): `caseloop mail-gateway --port N`.
+
+Accepts mail only for configured mailboxes (and their plus-addresses), answers 550 5.1.1 for
+any other recipient, 552 above the size limit, and answers 250 only once the message is
+stored — as a case, a reply on one, or a quarantine record. A database failure answers
+451, so the sending server keeps the message and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connections
+
+from .services import email_ingest, mailbox_for_address
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 30 * 1024 * 1024
+
+
+def _mailbox_id(address: str) -> int | None:
+    close_old_connections()
+    mailbox = mailbox_for_address(address)
+    return mailbox.pk if mailbox else None
+
+
+def _store(raw: bytes, recipients: list[str], peer: str) -> bool:
+    from .models import Mailbox
+
+    close_old_connections()
+    mailbox = mailbox_for_address(recipients[0]) if recipients else None
+    outcome = email_ingest(
+        raw=raw,
+        source=f"smtp:{mailbox.address if mailbox else '?'}",
+        mailbox=mailbox if isinstance(mailbox, Mailbox) else None,
+        envelope_recipients=recipients,
+    )
+    if outcome.result is not None:
+        logger.info("smtp from %s stored on case %s", peer, outcome.result.case.reference)
+    return outcome.stored
+
+
+class IntakeHandler:
+    """aiosmtpd handler: recipient checks and storage through the email pipeline."""
+
+    async def handle_RCPT(self, server, session: Session, envelope: Envelope, address, options):
+        try:
+            known = await sync_to_async(_mailbox_id)(address)
+        except Exception:  # noqa: BLE001 - the database is down: ask the sender to retry
+            logger.exception("recipient check failed")
+            return "451 4.3.0 Temporary failure, try again later"
+        if known is None:
+            return f"550 5.1.1 <{address}>: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session: Session, envelope: Envelope):
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        peer = session.peer[0] if session.peer else "?"
+        try:
+            stored = await sync_to_async(_store)(raw, list(envelope.rcpt_tos), peer)
+        except Exception:  # noqa: BLE001 - not even quarantine worked: keep it at the sender
+            logger.exception("storing a message from %s failed", peer)
+            return "451 4.3.0 Temporary failure, try again later"
+        if not stored:
+            return "451 4.3.0 Temporary failure, try again later"
+        if isinstance(server, LMTP):
+            # LMTP answers DATA once per accepted recipient.
+            return "\r\n".join(["250 2.0.0 Message accepted"] * max(len(envelope.rcpt_tos), 1))
+        return "250 2.0.0 Message accepted"
+
+
+class GatewayController(Controller):
+    """An aiosmtpd controller speaking SMTP, or LMTP for a local MTA to hand mail over."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 2525,
+        lmtp: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.lmtp = lmtp
+        super().__init__(
+            IntakeHandler(),
+            hostname=host,
+            port=port,
+            data_size_limit=max_bytes,
+            decode_data=False,
+            ident="Caseloop mail gateway",
+        )
+
+    def factory(self):
+        server_class = LMTP if self.lmtp else SMTP
+        return server_class(self.handler, **self.SMTP_kwargs)
+
+    def stop(self, *args, **kwargs):
+        # Database connections opened by the handler live on the loop's worker thread.
+        if self.loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(
+                sync_to_async(connections.close_all)(), self.loop
+            )
+            with contextlib.suppress(Exception):
+                future.result(timeout=5)
+        super().stop(*args, **kwargs)

@@ -1,0 +1,206 @@
+"""The one intake service. Every channel adapter builds an `InboundMessage` and calls
+`inbound_receive`; it resolves the customer, ignores duplicate deliveries, threads the
+message onto its case or opens a new one through `case_create`.
+
+`inbound_quarantine` keeps what could not be parsed or placed, raw, with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from caseloop.cases.models import Case, Message
+from caseloop.cases.services import case_create, message_add
+from caseloop.customers.errors import InvalidContactPoint
+from caseloop.customers.services import Identity, customer_find_or_create
+
+from .base import InboundMessage
+from .models import InboundReceipt, QuarantinedMessage
+
+logger = logging.getLogger(__name__)
+
+
+class IntakeRejected(Exception):
+    """The message cannot become a case; the reason says why. Callers quarantine it."""
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case: Case
+    message: Message
+    created: bool
+    duplicate: bool = False
+
+
+def _identity(inbound: InboundMessage) -> Identity:
+    return Identity(
+        email=inbound.email,
+        phone=inbound.phone,
+        chat=inbound.chat_id,
+        social=inbound.social_handle,
+        name=inbound.name,
+    )
+
+
+def _thread_case(*, inbound: InboundMessage, customer) -> Case | None:
+    """The existing case this message continues, if any.
+
+    A case reference alone only threads for the same customer (or when the adapter verified
+    a signed reply token), so guessing a reference cannot write into someone else's case.
+    """
+    if inbound.case_reference:
+        pk = Case.pk_from_reference(inbound.case_reference)
+        case = Case.objects.filter(pk=pk).first() if pk else None
+        if case and (case.customer_id == customer.pk or inbound.metadata.get("reference_verified")):
+            return case
+    thread_ids = [tid for tid in inbound.thread_ids if tid]
+    if thread_ids:
+        earlier = (
+            Message.objects.filter(external_id__in=thread_ids)
+            .select_related("case")
+            .order_by("-id")
+            .first()
+        )
+        if earlier is not None:
+            return earlier.case
+    return None
+
+
+def inbound_receive(inbound: InboundMessage) -> IntakeResult:
+    """Turn one inbound message into a case, or a message on its existing case.
+
+    The same external id on the same channel is processed once; a repeat returns the first
+    result with `duplicate=True`. Raises IntakeRejected when the sender cannot be identified.
+    Side effects: those of `case_create` / `message_add` (events, hooks, acknowledgement).
+    """
+    if inbound.external_id:
+        earlier = _receipt(inbound)
+        if earlier is not None:
+            return earlier
+    try:
+        identity = _identity(inbound)
+        identity.contact_points()
+    except InvalidContactPoint as exc:
+        raise IntakeRejected(str(exc)) from exc
+    if not (identity.email or identity.phone or identity.chat or identity.social):
+        raise IntakeRejected("the sender left no email, phone, chat id or handle")
+    try:
+        with transaction.atomic():
+            customer = customer_find_or_create(identity=identity)
+            case = _thread_case(inbound=inbound, customer=customer)
+            metadata = (
+                {**inbound.metadata, "auto_reply": inbound.is_auto_reply}
+                if inbound.is_auto_reply
+                else dict(inbound.metadata)
+            )
+            if case is None:
+                case = case_create(
+                    customer=customer,
+                    subject=inbound.subject,
+                    text=inbound.text,
+                    html=inbound.html,
+                    channel=inbound.channel,
+                    raw=inbound.raw,
+                    external_id=inbound.external_id,
+                    metadata=metadata,
+                    attachments=inbound.attachments,
+                )
+                message = case.messages.order_by("id").first()
+                created = True
+            else:
+                message = message_add(
+                    case=case,
+                    direction=Message.Direction.INBOUND,
+                    channel=inbound.channel,
+                    text=inbound.text,
+                    html=inbound.html,
+                    raw=inbound.raw,
+                    external_id=inbound.external_id,
+                    metadata=metadata,
+                    attachments=inbound.attachments,
+                    author_customer=customer,
+                )
+                created = False
+            if inbound.external_id:
+                InboundReceipt.objects.create(
+                    channel=inbound.channel,
+                    external_id=inbound.external_id[:500],
+                    case=case,
+                    message=message,
+                )
+    except IntegrityError:
+        # A concurrent delivery of the same message won the race; answer with its result.
+        earlier = _receipt(inbound) if inbound.external_id else None
+        if earlier is None:
+            raise
+        return earlier
+    return IntakeResult(case=case, message=message, created=created)
+
+
+def _receipt(inbound: InboundMessage) -> IntakeResult | None:
+    receipt = (
+        InboundReceipt.objects.select_related("case", "message")
+        .filter(channel=inbound.channel, external_id=inbound.external_id[:500])
+        .first()
+    )
+    if receipt is None:
+        return None
+    return IntakeResult(case=receipt.case, message=receipt.message, created=False, duplicate=True)
+
+
+def inbound_quarantine(
+    *, channel: str, raw: bytes | str, reason: str, source: str = "", metadata: dict | None = None
+) -> QuarantinedMessage:
+    """Keep input that could not become a case, raw, with the reason; never lose it."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    logger.warning("quarantined %s input from %s: %s", channel, source or "?", reason)
+    return QuarantinedMessage.objects.create(
+        channel=channel, source=source[:200], reason=reason, raw=raw, metadata=metadata or {}
+    )
+
+
+class QuarantineNotRetryable(IntakeRejected):
+    """The quarantined input cannot be retried (no pipeline for its channel, or discarded)."""
+
+
+def quarantine_retry(*, quarantined_id: int) -> QuarantinedMessage:
+    """Run a quarantined input through its channel's pipeline again. On success it is marked
+    retried and linked to its case; on failure the attempt and the new reason are kept and
+    IntakeRejected is raised. Side effects: those of the channel's pipeline."""
+    from .base import quarantine_retrier_for
+
+    with transaction.atomic():
+        item = QuarantinedMessage.objects.select_for_update().get(pk=quarantined_id)
+        if item.state != QuarantinedMessage.State.HELD:
+            raise QuarantineNotRetryable(f"this record is already {item.state}")
+        retrier = quarantine_retrier_for(item.channel)
+        if retrier is None:
+            raise QuarantineNotRetryable(f"no pipeline can retry '{item.channel}' input")
+        item.attempts += 1
+        try:
+            with transaction.atomic():
+                result = retrier(raw=bytes(item.raw), metadata=dict(item.metadata))
+        except IntakeRejected as exc:
+            item.reason = str(exc)
+            item.save(update_fields=["attempts", "reason", "updated_at"])
+            failure = exc
+        else:
+            item.state = QuarantinedMessage.State.RETRIED
+            item.case = result.case
+            item.save(update_fields=["attempts", "state", "case", "updated_at"])
+            return item
+    raise failure
+
+
+@transaction.atomic
+def quarantine_discard(*, quarantined_id: int) -> QuarantinedMessage:
+    """Mark a quarantined input discarded; it is kept (raw) but no longer waits for action."""
+    item = QuarantinedMessage.objects.select_for_update().get(pk=quarantined_id)
+    if item.state == QuarantinedMessage.State.HELD:
+        item.state = QuarantinedMessage.State.DISCARDED
+        item.save(update_fields=["state", "updated_at"])
+    return item

@@ -1,0 +1,23 @@
+"""The `caseloop` command: Django management commands under one name.
+
+`caseloop serve`, `caseloop worker`, `caseloop demo`, `caseloop createuser`, … are
+management commands of the apps; anything Django offers (`migrate`, `shell`) works too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseloop.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = list(sys.argv if argv is None else argv)
+    argv[0] = "caseloop"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

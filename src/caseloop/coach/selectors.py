@@ -1,0 +1,69 @@
+"""Reads for the coach: checking a draft in the context of its case, and override counts."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+
+from django.db.models import Count
+
+from .engine import Finding, check_text, is_complaint_text
+from .models import CoachOverride, Guideline
+
+
+def _triage_says_complaint(case) -> bool | None:
+    try:
+        triage = importlib.import_module("caseloop.triage.selectors")
+    except ImportError:
+        return None
+    fn = getattr(triage, "case_is_complaint", None)
+    if fn is None:
+        return None
+    return bool(fn(case=case))
+
+
+def case_is_complaint(*, case) -> bool:
+    """Triage's verdict when it has one; else the 'complaint' tag; else the wording of the
+    customer's latest message."""
+    verdict = _triage_says_complaint(case)
+    if verdict:
+        return True
+    if any(tag.name == "complaint" for tag in case.tags.all()):
+        return True
+    from caseloop.cases.models import Message
+
+    latest = (
+        Message.objects.filter(case=case, direction=Message.Direction.INBOUND)
+        .order_by("-created_at", "-id")
+        .values_list("text", flat=True)
+        .first()
+    )
+    cues = []
+    for params in Guideline.objects.filter(
+        kind=Guideline.Kind.COMPLAINT_REQUIRES, is_active=True
+    ).values_list("params", flat=True):
+        cues += (params or {}).get("complaint_cues", [])
+    return is_complaint_text(latest or "", cues)
+
+
+def coach_check(*, text: str, case=None) -> list[Finding]:
+    """Findings for a draft reply; with a case, the complaint rules apply when it is one."""
+    complaint = case_is_complaint(case=case) if case is not None else False
+    return check_text(text=text, complaint=complaint)
+
+
+def coach_override_counts(*, since: datetime | None = None) -> dict:
+    """How often agents sent despite findings: in total, per rule and per agent."""
+    overrides = CoachOverride.objects.all()
+    if since is not None:
+        overrides = overrides.filter(created_at__gte=since)
+    per_rule: dict[str, int] = {}
+    for rule_ids in overrides.values_list("rule_ids", flat=True):
+        for rule_id in set(rule_ids or []):
+            per_rule[rule_id] = per_rule.get(rule_id, 0) + 1
+    per_agent = list(overrides.values("user__username").annotate(n=Count("id")).order_by("-n")[:20])
+    return {
+        "total": overrides.count(),
+        "per_rule": dict(sorted(per_rule.items(), key=lambda item: -item[1])),
+        "per_agent": per_agent,
+    }

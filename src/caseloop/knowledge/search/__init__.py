@@ -1,0 +1,227 @@
+"""One search interface for the knowledge base and past case messages.
+
+PostgreSQL: full-text search over stored, weighted tsvectors with GIN indexes, ranked with
+ts_rank and highlighted with ts_headline. SQLite: FTS5 tables ranked with bm25 and
+highlighted with snippet(). Both: OR-queries of the meaningful words (ranking rewards
+documents matching more and rarer words, titles above bodies), a typo-tolerant retry when
+nothing matches, and snippets that are escaped text with only <mark> tags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from ..models import Article, Audience, State
+from . import text
+from .typo import query_correct
+
+AudienceName = Literal["public", "agent"]
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    category: int | None = None
+    kind: str = ""
+    language: str = ""
+    tags: tuple[str, ...] = ()
+    audience: str = ""  # narrows an agent's search to internal or public articles
+    states: tuple[str, ...] = (State.PUBLISHED,)  # agents only; the public sees published
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: int
+    score: float
+    title: str
+    snippet_html: str
+    kind: str = ""
+    category_id: int | None = None
+    audience: str = ""
+    corrected_query: str = ""
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    message_id: int
+    case_id: int
+    score: float
+    snippet_html: str
+    case_reference: str = ""
+    case_subject: str = ""
+    case_status: str = ""
+    direction: str = ""
+    created_at: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def _backend():
+    if connection.vendor == "postgresql":
+        from . import pg
+
+        return pg
+    from . import lite
+
+    return lite
+
+
+def articles_searchable(*, audience: AudienceName, filters: ArticleFilters) -> QuerySet[Article]:
+    """The articles a search may return. The public only ever sees published public ones,
+    whatever the filters say."""
+    articles = Article.objects.all()
+    if audience == "public":
+        articles = articles.filter(state=State.PUBLISHED, audience=Audience.PUBLIC)
+    else:
+        articles = articles.filter(state__in=filters.states or (State.PUBLISHED,))
+        if filters.audience in Audience.values:
+            articles = articles.filter(audience=filters.audience)
+    if filters.category:
+        articles = articles.filter(category_id=filters.category)
+    if filters.kind:
+        articles = articles.filter(kind=filters.kind)
+    if filters.language:
+        articles = articles.filter(language=filters.language)
+    for tag in filters.tags:
+        articles = articles.filter(tags__name=tag.strip().lower())
+    return articles.order_by()
+
+
+def search_articles(
+    query: str,
+    *,
+    audience: AudienceName,
+    filters: ArticleFilters | None = None,
+    limit: int = 10,
+    prefix: bool = False,
+    typo_fallback: bool = True,
+) -> list[Hit]:
+    """Articles matching `query`, best first. `prefix` treats the last word as a prefix
+    (search as you type). When nothing matches, misspelt words are corrected to the
+    knowledge base's vocabulary and the search runs once more; those hits carry the
+    corrected query."""
+    if audience not in ("public", "agent"):
+        raise ValueError(f"unknown audience '{audience}'")
+    filters = filters or ArticleFilters()
+    terms = text.query_terms(query)
+    if not terms:
+        return []
+    limit = max(1, min(limit, 100))
+    candidates = articles_searchable(audience=audience, filters=filters)
+    backend = _backend()
+    hits = backend.articles_match(
+        terms=terms, candidates=candidates, language=filters.language, limit=limit, prefix=prefix
+    )
+    if hits or not typo_fallback:
+        return hits
+    corrected = query_correct(terms)
+    if corrected is None:
+        return []
+    # Keep only corrections to words the searchable articles contain: the vocabulary spans
+    # every article, and a correction must not reveal words of internal or draft ones.
+    corrected = [
+        new
+        if new == old
+        or candidates.filter(Q(title__icontains=new) | Q(body_text__icontains=new)).exists()
+        else old
+        for old, new in zip(terms, corrected, strict=True)
+    ]
+    if corrected == terms:
+        return []
+    hits = backend.articles_match(
+        terms=corrected, candidates=candidates, language=filters.language, limit=limit, prefix=False
+    )
+    shown = " ".join(corrected)
+    return [Hit(**{**hit.__dict__, "corrected_query": shown}) for hit in hits]
+
+
+def search_messages(
+    query: str,
+    *,
+    user,
+    limit: int = 20,
+    solved_only: bool = False,
+    exclude_case_id: int | None = None,
+) -> list[MessageHit]:
+    """Past case messages matching `query`, best first: all the words when some message
+    has them all, otherwise any of them. Agents only (messages include internal notes)."""
+    if user is None or not getattr(user, "is_agent_like", False):
+        raise PermissionDenied("message search is for agents")
+    terms = text.query_terms(query)
+    if not terms:
+        return []
+    limit = max(1, min(limit, 100))
+    backend = _backend()
+    for require_all in (True, False):
+        hits = backend.messages_match(
+            terms=terms,
+            require_all=require_all,
+            limit=limit,
+            solved_only=solved_only,
+            exclude_case_id=exclude_case_id,
+        )
+        if hits or len(terms) == 1:
+            return hits
+    return []
+
+
+def article_index(*, article_id: int) -> None:
+    """Bring the article's search entry and the vocabulary up to date. Call inside the
+    transaction that changed it."""
+    _backend().article_index(article_ids=[article_id])
+    article = Article.objects.filter(pk=article_id).only("title", "body_text").first()
+    if article is not None:
+        terms_learn(texts=[article.title, article.body_text])
+
+
+def articles_reindex(*, article_ids: list[int] | None = None) -> int:
+    """Rebuild search entries (all articles when `article_ids` is None). Returns how many."""
+    ids = article_ids
+    if ids is None:
+        ids = list(Article.objects.values_list("id", flat=True))
+    backend = _backend()
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        backend.article_index(article_ids=chunk)
+        rows = Article.objects.filter(pk__in=chunk).values_list("title", "body_text")
+        terms_learn(texts=[value for row in rows for value in row])
+    return len(ids)
+
+
+def terms_learn(*, texts: list[str]) -> None:
+    from ..models import Term
+
+    vocabulary: set[str] = set()
+    for value in texts:
+        vocabulary |= text.words(value)
+    Term.objects.bulk_create(
+        [Term(word=word) for word in sorted(vocabulary)], ignore_conflicts=True, batch_size=2000
+    )
+
+
+def message_index(*, message_id: int) -> None:
+    """Index one case message (run after it committed, from the message hook)."""
+    _backend().messages_index(message_ids=[message_id])
+
+
+def messages_backfill(*, batch: int = 20000, rebuild: bool = False) -> int:
+    """Index every case message not indexed yet (all of them with `rebuild`). Returns how
+    many were indexed."""
+    return _backend().messages_backfill(batch=batch, rebuild=rebuild)
+
+
+__all__ = [
+    "ArticleFilters",
+    "Hit",
+    "MessageHit",
+    "article_index",
+    "articles_reindex",
+    "articles_searchable",
+    "message_index",
+    "messages_backfill",
+    "search_articles",
+    "search_messages",
+]

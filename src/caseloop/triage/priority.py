@@ -1,0 +1,167 @@
+"""Urgency and priority as an explained score: every signal that moved it is kept with its
+weight, so the agent sees why a case is urgent, not only that it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+URGENT_AT = 6.0
+HIGH_AT = 3.0
+LOW_AT = -1.0
+
+# (signal key, pattern, weight, label)
+TEXT_SIGNALS = [
+    (
+        "urgency",
+        r"\b(urgent(ly)?|asap|as soon as possible|immediately|right away|emergency|critical|"
+        r"time[- ]sensitive|deadline|by (today|tonight|tomorrow))\b",
+        2.0,
+        "words of urgency",
+    ),
+    (
+        "harm",
+        r"\b(injur(y|ed|ies)|hurt|burn(ed|t|s)?|fire|smok(e|ing)|sparks?|electric(al)? shock|"
+        r"choking|allergic reaction|hospital|bleeding|exploded?|unsafe|dangerous|poison(ed|ing)?|"
+        r"carbon monoxide|gas leak|safety)\b",
+        4.0,
+        "harm or safety",
+    ),
+    (
+        "legal",
+        r"\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|ombudsman|"
+        r"trading standards|regulator|small claims|report you to)\b",
+        3.0,
+        "legal threat",
+    ),
+    (
+        "outage",
+        r"\b(outage|(is|are|went|been|site|system|service|server|app|website) (completely )?down|"
+        r"not working for (anyone|everyone|all)|nobody can|no one can|all (our )?users|"
+        r"cannot access|can'?t access|unavailable|offline|500 error|can'?t log ?in)\b",
+        3.0,
+        "outage",
+    ),
+    (
+        "low_urgency",
+        r"\b(no rush|no hurry|whenever (you|it) ?(can|suits)?|not urgent|just (curious|wondering)|"
+        r"suggestion|feature request|for (your|future) reference)\b",
+        -1.5,
+        "says it can wait",
+    ),
+]
+_TEXT_SIGNALS = [(k, re.compile(p, re.IGNORECASE), w, label) for k, p, w, label in TEXT_SIGNALS]
+
+SERVICE_LEVEL_WEIGHTS = {
+    "platinum": 2.5,
+    "enterprise": 2.0,
+    "premium": 1.5,
+    "gold": 1.5,
+    "business": 1.0,
+    "priority": 1.5,
+    "silver": 0.5,
+}
+VIP_WEIGHT = 2.0
+REPEAT_COMPLAINT_WEIGHT = 2.0
+NEGATIVE_SENTIMENT_MAX = 2.0
+
+# The order of the feature vector a learned priority model sees.
+FEATURE_KEYS = [
+    "urgency",
+    "harm",
+    "legal",
+    "outage",
+    "low_urgency",
+    "vip",
+    "repeat_complaint",
+    "negative_sentiment",
+    "service_level",
+]
+
+
+@dataclass
+class PriorityContext:
+    """What besides the text moves priority: who the customer is and their history."""
+
+    is_vip: bool = False
+    service_level: str = ""
+    repeat_complaint: bool = False
+    repeat_detail: str = ""
+    mood_score: float = 0.0
+
+
+@dataclass
+class PriorityResult:
+    priority: str
+    score: float
+    factors: list[dict] = field(default_factory=list)
+    source: str = "signals"
+
+    def features(self) -> list[float]:
+        weights = {f["signal"]: f["weight"] for f in self.factors}
+        return [float(weights.get(key, 0.0)) for key in FEATURE_KEYS]
+
+    def as_dict(self) -> dict:
+        return {
+            "priority": self.priority,
+            "score": round(self.score, 3),
+            "factors": self.factors,
+            "source": self.source,
+        }
+
+
+def priority_for_score(score: float) -> str:
+    if score >= URGENT_AT:
+        return "urgent"
+    if score >= HIGH_AT:
+        return "high"
+    if score <= LOW_AT:
+        return "low"
+    return "normal"
+
+
+def priority_score(*, text: str, context: PriorityContext) -> PriorityResult:
+    """Score `text` in `context`; each signal found becomes a factor with its weight."""
+    factors: list[dict] = []
+    for key, pattern, weight, label in _TEXT_SIGNALS:
+        found = sorted({m.group(0).lower() for m in pattern.finditer(text or "")})
+        if found:
+            factors.append(
+                {"signal": key, "label": label, "weight": weight, "detail": ", ".join(found[:5])}
+            )
+    if context.is_vip:
+        factors.append(
+            {"signal": "vip", "label": "VIP customer", "weight": VIP_WEIGHT, "detail": ""}
+        )
+    if context.repeat_complaint:
+        factors.append(
+            {
+                "signal": "repeat_complaint",
+                "label": "repeat contact about an unresolved complaint",
+                "weight": REPEAT_COMPLAINT_WEIGHT,
+                "detail": context.repeat_detail,
+            }
+        )
+    if context.mood_score < -0.05:
+        weight = round(NEGATIVE_SENTIMENT_MAX * min(-context.mood_score, 1.0), 2)
+        factors.append(
+            {
+                "signal": "negative_sentiment",
+                "label": "negative sentiment",
+                "weight": weight,
+                "detail": f"mood score {context.mood_score:.2f}",
+            }
+        )
+    level = (context.service_level or "").strip().lower()
+    if level in SERVICE_LEVEL_WEIGHTS:
+        factors.append(
+            {
+                "signal": "service_level",
+                "label": "service level",
+                "weight": SERVICE_LEVEL_WEIGHTS[level],
+                "detail": level,
+            }
+        )
+    score = sum(f["weight"] for f in factors)
+    return PriorityResult(priority=priority_for_score(score), score=score, factors=factors)

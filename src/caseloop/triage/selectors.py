@@ -1,0 +1,303 @@
+"""Reads for triage: a case's stored triage, complaint detection, similar cases, the live
+model's accuracy against agents, and a preview of triage for any text."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import OuterRef, Subquery
+
+from caseloop.cases.models import Case, Category, Message, Status
+
+from . import learning
+from .models import CaseTriage, MessageMood, TriageLabel
+from .mood import COMPLAINT_THRESHOLD, mood_read
+from .priority import PriorityContext, priority_score
+
+COMPLAINT_TAG = "complaint"
+COMPLAINT_UNREAD_LIMIT = 20
+
+
+def case_triage(*, case: Case) -> dict | None:
+    """The stored triage of `case`, or None before it was triaged. Reads the OneToOne row
+    (joined by case_base_queryset, so no extra query on lists)."""
+    try:
+        triage = case.triage
+    except CaseTriage.DoesNotExist:
+        return None
+    if triage is None:
+        return None
+    mood = triage.mood or {}
+    return {
+        "category": {
+            "id": triage.category_id,
+            "confidence": round(triage.confidence, 4),
+            "needs_review": triage.needs_review,
+            "source": triage.category_source,
+            "candidates": triage.candidates,
+            "model_version": triage.model_version_id,
+        },
+        "priority": {
+            "value": triage.priority,
+            "score": round(triage.priority_score, 3),
+            "source": triage.priority_source,
+            "factors": triage.priority_factors,
+        },
+        "mood": mood,
+        "flags": mood.get("flags", []),
+        "routing": triage.routing,
+        "updated_at": triage.updated_at.isoformat(),
+    }
+
+
+def case_is_complaint(*, case: Case) -> bool:
+    """Is the case a complaint: tagged so, or any inbound message whose complaint
+    probability is over the threshold?"""
+    if case.pk is None:
+        return False
+    if case.tags.filter(name=COMPLAINT_TAG).exists():
+        return True
+    read = MessageMood.objects.filter(case_id=case.pk)
+    if read.filter(complaint_probability__gte=COMPLAINT_THRESHOLD).exists():
+        return True
+    # Messages triage has not read yet (it runs after commit, in a job) are read here.
+    unread = (
+        Message.objects.filter(case_id=case.pk, direction=Message.Direction.INBOUND)
+        .exclude(pk__in=read.values("message_id"))
+        .order_by("id")
+        .values_list("text", flat=True)[:COMPLAINT_UNREAD_LIMIT]
+    )
+    return any(mood_read(text).is_complaint for text in unread)
+
+
+def case_moods(*, case: Case) -> list[MessageMood]:
+    return list(
+        MessageMood.objects.filter(case_id=case.pk)
+        .select_related("message")
+        .order_by("message__created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    case: Case
+    score: float
+    resolution: str
+
+
+def _first_inbound():
+    return Subquery(
+        Message.objects.filter(case=OuterRef("pk"), direction=Message.Direction.INBOUND)
+        .order_by("created_at", "id")
+        .values("text")[:1]
+    )
+
+
+def _last_outbound():
+    return Subquery(
+        # Automatic messages (acknowledgements, reminders) are not how a case was resolved.
+        Message.objects.filter(case=OuterRef("pk"), direction=Message.Direction.OUTBOUND)
+        .exclude(metadata__has_key="system")
+        .order_by("-created_at", "-id")
+        .values("text")[:1]
+    )
+
+
+class _SimilarIndex:
+    """A TF-IDF matrix over a bounded set of recent cases, rebuilt when the set changes
+    (a new case, a case solved) — not on every call."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple | None = None
+        self.vectorizer = None
+        self.matrix = None
+        self.ids: list[int] = []
+        self.categories: list[int | None] = []
+
+    def build(self, *, limit: int, key: tuple) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        rows = list(
+            Case.objects.order_by("-id")
+            .annotate(first=_first_inbound())
+            .values_list("pk", "subject", "first", "category_id")[:limit]
+        )
+        self.ids = [row[0] for row in rows]
+        self.categories = [row[3] for row in rows]
+        texts = [learning.case_text(subject=row[1], first_message=row[2] or "") for row in rows]
+        if not texts:
+            self.vectorizer, self.matrix = None, None
+        else:
+            self.vectorizer = TfidfVectorizer(
+                ngram_range=(1, 2), sublinear_tf=True, stop_words="english"
+            )
+            try:
+                self.matrix = self.vectorizer.fit_transform(texts)
+            except ValueError:  # only stop words everywhere
+                self.vectorizer, self.matrix = None, None
+        self.key = key
+
+
+_index = _SimilarIndex()
+
+
+def _index_key(limit: int) -> tuple:
+    latest = Case.objects.order_by("-id").values_list("pk", "updated_at").first()
+    solved = Case.objects.filter(status__in=[Status.SOLVED, Status.CLOSED]).count()
+    return (limit, latest, solved, Case.objects.count())
+
+
+def cases_similar(*, case: Case, k: int = 5, solved_only: bool = False) -> list[SimilarCase]:
+    """The `k` cases most like `case` (TF-IDF cosine over subject and first message), best
+    first, each with its resolution: the last reply sent on it, or "". Compares against the
+    most recent `TriagePolicy.similar_candidates` cases; same-category cases win ties."""
+    limit = learning.policy_get().similar_candidates
+    key = _index_key(limit)
+    with _index.lock:
+        if _index.key != key:
+            _index.build(limit=limit, key=key)
+        vectorizer, matrix = _index.vectorizer, _index.matrix
+        ids, categories = list(_index.ids), list(_index.categories)
+    if vectorizer is None or matrix is None:
+        return []
+    first = (
+        Message.objects.filter(case=case, direction=Message.Direction.INBOUND)
+        .order_by("created_at", "id")
+        .values_list("text", flat=True)
+        .first()
+    )
+    query = vectorizer.transform(
+        [learning.case_text(subject=case.subject, first_message=first or "")]
+    )
+    scores = (matrix @ query.T).toarray().ravel()
+    # A small nudge for the same category: it breaks ties, it does not outrank the text.
+    if case.category_id:
+        scores = scores + 0.01 * (
+            np.array([c == case.category_id for c in categories]) * (scores > 0)
+        )
+    order = np.argsort(-scores, kind="stable")
+    wanted: list[tuple[int, float]] = [
+        (ids[i], float(scores[i])) for i in order if ids[i] != case.pk and scores[i] > 0
+    ]
+    candidates = (
+        Case.objects.filter(pk__in=[pk for pk, _ in wanted[: max(k * 10, 50)]])
+        .select_related("category", "customer", "owner", "team")
+        .annotate(resolution=_last_outbound())
+    )
+    if solved_only:
+        candidates = candidates.filter(status__in=[Status.SOLVED, Status.CLOSED])
+    found = {c.pk: c for c in candidates}
+    result = []
+    for pk, score in wanted:
+        if pk in found:
+            other = found[pk]
+            result.append(
+                SimilarCase(
+                    case=other, score=round(min(score, 1.0), 4), resolution=other.resolution or ""
+                )
+            )
+            if len(result) == k:
+                break
+    return result
+
+
+def triage_accuracy(*, window: int | None = None) -> dict:
+    """The live model's rolling accuracy against agents' decisions over the last `window`
+    decisions: categories agents set (TriageLabel) and categories agents confirmed by solving
+    the case with the category triage predicted. Priority likewise from the priorities
+    agents set."""
+    window = window or learning.policy_get().accuracy_window
+    decisions: list[tuple[str, bool, int | None, str]] = []
+    for label in (
+        TriageLabel.objects.filter(field="category").exclude(predicted="").order_by("-id")[:window]
+    ):
+        decisions.append(
+            (label.created_at.isoformat(), label.correct, label.model_version_id, "set")
+        )
+    labelled_cases = TriageLabel.objects.filter(field="category").values("case_id")
+    confirmed = (
+        CaseTriage.objects.filter(
+            case__status__in=[Status.SOLVED, Status.CLOSED],
+            case__category__isnull=False,
+            category__isnull=False,
+        )
+        .exclude(case_id__in=labelled_cases)
+        .select_related("case")
+        .order_by("-case__solved_at", "-id")[:window]
+    )
+    for triage in confirmed:
+        when = (triage.case.solved_at or triage.updated_at).isoformat()
+        decisions.append(
+            (
+                when,
+                triage.case.category_id == triage.category_id,
+                triage.model_version_id,
+                "confirmed",
+            )
+        )
+    decisions.sort(key=lambda d: d[0], reverse=True)
+    decisions = decisions[:window]
+
+    def summary(rows) -> dict:
+        n = len(rows)
+        correct = sum(1 for r in rows if r[1])
+        return {"n": n, "correct": correct, "accuracy": round(correct / n, 4) if n else None}
+
+    live = learning.model_active()
+    category = summary(decisions)
+    category["by_source"] = {
+        source: summary([d for d in decisions if d[3] == source]) for source in ("set", "confirmed")
+    }
+    category["live_model_version"] = live.version if live else None
+    category["live_model"] = summary([d for d in decisions if live and d[2] == live.pk])
+    priority_labels = list(
+        TriageLabel.objects.filter(field="priority").exclude(predicted="").order_by("-id")[:window]
+    )
+    priority = {
+        "n": len(priority_labels),
+        "correct": sum(1 for label in priority_labels if label.correct),
+    }
+    priority["accuracy"] = round(priority["correct"] / priority["n"], 4) if priority["n"] else None
+    return {"window": window, "category": category, "priority": priority}
+
+
+def triage_preview(*, text: str, is_vip: bool = False, service_level: str = "") -> dict:
+    """What triage would say about `text`, without creating anything."""
+    from .services import priority_apply_model
+
+    guess = learning.category_guess(text)
+    policy = learning.policy_get()
+    confident = guess.category_id is not None and guess.confidence >= policy.review_threshold
+    names = dict(
+        Category.objects.filter(pk__in=[c["category"] for c in guess.candidates]).values_list(
+            "pk", "slug"
+        )
+    )
+    mood = mood_read(text)
+    context = PriorityContext(is_vip=is_vip, service_level=service_level, mood_score=mood.score)
+    priority = priority_apply_model(priority_score(text=text, context=context), text=text)
+    flags = [
+        name
+        for name, on in (
+            ("frustrated", mood.frustrated),
+            ("wants_to_be_heard", mood.wants_to_be_heard),
+            ("complaint", mood.is_complaint),
+        )
+        if on
+    ]
+    return {
+        "category": {
+            "slug": names.get(guess.category_id) if guess.category_id else None,
+            "id": guess.category_id,
+            "confidence": round(guess.confidence, 4),
+            "needs_review": not confident,
+            "source": guess.source,
+            "candidates": [{**c, "slug": names.get(c["category"])} for c in guess.candidates],
+        },
+        "priority": priority.as_dict(),
+        "sentiment": mood.as_dict(),
+        "flags": flags,
+    }

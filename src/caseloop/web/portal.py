@@ -1,0 +1,280 @@
+"""The customer portal: magic-link sign-in, the customer's own cases, replies, and the
+customer's side of the loop (confirm the summary, approve the plan, confirm solved, rate).
+
+Customers only ever reach their own cases: everything goes through `case_get_for_user`,
+which answers 404 for anyone else's.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from caseloop.cases import selectors as case_selectors
+from caseloop.cases import services as case_services
+from caseloop.cases.errors import CaseError
+from caseloop.cases.models import Message, Status
+from caseloop.insights.services import rating_record
+
+from . import optional, selectors, services
+from .views import help_centre_available
+
+logger = logging.getLogger(__name__)
+
+RATE_LIMIT = 5
+RATE_WINDOW = 15 * 60
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _rate_limited(*keys: str) -> bool:
+    """Count one attempt against every key; refuse beyond RATE_LIMIT per window."""
+    limited = False
+    for key in keys:
+        cache_key = f"portal-signin:{key}"
+        cache.add(cache_key, 0, RATE_WINDOW)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:
+            cache.set(cache_key, 1, RATE_WINDOW)
+            count = 1
+        limited = limited or count > RATE_LIMIT
+    return limited
+
+
+def _customer_user(request: HttpRequest):
+    user = request.user
+    if user.is_authenticated and user.is_customer and user.customer_id:
+        return user
+    return None
+
+
+def signin(request: HttpRequest) -> HttpResponse:
+    if _customer_user(request):
+        return redirect("web:portal")
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip().lower()[:320]
+        if _rate_limited(f"ip:{_client_ip(request)}", f"email:{email}"):
+            return render(request, "web/portal/signin.html", {"limited": True}, status=429)
+        if email:
+            services.magic_link_request(email=email, base_url=request.build_absolute_uri("/"))
+        # The same answer whether or not the address is known, so nobody can probe it.
+        return render(request, "web/portal/sent.html", {"email": email})
+    return render(request, "web/portal/signin.html", {"help_centre": help_centre_available()})
+
+
+def link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; POST signs in. Mail scanners that fetch links never use them up."""
+    if request.method != "POST":
+        return render(request, "web/portal/link.html", {"token": token})
+    try:
+        user = services.magic_link_redeem(token=token)
+    except services.LinkRefused as exc:
+        return render(request, "web/portal/link.html", {"error": str(exc)}, status=400)
+    if request.user.is_authenticated:
+        logout(request)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("web:portal")
+
+
+@require_POST
+def signout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("web:portal_signin")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = _customer_user(request)
+    if user is None:
+        return redirect("web:portal_signin")
+    cases = case_selectors.customer_cases(customer_id=user.customer_id)[:100]
+    return render(
+        request,
+        "web/portal/cases.html",
+        {"cases": cases, "help_centre": help_centre_available()},
+    )
+
+
+def _loop_state(case) -> dict:
+    """What the customer can answer on this case, from the loop when it is installed."""
+    loop = optional.module("caseloop.cases.loop.selectors")
+    state = {"statement": None, "plan": None, "followup": None}
+    if loop is None:
+        return state
+    statement_of = getattr(loop, "problem_statement_of", None)
+    plan_of = getattr(loop, "plan_current", None)
+    followup_of = getattr(loop, "followup_latest", None)
+    if statement_of:
+        state["statement"] = statement_of(case=case)
+    if plan_of:
+        state["plan"] = plan_of(case=case)
+    if followup_of:
+        state["followup"] = followup_of(case=case)
+    return state
+
+
+def _portal_case(request: HttpRequest, case_id: int):
+    user = _customer_user(request)
+    if user is None:
+        return None, None
+    return user, case_selectors.case_get_for_user(user=user, case_id=case_id)
+
+
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    user, case = _portal_case(request, case_id)
+    if user is None:
+        return redirect("web:portal_signin")
+    rated = case.ratings.exists()
+    return render(
+        request,
+        "web/portal/case.html",
+        {
+            "case": case,
+            "timeline": selectors.case_timeline(case=case, user=user),
+            "loop": _loop_state(case),
+            "can_confirm_solved": case.status == Status.SOLVED,
+            "can_reopen": case.status in (Status.SOLVED, Status.CLOSED),
+            "can_rate": not case.is_open and not rated,
+            "rated": rated,
+            "help_centre": help_centre_available(),
+        },
+    )
+
+
+def _back(case) -> HttpResponse:
+    return redirect("web:portal_case", case_id=case.pk)
+
+
+@require_POST
+def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
+    user, case = _portal_case(request, case_id)
+    if user is None:
+        return redirect("web:portal_signin")
+    text = request.POST.get("text", "").strip()
+    try:
+        case_services.message_add(
+            case=case,
+            direction=Message.Direction.INBOUND,
+            channel="web",
+            text=text[:20000],
+            actor=user,
+            author_customer=case.customer,
+            metadata={"via": "portal"},
+        )
+        messages.success(request, "Your message was sent.")
+    except CaseError as exc:
+        messages.error(request, str(exc))
+    return _back(case)
+
+
+def _loop_call(name: str):
+    return optional.function("caseloop.cases.loop.services", name)
+
+
+@require_POST
+def case_summary(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The customer confirms the agent's summary of the problem, or corrects it."""
+    user, case = _portal_case(request, case_id)
+    if user is None:
+        return redirect("web:portal_signin")
+    answer = _loop_call("problem_answer_record")
+    statement = _loop_state(case)["statement"]
+    if answer is None or statement is None or not statement.paraphrase:
+        messages.error(request, "There is no summary waiting for your answer.")
+        return _back(case)
+    try:
+        answer(
+            statement=statement,
+            confirmed=request.POST.get("decision") == "confirm",
+            channel="portal",
+            correction=request.POST.get("correction", "").strip()[:5000],
+            actor=user,
+        )
+        messages.success(request, "Thank you, we noted your answer.")
+    except CaseError as exc:
+        messages.error(request, str(exc))
+    return _back(case)
+
+
+@require_POST
+def case_plan(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The customer approves or declines the plan shared with them."""
+    user, case = _portal_case(request, case_id)
+    if user is None:
+        return redirect("web:portal_signin")
+    record = _loop_call("plan_consent_record")
+    plan = _loop_state(case)["plan"]
+    decision = request.POST.get("decision", "")
+    if record is None or plan is None or decision not in ("approved", "declined"):
+        messages.error(request, "There is no plan waiting for your answer.")
+        return _back(case)
+    try:
+        record(
+            plan=plan,
+            decision=decision,
+            channel="portal",
+            note=request.POST.get("note", "").strip()[:5000],
+            actor=user,
+        )
+        messages.success(
+            request, "Thank you: we'll go ahead." if decision == "approved" else "Noted."
+        )
+    except CaseError as exc:
+        messages.error(request, str(exc))
+    return _back(case)
+
+
+@require_POST
+def case_solved(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The customer confirms the problem is solved, or says it is not (reopen)."""
+    user, case = _portal_case(request, case_id)
+    if user is None:
+        return redirect("web:portal_signin")
+    solved = request.POST.get("solved") == "yes"
+    answer = _loop_call("followup_answer")
+    try:
+        if answer is not None and case.status == Status.SOLVED:
+            answer(case=case, solved=solved, channel="portal", actor=user)
+        elif solved:
+            case_services.case_transition(
+                case=case, to=Status.CLOSED, actor=user, reason="customer confirmed solved"
+            )
+        else:
+            case_services.case_transition(
+                case=case, to=Status.OPEN, actor=user, reason="customer says not solved"
+            )
+        messages.success(
+            request,
+            "Thank you for confirming." if solved else "We've reopened your case.",
+        )
+    except CaseError as exc:
+        messages.error(request, str(exc))
+    return _back(case)
+
+
+@require_POST
+def case_rate(request: HttpRequest, case_id: int) -> HttpResponse:
+    user, case = _portal_case(request, case_id)
+    if user is None:
+        return redirect("web:portal_signin")
+    score = request.POST.get("score", "")
+    try:
+        rating_record(
+            case=case,
+            customer=case.customer,
+            score=int(score) if score.isdigit() else 0,
+            comment=request.POST.get("comment", ""),
+            actor=user,
+        )
+        messages.success(request, "Thank you for rating our service.")
+    except CaseError as exc:
+        messages.error(request, str(exc))
+    return _back(case)

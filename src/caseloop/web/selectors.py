@@ -1,0 +1,398 @@
+"""Reads for the agent workspace: inbox queues with keyset pagination, the case timeline,
+the customer sidebar and the manager's numbers. Every list is joined up front."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import chain
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from caseloop.accounts.models import STAFF_ROLES, Team, User
+from caseloop.cases.models import Case, CaseEvent, Message, Status
+from caseloop.cases.selectors import case_base_queryset, case_visible_to
+from caseloop.customers.models import Customer
+
+from . import optional
+from .models import SavedView
+
+OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL]
+COUNT_CAP = 1000
+TARGET_CANDIDATES = 500
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+
+
+BASE_QUEUES = [
+    Queue("mine", "Mine"),
+    Queue("team", "My teams"),
+    Queue("unassigned", "Unassigned"),
+    Queue("escalated", "Escalated to me"),
+    Queue("waiting", "Waiting on me"),
+    Queue("target", "Near or past target"),
+    Queue("all", "All cases"),
+]
+SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
+
+
+def response_states_fn():
+    return optional.function("caseloop.automation.selectors", "cases_response_states")
+
+
+def queues_available() -> list[Queue]:
+    """The queues this desk can show; the target queue needs response targets."""
+    has_targets = response_states_fn() is not None
+    return [q for q in BASE_QUEUES if q.key != "target" or has_targets]
+
+
+@dataclass(frozen=True)
+class InboxParams:
+    queue: str = "mine"
+    status: str = ""
+    priority: str = ""
+    channel: str = ""
+    team: str = ""
+    category: str = ""
+    tag: str = ""
+    q: str = ""
+    sort: str = "newest"
+
+    @classmethod
+    def from_query(cls, query) -> InboxParams:
+        keys = [k for k in cls.__dataclass_fields__]
+        values = {k: (query.get(k) or "").strip()[:200] for k in keys}
+        if values["queue"] not in {q.key for q in BASE_QUEUES}:
+            values["queue"] = "mine"
+        if values["sort"] not in SORTS:
+            values["sort"] = "newest"
+        return cls(**values)
+
+    def query_string(self, **overrides) -> str:
+        from urllib.parse import urlencode
+
+        data = {**self.__dict__, **overrides}
+        return urlencode({k: v for k, v in data.items() if v})
+
+
+def _last_direction(case_ref=None):
+    return Subquery(
+        Message.objects.filter(case_id=OuterRef("pk"))
+        .exclude(direction=Message.Direction.NOTE)
+        .order_by("-created_at", "-id")
+        .values("direction")[:1]
+    )
+
+
+def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
+    """The cases of one queue, unordered and unjoined (callers add what they need)."""
+    cases = Case.objects.all() if user.is_agent_like else case_visible_to(user=user)
+    is_open = Q(status__in=OPEN_STATUSES)
+    if queue == "mine":
+        return cases.filter(is_open, owner=user)
+    if queue == "team":
+        team_ids = list(user.teams.values_list("id", flat=True))
+        return cases.filter(is_open, team_id__in=team_ids)
+    if queue == "unassigned":
+        return cases.filter(is_open, owner__isnull=True)
+    if queue == "escalated":
+        return cases.filter(is_open, assignee=user).exclude(owner=user)
+    if queue == "waiting":
+        internal = Q(status=Status.PENDING_INTERNAL, assignee=user)
+        replied = Q(
+            owner=user,
+            status__in=[Status.NEW, Status.OPEN],
+            last_direction=Message.Direction.INBOUND,
+        )
+        return (
+            cases.filter(Q(owner=user) | Q(assignee=user))
+            .filter(is_open)
+            .annotate(last_direction=_last_direction())
+            .filter(internal | replied)
+        )
+    return cases
+
+
+def _filtered(cases: QuerySet[Case], params: InboxParams) -> QuerySet[Case]:
+    if params.status:
+        cases = cases.filter(status__in=params.status.split(","))
+    if params.priority:
+        cases = cases.filter(priority__in=params.priority.split(","))
+    if params.channel:
+        cases = cases.filter(channel=params.channel)
+    if params.team:
+        cases = cases.filter(team_id=int(params.team)) if params.team.isdigit() else cases.none()
+    if params.category:
+        cases = (
+            cases.filter(category_id=int(params.category))
+            if params.category.isdigit()
+            else cases.none()
+        )
+    if params.tag:
+        cases = cases.filter(tags__name=params.tag.lower())
+    if params.q:
+        pk = Case.pk_from_reference(params.q)
+        if pk:
+            cases = cases.filter(pk=pk)
+        elif params.q.isdigit():
+            cases = cases.filter(pk=int(params.q))
+        else:
+            cases = cases.filter(subject__icontains=params.q)
+    return cases
+
+
+def cursor_encode(pk: int) -> str:
+    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> int | None:
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class InboxPage:
+    cases: list[Case]
+    next_cursor: str | None
+    states: dict[int, str] = field(default_factory=dict)
+
+
+def _target_ids(*, user, params: InboxParams) -> list[int]:
+    """Open cases still waiting for a first reply whose target is near or passed, oldest
+    first. Checked over a bounded window of the oldest candidates."""
+    states_of = response_states_fn()
+    if states_of is None:
+        return []
+    candidates = list(
+        _filtered(queue_queryset(user=user, queue="all"), params)
+        .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
+        .only("id", "created_at", "priority", "first_response_at")
+        .order_by("id")[:TARGET_CANDIDATES]
+    )
+    states = states_of(cases=candidates)
+    return [c.pk for c in candidates if states.get(c.pk) in ("near", "breached")]
+
+
+def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) -> InboxPage:
+    """One page of a queue, keyset-paginated on id (stable while new cases arrive)."""
+    if params.queue == "target":
+        cases = case_base_queryset().filter(pk__in=_target_ids(user=user, params=params))
+    else:
+        cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
+        cases = cases.select_related("customer", "owner", "assignee", "team", "category")
+        cases = cases.prefetch_related("tags")
+    after = cursor_decode(cursor) if cursor else None
+    ascending = params.sort == "oldest"
+    if after is not None:
+        cases = cases.filter(pk__gt=after) if ascending else cases.filter(pk__lt=after)
+    if params.tag:
+        cases = cases.distinct()
+    rows = list(cases.order_by("id" if ascending else "-id")[: limit + 1])
+    next_cursor = cursor_encode(rows[limit - 1].pk) if len(rows) > limit else None
+    rows = rows[:limit]
+    return InboxPage(cases=rows, next_cursor=next_cursor, states=response_states(cases=rows))
+
+
+def response_states(*, cases: list[Case]) -> dict[int, str]:
+    states_of = response_states_fn()
+    waiting = [c for c in cases if c.is_open and c.first_response_at is None]
+    if states_of is None or not waiting:
+        return {}
+    return states_of(cases=waiting)
+
+
+def inbox_row(*, user, params: InboxParams, case_id: int) -> Case | None:
+    """The case as a row of this queue, or None when it does not belong there."""
+    if params.queue == "target":
+        return None
+    cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
+    return (
+        cases.select_related("customer", "owner", "assignee", "team", "category")
+        .prefetch_related("tags")
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+def queue_counts(*, user) -> dict[str, int]:
+    """Open cases per queue, each count capped so a huge desk stays fast (shown as 1000+)."""
+    counts = {}
+    for queue in queues_available():
+        if queue.key in ("all", "target"):
+            continue
+        counts[queue.key] = (
+            queue_queryset(user=user, queue=queue.key).order_by().values("id")[:COUNT_CAP].count()
+        )
+    return counts
+
+
+def saved_views_of(*, user) -> list[SavedView]:
+    return list(SavedView.objects.filter(user=user).order_by("name"))
+
+
+def agents_list() -> list[User]:
+    return list(User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("username"))
+
+
+# -- the case page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    kind: str  # "message" or "event"
+    at: object
+    message: Message | None = None
+    event: CaseEvent | None = None
+
+
+def case_timeline(*, case: Case, user) -> list[TimelineItem]:
+    """Messages (all channels) and events in one chronological list. Message events are
+    left out: the message itself stands for them. Customers never get events or notes."""
+    from caseloop.cases.selectors import case_events, case_messages
+
+    messages = [
+        TimelineItem("message", m.created_at, message=m)
+        for m in case_messages(case=case, user=user)
+    ]
+    if not user.is_agent_like:
+        return messages
+    events = [
+        TimelineItem("event", e.created_at, event=e)
+        for e in case_events(case=case).exclude(kind=CaseEvent.Kind.MESSAGE_ADDED)
+    ]
+    return sorted(chain(messages, events), key=lambda item: (item.at, item.kind != "message"))
+
+
+def customer_sidebar(*, case: Case) -> dict:
+    """The customer's profile, contact points, purchases and earlier cases (with complaints
+    marked), plus the sentiment trend when triage provides one."""
+    customer = (
+        Customer.objects.select_related("organization")
+        .prefetch_related("contact_points")
+        .get(pk=case.customer_id)
+    )
+    earlier = list(
+        Case.objects.filter(customer_id=customer.pk)
+        .exclude(pk=case.pk)
+        .annotate(
+            is_complaint_tag=Exists(
+                Case.tags.through.objects.filter(case_id=OuterRef("pk"), tag__name="complaint")
+            )
+        )
+        .order_by("-id")[:10]
+    )
+    purchases = list(customer.purchases.order_by("-purchased_at")[:5])
+    sentiment = None
+    triage = optional.function("caseloop.triage.selectors", "case_triage")
+    if triage is not None:
+        sentiment = triage(case=case)
+    return {
+        "customer": customer,
+        "contact_points": list(customer.contact_points.all()),
+        "purchases": purchases,
+        "earlier": earlier,
+        "complaints": sum(1 for c in earlier if c.is_complaint_tag),
+        "triage": sentiment,
+    }
+
+
+# -- the manager's view -----------------------------------------------------------------
+
+
+def team_health() -> list[dict]:
+    """Per team: new, open and pending cases and the oldest customer still waiting."""
+    rows = (
+        Case.objects.filter(status__in=OPEN_STATUSES)
+        .values("team_id")
+        .annotate(
+            new=Count("id", filter=Q(status=Status.NEW)),
+            open=Count("id", filter=Q(status=Status.OPEN)),
+            pending=Count(
+                "id", filter=Q(status__in=[Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL])
+            ),
+            oldest_waiting=Min(
+                "last_customer_message_at", filter=Q(status__in=[Status.NEW, Status.OPEN])
+            ),
+        )
+        .order_by("team_id")
+    )
+    names = dict(Team.objects.values_list("id", "name"))
+    now = timezone.now()
+    return [
+        {
+            **row,
+            "team": names.get(row["team_id"], "No team"),
+            "waiting_for": (now - row["oldest_waiting"]) if row["oldest_waiting"] else None,
+        }
+        for row in rows
+    ]
+
+
+def agent_load() -> list[dict]:
+    """Open cases each agent owns and is assigned."""
+    is_open = Q(status__in=OPEN_STATUSES)
+    owned = dict(
+        Case.objects.filter(is_open, owner__isnull=False)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+    )
+    assigned = dict(
+        Case.objects.filter(is_open, assignee__isnull=False)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    return [
+        {
+            "agent": agent,
+            "owned": owned.get(agent.pk, 0),
+            "assigned": assigned.get(agent.pk, 0),
+        }
+        for agent in agents_list()
+    ]
+
+
+def escalations_waiting() -> list[dict] | None:
+    """Escalations the solver has not solved yet, oldest first, with how long each has
+    waited; None when the desk has no escalations."""
+    escalation = optional.model("caseloop.cases.models", "Escalation") or optional.model(
+        "caseloop.cases.loop_models", "Escalation"
+    )
+    if escalation is None:
+        return None
+    pending = (
+        escalation.objects.filter(state__in=["open", "accepted", "returned"])
+        .select_related("case", "to_team", "to_user", "owner")
+        .order_by("created_at")[:50]
+    )
+    now = timezone.now()
+    return [{"escalation": e, "waiting": now - e.created_at} for e in pending]
+
+
+def cases_near_target(*, limit: int = 20) -> list[tuple[Case, str]] | None:
+    states_of = response_states_fn()
+    if states_of is None:
+        return None
+    candidates = list(
+        case_base_queryset()
+        .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
+        .order_by("id")[:TARGET_CANDIDATES]
+    )
+    states = states_of(cases=candidates)
+    flagged = [(c, states[c.pk]) for c in candidates if states.get(c.pk) in ("near", "breached")]
+    return flagged[:limit]
+
+
+def coach_overrides_recent(*, days: int = 30) -> dict:
+    from caseloop.coach.selectors import coach_override_counts
+
+    return coach_override_counts(since=timezone.now() - timedelta(days=days))

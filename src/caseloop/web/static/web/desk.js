@@ -1,0 +1,242 @@
+/* Caseloop desk: live updates over WebSocket, keyboard shortcuts, the reply coach. */
+(function () {
+  "use strict";
+  var body = document.body;
+
+  function announce(text) {
+    var live = document.getElementById("live");
+    if (live) { live.textContent = text; }
+  }
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  /* ---- live updates ---- */
+  var INBOX_KINDS = ["case.created", "message.added", "case.status", "case.updated", "case.owner", "case.merged"];
+
+  function refreshRow(caseId, isNew) {
+    var base = body.dataset.rowUrl.replace(/0\/$/, caseId + "/");
+    var url = base + "?" + (body.dataset.query || "");
+    fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (response) {
+      var existing = document.getElementById("case-" + caseId);
+      if (response.status === 204) {
+        if (existing) { existing.remove(); }
+        return null;
+      }
+      return response.text().then(function (html) {
+        var holder = document.createElement("tbody");
+        holder.innerHTML = html.trim();
+        var row = holder.querySelector("tr");
+        if (!row) { return; }
+        if (existing) {
+          existing.replaceWith(row);
+        } else if (body.dataset.query.indexOf("sort=oldest") === -1) {
+          document.getElementById("case-rows").prepend(row);
+        } else { return; }
+        row.classList.add("fresh");
+        var empty = document.getElementById("empty");
+        if (empty) { empty.remove(); }
+        if (isNew) { announce("New case " + row.querySelector("a").textContent); }
+      });
+    });
+  }
+
+  function refreshTimeline() {
+    var wrap = document.getElementById("timeline-wrap");
+    if (!wrap) { return; }
+    fetch(body.dataset.timelineUrl, { credentials: "same-origin" }).then(function (r) { return r.text(); })
+      .then(function (html) { wrap.innerHTML = html; announce("The timeline was updated."); });
+  }
+
+  function connect(attempt) {
+    if (!body.dataset.ws || !window.WebSocket) { return; }
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + body.dataset.ws);
+    socket.onopen = function () { body.dataset.live = "on"; attempt = 0; };
+    socket.onmessage = function (message) {
+      var event = JSON.parse(message.data);
+      if (body.dataset.page === "inbox" && INBOX_KINDS.indexOf(event.kind) !== -1) {
+        refreshRow(event.case_id, event.kind === "case.created");
+      } else if (body.dataset.page === "case" && String(event.case_id) === body.dataset.case) {
+        refreshTimeline();
+      }
+    };
+    socket.onclose = function () {
+      body.dataset.live = "off";
+      setTimeout(function () { connect(attempt + 1); }, Math.min(30000, 1000 * Math.pow(2, attempt || 0)));
+    };
+  }
+
+  /* ---- keyboard ---- */
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.case-row")); }
+  function currentRow() { return document.querySelector("tr.case-row.current"); }
+  function move(step) {
+    var list = rows();
+    if (!list.length) { return; }
+    var index = list.indexOf(currentRow());
+    var next = list[Math.max(0, Math.min(list.length - 1, index + step))] || list[0];
+    if (index === -1) { next = list[0]; }
+    list.forEach(function (row) { row.classList.remove("current"); });
+    next.classList.add("current");
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+  }
+  function openCurrent(hash) {
+    var row = currentRow();
+    if (row) { location.href = row.dataset.href + (hash || ""); }
+  }
+  function isTyping(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+  function toggleHelp() {
+    var dialog = document.getElementById("shortcuts");
+    if (!dialog) { return; }
+    if (dialog.open) { dialog.close(); } else { dialog.showModal(); }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) { return; }
+    var key = event.key;
+    if (key === "?") { event.preventDefault(); toggleHelp(); return; }
+    if (!document.getElementById("shortcuts")) { return; }
+    if (body.dataset.page === "inbox") {
+      if (key === "j") { move(1); } else if (key === "k") { move(-1); }
+      else if (key === "o" || key === "Enter") { if (currentRow()) { event.preventDefault(); openCurrent(); } }
+      else if (key === "x") { var row = currentRow(); if (row) { var box = row.querySelector("input[type=checkbox]"); box.checked = !box.checked; } }
+      else if (key === "r") { openCurrent("#reply"); }
+      else if (key === "e") { openCurrent("#escalate"); }
+      else if (key === "/") { event.preventDefault(); var search = document.querySelector("[data-shortcut=search]"); if (search) { search.focus(); } }
+      else { return; }
+    } else if (body.dataset.page === "case") {
+      if (key === "r") { event.preventDefault(); focusReply(); }
+      else if (key === "e") { event.preventDefault(); focusEscalate(); }
+    }
+  });
+
+  function focusReply() { var text = document.getElementById("reply-text"); if (text) { text.focus(); } }
+  function focusEscalate() {
+    // The loop's escalation form when the loop is installed, else the solver picker.
+    var loopForm = document.querySelector('#panel-loop form[action*="escalate"]');
+    if (loopForm) {
+      var details = loopForm.closest("details");
+      if (details) { details.open = true; }
+    }
+    var target = loopForm ? loopForm.querySelector("select, textarea, input:not([type=hidden])")
+      : document.querySelector("[data-shortcut=escalate]");
+    if (target) { target.scrollIntoView({ block: "center" }); target.focus(); }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-open-help]")) { toggleHelp(); }
+    var row = event.target.closest("tr.case-row");
+    if (row && !event.target.closest("a, input, button")) {
+      rows().forEach(function (r) { r.classList.remove("current"); });
+      row.classList.add("current");
+    }
+  });
+
+  /* ---- the reply coach ---- */
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function setupCoach() {
+    var textarea = document.getElementById("reply-text");
+    if (!textarea || !textarea.dataset.coachUrl) { return; }
+    var panel = document.getElementById("coach-findings");
+    var highlights = document.querySelector(".coach-highlights");
+    var backdrop = document.querySelector(".coach-backdrop");
+    var timer = null;
+    var sequence = 0;
+    var findings = [];
+
+    function isNote() {
+      var kind = document.querySelector("input[name=kind]:checked");
+      return kind && kind.value === "note";
+    }
+
+    function paint() {
+      var text = textarea.value;
+      var html = "";
+      var position = 0;
+      findings.slice().sort(function (a, b) { return a.start - b.start; }).forEach(function (f) {
+        if (f.start < position || f.end <= f.start || f.end - f.start >= text.length) { return; }
+        html += escapeHtml(text.slice(position, f.start)) + "<mark>" + escapeHtml(text.slice(f.start, f.end)) + "</mark>";
+        position = f.end;
+      });
+      highlights.innerHTML = html + escapeHtml(text.slice(position)) + "\n";
+      backdrop.scrollTop = textarea.scrollTop;
+    }
+
+    function render() {
+      paint();
+      if (!findings.length) {
+        panel.innerHTML = textarea.value.trim() && !isNote() ? '<p class="coach-ok">The reply coach has no suggestions.</p>' : "";
+        return;
+      }
+      var items = findings.map(function (f, index) {
+        var replace = f.end > f.start && f.end - f.start < 120 && f.suggestion.indexOf("…") === -1 && f.excerpt;
+        return '<li class="finding ' + escapeHtml(f.severity) + '" data-rule="' + escapeHtml(f.rule_id) + '">' +
+          '<span class="rule">' + escapeHtml(f.rule_id) + "</span> " + escapeHtml(f.message) +
+          (f.excerpt && f.excerpt.length < 120 ? " <mark>" + escapeHtml(f.excerpt) + "</mark>" : "") +
+          (f.suggestion ? '<br><span class="suggestion">Try: ' + escapeHtml(f.suggestion) + "</span>" : "") +
+          ' <button type="button" data-select="' + index + '">Show</button>' +
+          (replace ? "" : "") + "</li>";
+      }).join("");
+      panel.innerHTML = '<p class="coach-title"><strong>The reply coach has ' + findings.length +
+        " suggestion" + (findings.length === 1 ? "" : "s") + "</strong> — revise, or send anyway.</p><ul>" + items + "</ul>";
+    }
+
+    function check() {
+      var text = textarea.value;
+      var mine = ++sequence;
+      if (!text.trim() || isNote()) { findings = []; render(); return; }
+      fetch(textarea.dataset.coachUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ text: text, case: parseInt(textarea.dataset.case, 10) || null })
+      }).then(function (r) { return r.ok ? r.json() : { findings: [] }; }).then(function (data) {
+        if (mine !== sequence) { return; }
+        findings = data.findings || [];
+        render();
+      });
+    }
+
+    textarea.addEventListener("input", function () { paint(); clearTimeout(timer); timer = setTimeout(check, 350); });
+    textarea.addEventListener("scroll", function () { backdrop.scrollTop = textarea.scrollTop; });
+    document.querySelectorAll("input[name=kind]").forEach(function (radio) { radio.addEventListener("change", check); });
+    panel.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-select]");
+      if (!button) { return; }
+      var f = findings[parseInt(button.dataset.select, 10)];
+      textarea.focus();
+      textarea.setSelectionRange(f.start, f.end);
+    });
+    if (textarea.value.trim()) { check(); }
+
+    var macro = document.getElementById("reply-macro");
+    if (macro) {
+      macro.addEventListener("change", function () {
+        if (!macro.value) { return; }
+        fetch(macro.dataset.macroUrl.replace(/0\/$/, macro.value + "/"), { credentials: "same-origin" })
+          .then(function (r) { return r.json(); }).then(function (data) {
+            if (data.text) { textarea.value = textarea.value ? textarea.value + "\n\n" + data.text : data.text; check(); }
+          });
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // Shortcuts are wired by now; tests and assistive tools can wait for this mark.
+    body.dataset.ready = "yes";
+    connect(0);
+    setupCoach();
+    if (location.hash === "#reply") { focusReply(); }
+    if (location.hash === "#escalate") { focusEscalate(); }
+  });
+})();

@@ -1,0 +1,48 @@
+"""Run inside the browser tests' server environment: seed the desk, or act as an agent
+through the services where the journey needs a step the loop's own screens provide.
+
+    python tests/browser/desk_script.py seed
+    python tests/browser/desk_script.py share-plan CL-000001 alex
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseloop.settings")
+
+
+def main(argv: list[str]) -> None:
+    import django
+
+    django.setup()
+    from caseloop.accounts.models import Team, User
+    from caseloop.accounts.services import user_create
+
+    if argv[0] == "seed":
+        team = Team.objects.get_or_create(name="Front line", slug="front-line")[0]
+        agent = user_create(username="alex", role="agent", password="desk-pass", first_name="Alex")
+        team.members.add(agent)
+        user_create(username="morgan", role="manager", password="desk-pass", first_name="Morgan")
+        return
+    if argv[0] == "share-plan":
+        from caseloop.cases.loop.services import plan_create, plan_share
+        from caseloop.cases.models import Case
+
+        case = Case.objects.get(reference=argv[1])
+        agent = User.objects.get(username=argv[2])
+        plan = plan_create(
+            case=case,
+            summary="Send a replacement kettle by courier and collect the broken one.",
+            steps=["Book the courier", "Ship the replacement"],
+            expected_timeline="within 2 working days",
+            actor=agent,
+        )
+        plan_share(plan=plan, actor=agent)
+        return
+    raise SystemExit(f"unknown command {argv[0]!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,90 @@
+"""Small builders for tests: `make_case(**overrides)` and friends. One place, no fixtures."""
+
+from __future__ import annotations
+
+import itertools
+
+from caseloop.accounts.models import Role, Team, User
+from caseloop.accounts.services import token_issue, user_create
+from caseloop.cases.models import Case, Category
+from caseloop.cases.services import case_create
+from caseloop.customers.models import Customer
+from caseloop.customers.services import Identity, customer_find_or_create
+
+_seq = itertools.count(1)
+
+
+def make_user(
+    *,
+    role: str = Role.AGENT,
+    tier: int = 1,
+    username: str | None = None,
+    password: str | None = "pw",
+    **extra,
+) -> User:
+    n = next(_seq)
+    return user_create(
+        username=username or f"{role}{n}",
+        email=f"{role}{n}@desk.test",
+        role=role,
+        tier=tier,
+        password=password,
+        **extra,
+    )
+
+
+def make_agent(**extra) -> User:
+    return make_user(role=Role.AGENT, **extra)
+
+
+def make_customer(*, email: str | None = None, name: str = "", **identity) -> Customer:
+    n = next(_seq)
+    return customer_find_or_create(
+        identity=Identity(
+            email=email or f"customer{n}@example.com", name=name or f"Customer {n}", **identity
+        )
+    )
+
+
+def make_customer_user(*, customer: Customer | None = None) -> User:
+    customer = customer or make_customer()
+    return make_user(role=Role.CUSTOMER, customer=customer)
+
+
+def make_team(*, name: str | None = None, members: list[User] = ()) -> Team:
+    n = next(_seq)
+    name = name or f"Team {n}"
+    team = Team.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+    team.members.add(*members)
+    return team
+
+
+def make_category(*, name: str | None = None) -> Category:
+    name = name or f"Category {next(_seq)}"
+    return Category.objects.get_or_create(
+        name=name, defaults={"slug": name.lower().replace(" ", "-")}
+    )[0]
+
+
+def make_case(
+    *,
+    customer: Customer | None = None,
+    subject: str = "My order never arrived",
+    text: str = "I ordered a kettle two weeks ago and it has not arrived.",
+    channel: str = "email",
+    actor: User | None = None,
+    **overrides,
+) -> Case:
+    return case_create(
+        customer=customer or make_customer(),
+        subject=subject,
+        text=text,
+        channel=channel,
+        actor=actor,
+        **overrides,
+    )
+
+
+def bearer(user: User) -> dict:
+    """Headers for an API request authenticated as `user`."""
+    return {"Authorization": f"Bearer {token_issue(user=user)}"}

@@ -1,0 +1,101 @@
+"""`caseloop mailbox add|list|poll` and the mail gateway command."""
+
+import io
+import os
+import signal
+import smtplib
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from caseloop.channels.email.models import Mailbox
+
+from .conftest import free_port
+from .mail import make_email
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_mailbox_add_and_list_never_show_the_password():
+    out = run(
+        "mailbox",
+        "add",
+        "--address",
+        "Support@Example.com",
+        "--imap-url",
+        "imaps://desk:S3cretPass@imap.example.com/Support",
+    )
+    assert "support@example.com" in out
+    mailbox = Mailbox.objects.get()
+    assert mailbox.address == "support@example.com" and mailbox.imap_folder == "Support"
+    listing = run("mailbox", "list")
+    assert "support@example.com" in listing and "imap.example.com" in listing
+    assert "S3cretPass" not in listing and "desk:***@" in listing
+
+
+def test_mailbox_add_refuses_bad_input():
+    with pytest.raises(CommandError, match="not a valid email"):
+        run("mailbox", "add", "--address", "not-an-address")
+    with pytest.raises(CommandError, match="imap:// or imaps://"):
+        run("mailbox", "add", "--address", "a@example.com", "--imap-url", "http://x/")
+    with pytest.raises(CommandError, match="plus"):
+        run("mailbox", "add", "--address", "a+b@example.com")
+
+
+def test_mailbox_poll_reports_what_it_fetched(dovecot):
+    from imap_tools import MailBoxUnencrypted
+
+    folder = f"Cmd{time.monotonic_ns()}"
+    with MailBoxUnencrypted(dovecot.host, dovecot.port).login(
+        dovecot.user, dovecot.password, initial_folder=None
+    ) as client:
+        client.folder.create(folder)
+        client.append(make_email(), folder)
+    run("mailbox", "add", "--address", "support@desk.test", "--imap-url", dovecot.url(folder))
+    out = run("mailbox", "poll")
+    assert "support@desk.test: 1 fetched, 1 stored, 0 duplicates, 0 quarantined" in out
+
+
+def test_the_mail_gateway_command_serves_smtp_until_stopped(tmp_path):
+    port = free_port()
+    # a separate embedded desk (SQLite in tmp), whatever database the suite runs on
+    env = {**os.environ, "CASELOOP_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "caseloop.cli", "migrate", "-v0"], env=env, check=True, timeout=120
+    )
+    subprocess.run(
+        [sys.executable, "-m", "caseloop.cli", "mailbox", "add", "--address", "help@desk.test"],
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caseloop.cli", "mail-gateway", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "listening on 127.0.0.1" in process.stdout.readline()
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            assert client.sendmail("ann@example.com", ["help@desk.test"], make_email()) == {}
+            code, _ = client.rcpt("other@desk.test")
+            assert code in (503, 550)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0
+    with sqlite3.connect(tmp_path / "caseloop.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM cases_case").fetchone() == (1,)

@@ -1,0 +1,99 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from caseloop.accounts.models import Team, User
+from caseloop.automation.demo_data import DEMO_PASSWORD
+from caseloop.cases.models import Case, CaseEvent, Message, Status
+from caseloop.customers.models import ContactPoint, Customer, PurchaseRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def demo(**options) -> str:
+    out = StringIO()
+    call_command("demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_the_demo_seeds_a_working_desk_and_says_how_to_sign_in(client):
+    output = demo(cases=40, customers=12)
+    assert "/login/" in output and DEMO_PASSWORD in output
+    for username in ["agent", "agent2", "specialist", "manager", "admin", "customer"]:
+        assert username in output
+        assert User.objects.filter(username=username).exists()
+    specialist = User.objects.get(username="specialist")
+    assert specialist.tier == 2 and specialist.skills.exists()
+    assert User.objects.get(username="admin").is_superuser
+    assert Team.objects.filter(slug="escalations").exists()
+    assert Customer.objects.count() == 12
+    kinds = set(ContactPoint.objects.values_list("kind", flat=True))
+    assert {"email", "phone", "chat"} <= kinds
+    assert PurchaseRecord.objects.exists()
+    assert Customer.objects.filter(is_vip=True).exists()
+
+    statuses = dict(Case.objects.values_list("status").annotate(n=Count("id")))
+    assert set(statuses) == set(Status.values), statuses
+    assert Case.objects.count() == 40
+    directions = set(Message.objects.values_list("direction", flat=True))
+    assert directions == {"inbound", "outbound", "note"}
+    busy = Case.objects.annotate(n=Count("messages")).filter(n__gte=3)
+    assert busy.count() >= 10
+    assert Case.objects.filter(tags__isnull=False).exists()
+    assert CaseEvent.objects.filter(kind="owner_transferred").exists()
+    escalated = Case.objects.filter(status=Status.PENDING_INTERNAL)
+    assert all(case.assignee and case.assignee.tier >= 2 for case in escalated)
+    # Every case that left "new" has an owner, as the ownership rule demands.
+    assert not Case.objects.exclude(status=Status.NEW).filter(owner__isnull=True).exists()
+    # The history is spread over time, not all stamped "now".
+    oldest, newest = Case.objects.order_by("created_at")[0], Case.objects.latest("created_at")
+    assert (newest.created_at - oldest.created_at).days >= 3
+
+    assert client.login(username="agent", password=DEMO_PASSWORD)
+    assert client.login(username="customer", password=DEMO_PASSWORD)
+
+
+def test_running_the_demo_twice_changes_nothing():
+    demo(cases=5, customers=5)
+    cases = Case.objects.count()
+    output = demo(cases=5, customers=5)
+    assert "already has the demo data" in output
+    assert Case.objects.count() == cases
+
+
+def test_a_new_user_signs_in_with_the_printed_credentials_through_the_csrf_form():
+    from django.test import Client
+
+    output = demo(cases=3, customers=5)
+    password = output.split("Password for every demo account: ")[1].split()[0]
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/login/")
+    assert page.status_code == 200
+    token = browser.cookies["csrftoken"].value
+    refused = browser.post("/login/", {"username": "agent", "password": password})
+    assert refused.status_code == 403, "no CSRF token, no sign-in"
+    signed_in = browser.post(
+        "/login/", {"username": "agent", "password": password, "csrfmiddlewaretoken": token}
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"].endswith("/inbox/")
+    assert browser.get("/api/v1/cases").status_code == 200
+
+
+def test_new_cases_on_the_demo_desk_arrive_categorized_and_routed():
+    from caseloop.triage.models import KeywordRule, ModelVersion, RoutingRule
+    from caseloop.triage.services import case_triage_run
+    from tests.builders import make_case
+
+    demo()
+    assert KeywordRule.objects.count() >= 8 and RoutingRule.objects.count() >= 8
+    assert ModelVersion.objects.filter(kind="category").exists()
+    case = make_case(
+        subject="Charged twice for my invoice",
+        text="My card was charged twice for the same invoice, please refund one payment.",
+    )
+    case_triage_run(case_id=case.pk)
+    case.refresh_from_db()
+    assert case.category.slug == "billing"
+    assert case.team.slug == "billing" and case.assignee is not None

@@ -1,0 +1,35 @@
+import os
+
+import pytest
+
+os.environ.setdefault("CASELOOP_TESTING", "1")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def api(client):
+    """The Django test client, with JSON helpers for the API."""
+    import json
+
+    class Api:
+        def __init__(self, client):
+            self.client = client
+
+        def get(self, path, headers=None, **params):
+            return self.client.get(path, params, headers=headers or {})
+
+        def post(self, path, data=None, headers=None):
+            return self.client.post(
+                path, json.dumps(data or {}), content_type="application/json", headers=headers or {}
+            )
+
+        def patch(self, path, data=None, headers=None):
+            return self.client.patch(
+                path, json.dumps(data or {}), content_type="application/json", headers=headers or {}
+            )
+
+    return Api(client)

@@ -1,0 +1,96 @@
+"""Priority is an explained score: every signal moves it and is listed with its weight."""
+
+import pytest
+
+from caseloop.triage.priority import PriorityContext, priority_for_score, priority_score
+
+PLAIN = "I would like to know the status of my order."
+
+
+def _signals(result) -> dict:
+    return {f["signal"]: f["weight"] for f in result.factors}
+
+
+def test_a_plain_message_has_no_factors_and_normal_priority():
+    result = priority_score(text=PLAIN, context=PriorityContext())
+    assert result.factors == []
+    assert result.score == 0
+    assert result.priority == "normal"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("I need this fixed urgently, as soon as possible.", "urgency"),
+        ("The heater caught fire and my son was burned.", "harm"),
+        ("If this is not sorted I will contact my lawyer.", "legal"),
+        ("Your website is down and nobody can log in.", "outage"),
+    ],
+)
+def test_each_text_signal_raises_the_score_and_is_listed(text, signal):
+    base = priority_score(text=PLAIN, context=PriorityContext())
+    result = priority_score(text=text, context=PriorityContext())
+    assert signal in _signals(result)
+    assert result.score > base.score
+    factor = next(f for f in result.factors if f["signal"] == signal)
+    assert factor["detail"] and factor["label"]
+
+
+def test_harm_alone_makes_a_case_high_and_harm_with_urgency_urgent():
+    assert (
+        priority_score(text="The charger started smoking.", context=PriorityContext()).priority
+        == "high"
+    )
+    both = priority_score(text="Urgent: the charger started a fire!", context=PriorityContext())
+    assert both.priority == "urgent"
+
+
+def test_saying_it_can_wait_lowers_the_priority():
+    result = priority_score(
+        text="No rush, just a suggestion for the app.", context=PriorityContext()
+    )
+    assert _signals(result)["low_urgency"] < 0
+    assert result.priority == "low"
+
+
+@pytest.mark.parametrize(
+    ("context", "signal"),
+    [
+        (PriorityContext(is_vip=True), "vip"),
+        (PriorityContext(service_level="Enterprise"), "service_level"),
+        (
+            PriorityContext(repeat_complaint=True, repeat_detail="open complaint CL-000001"),
+            "repeat_complaint",
+        ),
+        (PriorityContext(mood_score=-0.8), "negative_sentiment"),
+    ],
+)
+def test_each_context_signal_raises_the_score_and_is_listed(context, signal):
+    result = priority_score(text=PLAIN, context=context)
+    assert result.score > 0
+    assert signal in _signals(result)
+
+
+def test_negative_sentiment_weighs_more_the_more_negative():
+    mild = _signals(priority_score(text=PLAIN, context=PriorityContext(mood_score=-0.2)))
+    strong = _signals(priority_score(text=PLAIN, context=PriorityContext(mood_score=-0.9)))
+    assert strong["negative_sentiment"] > mild["negative_sentiment"] > 0
+
+
+def test_an_unknown_service_level_is_not_a_factor():
+    result = priority_score(text=PLAIN, context=PriorityContext(service_level="standard"))
+    assert "service_level" not in _signals(result)
+
+
+def test_score_bands():
+    assert priority_for_score(7) == "urgent"
+    assert priority_for_score(3) == "high"
+    assert priority_for_score(0) == "normal"
+    assert priority_for_score(-1.5) == "low"
+
+
+def test_features_follow_the_factors_for_the_learned_model():
+    result = priority_score(text="urgent!", context=PriorityContext(is_vip=True))
+    features = result.features()
+    assert features[0] == 2.0  # urgency
+    assert features[5] == 2.0  # vip

@@ -1,0 +1,194 @@
+import pytest
+
+from caseloop.cases.models import CaseEvent, Status
+from caseloop.cases.services import case_transition, case_update, message_add
+from caseloop.web.models import SavedView
+from tests.builders import make_agent, make_case, make_customer, make_team
+
+pytestmark = pytest.mark.django_db
+
+
+def refs(response):
+    return {case.reference for case in response.context["page"].cases}
+
+
+@pytest.fixture
+def agent(client):
+    agent = make_agent()
+    client.force_login(agent)
+    return agent
+
+
+def test_each_queue_shows_the_cases_that_belong_to_it(client, agent):
+    other = make_agent()
+    team = make_team(members=[agent])
+    mine = make_case(subject="mine")
+    case_transition(case=mine, to=Status.OPEN, actor=agent)
+    unassigned = make_case(subject="nobody yet")
+    team_case = make_case(subject="team")
+    case_update(case=team_case, actor=other, team=team)
+    escalated = make_case(subject="escalated")
+    case_update(case=escalated, actor=other, assignee=agent)
+    internal = make_case(subject="internal")
+    case_transition(case=internal, to=Status.OPEN, actor=other)
+    case_update(case=internal, actor=other, assignee=agent)
+    case_transition(case=internal, to=Status.PENDING_INTERNAL, actor=other)
+    replied = make_case(subject="replied")
+    message_add(case=replied, direction="outbound", text="On it.", actor=agent)
+    message_add(case=replied, direction="inbound", text="Any news?")
+    closed = make_case(subject="closed")
+    case_transition(case=closed, to=Status.OPEN, actor=agent)
+    case_transition(case=closed, to=Status.SOLVED, actor=agent)
+
+    queue = lambda name: refs(client.get("/inbox/", {"queue": name}))  # noqa: E731
+    assert queue("mine") == {mine.reference, replied.reference}
+    assert queue("unassigned") == {unassigned.reference}
+    assert queue("team") == {team_case.reference}
+    assert queue("escalated") == {escalated.reference, internal.reference}
+    # "mine" has never been answered, so it waits on its owner as well.
+    assert queue("waiting") == {mine.reference, internal.reference, replied.reference}
+    assert closed.reference in queue("all")
+
+
+def test_filters_narrow_the_queue(client, agent):
+    urgent = make_case(subject="Boiler flooding", priority="urgent", channel="phone")
+    make_case(subject="Invoice copy", priority="low")
+    case_update(case=urgent, actor=agent, tags=["vip"])
+    base = {"queue": "all"}
+    assert refs(client.get("/inbox/", {**base, "priority": "urgent"})) == {urgent.reference}
+    assert refs(client.get("/inbox/", {**base, "channel": "phone"})) == {urgent.reference}
+    assert refs(client.get("/inbox/", {**base, "q": "boiler"})) == {urgent.reference}
+    assert refs(client.get("/inbox/", {**base, "q": urgent.reference})) == {urgent.reference}
+    assert refs(client.get("/inbox/", {**base, "tag": "vip"})) == {urgent.reference}
+    assert refs(client.get("/inbox/", {**base, "status": "solved"})) == set()
+
+
+def test_pages_follow_the_cursor_in_either_order_without_overlap(client, agent):
+    cases = [make_case(subject=f"case {n}") for n in range(7)]
+    seen = []
+    cursor = ""
+    while True:
+        response = client.get("/inbox/", {"queue": "all", "sort": "oldest", "cursor": cursor})
+        page = response.context["page"]
+        seen += [c.pk for c in page.cases]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+        assert len(page.cases) == 50 or not page.next_cursor
+    assert seen == sorted(c.pk for c in cases)
+
+
+def test_keyset_pages_of_fifty(client, agent):
+    customer = make_customer()
+    for n in range(55):
+        make_case(subject=f"bulk {n}", customer=customer)
+    first = client.get("/inbox/", {"queue": "all"}).context["page"]
+    assert len(first.cases) == 50 and first.next_cursor
+    second = client.get(
+        "/inbox/", {"queue": "all", "cursor": first.next_cursor}, headers={"HX-Request": "true"}
+    )
+    assert second.templates[0].name == "web/partials/inbox_rows.html"
+    assert len(second.context["page"].cases) == 5
+    assert not {c.pk for c in first.cases} & {c.pk for c in second.context["page"].cases}
+
+
+def test_a_garbage_cursor_is_an_empty_page_not_an_error(client, agent):
+    make_case()
+    response = client.get("/inbox/", {"queue": "all", "cursor": "!!!"})
+    assert response.status_code == 200
+
+
+def test_the_inbox_query_count_does_not_grow_with_the_cases(
+    client, agent, django_assert_max_num_queries
+):
+    team = make_team(members=[agent])
+    for n in range(5):
+        case = make_case(subject=f"first {n}")
+        case_update(case=case, actor=agent, team=team, tags=["a", "b"], assignee=make_agent())
+    with django_assert_max_num_queries(30) as few:
+        client.get("/inbox/", {"queue": "all"})
+    for n in range(25):
+        case = make_case(subject=f"more {n}")
+        case_update(case=case, actor=agent, team=team, tags=["c"], assignee=make_agent())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/inbox/", {"queue": "all"})
+    assert len(response.context["page"].cases) == 30
+
+
+def test_saved_views_keep_the_query_and_belong_to_their_agent(client, agent):
+    query = "queue=all&priority=urgent"
+    response = client.post("/inbox/views/", {"name": "Hot kettles", "query": query})
+    assert response.status_code == 302
+    view = SavedView.objects.get(user=agent)
+    assert view.query == query
+    page = client.get("/inbox/")
+    assert b"Hot kettles" in page.content and b"?queue=all&amp;priority=urgent" in page.content
+    other = make_agent()
+    client.force_login(other)
+    assert b"Hot kettles" not in client.get("/inbox/").content
+    client.post(f"/inbox/views/{view.pk}/delete/")
+    assert SavedView.objects.filter(pk=view.pk).exists()
+    client.force_login(agent)
+    client.post(f"/inbox/views/{view.pk}/delete/")
+    assert not SavedView.objects.filter(pk=view.pk).exists()
+
+
+def test_bulk_assign_status_and_tag_write_events(client, agent):
+    solver = make_agent()
+    a, b = make_case(), make_case()
+    ids = [a.pk, b.pk]
+    client.post("/inbox/bulk/", {"cases": ids, "action": "assign", "value_assign": solver.pk})
+    for case in (a, b):
+        case.refresh_from_db()
+        assert case.owner_id == solver.pk and case.assignee_id == solver.pk
+        assert case.events.filter(kind=CaseEvent.Kind.OWNER_TRANSFERRED).exists()
+        assert case.events.filter(kind=CaseEvent.Kind.ASSIGNEE_CHANGED).exists()
+    client.post("/inbox/bulk/", {"cases": ids, "action": "status", "value_status": "open"})
+    client.post("/inbox/bulk/", {"cases": ids, "action": "tag", "value_tag": "recall, kettle"})
+    for case in (a, b):
+        case.refresh_from_db()
+        assert case.status == Status.OPEN
+        assert set(case.tags.values_list("name", flat=True)) == {"recall", "kettle"}
+        assert case.events.filter(kind=CaseEvent.Kind.TAGS_CHANGED).exists()
+
+
+def test_a_refused_bulk_transition_is_reported_and_others_still_happen(client, agent):
+    fresh = make_case()
+    opened = make_case()
+    case_transition(case=opened, to=Status.OPEN, actor=agent)
+    response = client.post(
+        "/inbox/bulk/",
+        {"cases": [fresh.pk, opened.pk], "action": "status", "value_status": "solved"},
+        follow=True,
+    )
+    opened.refresh_from_db()
+    fresh.refresh_from_db()
+    assert opened.status == Status.SOLVED and fresh.status == Status.NEW
+    assert b"cannot move a case from" in response.content
+
+
+def test_bulk_merge_moves_everything_into_the_oldest(client, agent):
+    customer = make_customer()
+    older = make_case(customer=customer, text="first")
+    newer = make_case(customer=customer, text="second")
+    client.post("/inbox/bulk/", {"cases": [newer.pk, older.pk], "action": "merge"})
+    newer.refresh_from_db()
+    assert newer.status == Status.CLOSED
+    assert list(older.messages.values_list("text", flat=True)) == ["first", "second"]
+    assert newer.events.filter(kind="merged_into", data__target=older.pk).exists()
+
+
+def test_the_live_row_endpoint_answers_only_for_cases_in_the_queue(client, agent):
+    case = make_case()
+    assert client.get(f"/inbox/row/{case.pk}/", {"queue": "unassigned"}).status_code == 200
+    assert client.get(f"/inbox/row/{case.pk}/", {"queue": "mine"}).status_code == 204
+    row = client.get(f"/inbox/row/{case.pk}/", {"queue": "all"})
+    assert f'id="case-{case.pk}"'.encode() in row.content
+
+
+def test_customers_cannot_use_the_inbox(client):
+    from tests.builders import make_customer_user
+
+    client.force_login(make_customer_user())
+    assert client.get("/inbox/").status_code == 403
+    assert client.post("/inbox/bulk/", {"action": "tag"}).status_code == 403

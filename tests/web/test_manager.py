@@ -1,0 +1,27 @@
+import pytest
+
+from caseloop.cases.services import case_update, message_add
+from caseloop.coach.services import coach_override_record
+from tests.builders import make_agent, make_case, make_team, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_team_page_shows_queue_health_load_and_overrides(client, django_assert_max_num_queries):
+    manager = make_user(role="manager")
+    agent = make_agent(username="ana")
+    team = make_team(name="Billing", members=[agent])
+    for _ in range(3):
+        case = make_case()
+        case_update(case=case, actor=agent, team=team)
+    message_add(case=case, direction="outbound", text="hello", actor=agent)
+    coach_override_record(user=agent, case=case, rule_ids=["truthful", "jargon"])
+    client.force_login(manager)
+    with django_assert_max_num_queries(40):
+        response = client.get("/manager/")
+    teams = {row["team"]: row for row in response.context["teams"]}
+    assert teams["Billing"]["new"] == 2 and teams["Billing"]["open"] == 1
+    load = {row["agent"].username: row for row in response.context["agents"]}
+    assert load["ana"]["owned"] == 3
+    assert response.context["overrides"]["total"] == 1
+    assert b'id="override-total">1<' in response.content

@@ -1,11 +1,12 @@
-import json
+import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
-from asgiref.testing import ApplicationCommunicator
+from channels.layers import InMemoryChannelLayer
 
 from caseloop.web.consumers import DeskConsumer
 from tests.builders import make_agent, make_case, make_customer_user
+from tests.sockets import SocketPeer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,37 +21,8 @@ async def _close_worker_connections():
     await sync_to_async(connections.close_all)()
 
 
-class Socket:
-    """A WebSocket peer speaking ASGI straight to the consumer."""
-
-    def __init__(self, user, path: str) -> None:
-        query = path.split("?", 1)[1] if "?" in path else ""
-        scope = {
-            "type": "websocket",
-            "path": path.split("?")[0],
-            "query_string": query.encode(),
-            "headers": [],
-            "subprotocols": [],
-            "user": user,
-        }
-        self.app = ApplicationCommunicator(DeskConsumer.as_asgi(), scope)
-
-    async def connect(self):
-        await self.app.send_input({"type": "websocket.connect"})
-        reply = await self.app.receive_output(timeout=5)
-        return reply["type"] == "websocket.accept", reply.get("code")
-
-    async def receive_json_from(self, timeout=5):
-        reply = await self.app.receive_output(timeout=timeout)
-        return json.loads(reply["text"])
-
-    async def disconnect(self):
-        await self.app.send_input({"type": "websocket.disconnect", "code": 1000})
-        await self.app.wait(timeout=5)
-
-
 async def connect(user, path="/ws/desk/"):
-    communicator = Socket(user, path)
+    communicator = SocketPeer(DeskConsumer.as_asgi(), path, user=user)
     connected, code = await communicator.connect()
     return communicator, connected, code
 
@@ -86,3 +58,38 @@ async def test_customers_and_anonymous_sockets_are_refused():
     for user in (customer, AnonymousUser()):
         communicator, connected, code = await connect(user)
         assert not connected and code == 4403
+
+
+class LoopRecordingLayer(InMemoryChannelLayer):
+    """The embedded default's layer, noting the event loop each group send runs in."""
+
+    send_loops: list = []
+
+    async def group_send(self, group, message):
+        self.send_loops.append(asyncio.get_running_loop())
+        await super().group_send(group, message)
+
+
+@pytest.fixture
+def recording_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": f"{__name__}.LoopRecordingLayer"}}
+    LoopRecordingLayer.send_loops.clear()
+    return LoopRecordingLayer
+
+
+async def test_a_push_from_a_job_worker_thread_runs_on_the_loop_serving_sockets(
+    recording_layer,
+):
+    """Embedded `caseloop serve` runs jobs (mail polling, triage) in Huey worker threads.
+    The in-memory layer's queues belong to the loop serving the sockets: a send run in a
+    loop of the worker's own would not wake the waiting socket."""
+    from caseloop.lib.realtime import DESK_GROUP, publish
+
+    agent = await sync_to_async(make_agent)()
+    communicator, connected, _ = await connect(agent)
+    assert connected
+    payload = {"kind": "case.updated", "case_id": 7}
+    await asyncio.wait_for(asyncio.to_thread(publish, DESK_GROUP, payload), timeout=20)
+    assert recording_layer.send_loops == [asyncio.get_running_loop()]
+    assert await communicator.receive_json_from(timeout=5) == payload
+    await communicator.disconnect()

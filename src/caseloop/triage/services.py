@@ -203,6 +203,7 @@ def case_triage_run(*, case_id: int, route: bool = True) -> CaseTriage:
         priority.priority != case.priority
         and not _agent_decided(case, CaseEvent.Kind.PRIORITY_CHANGED)
         and not _created_with_priority(case)
+        and not _below_repeat_complaint_floor(case, priority.priority)
     ):
         changes["priority"] = priority.priority
         reasons.append(
@@ -256,6 +257,14 @@ def case_triage_run(*, case_id: int, route: bool = True) -> CaseTriage:
         triage.routing = decision.as_dict()
         triage.save(update_fields=["routing", "updated_at"])
     return triage
+
+
+def _below_repeat_complaint_floor(case: Case, priority: str) -> bool:
+    """A repeat complaint's priority was raised on purpose; triage may not lower it."""
+    from caseloop.cases.models import PRIORITY_RANK, RepeatComplaint
+
+    floors = RepeatComplaint.objects.filter(case=case).values_list("priority_after", flat=True)
+    return any(PRIORITY_RANK[priority] < PRIORITY_RANK.get(floor, 1) for floor in floors)
 
 
 def _created_with_priority(case: Case) -> bool:

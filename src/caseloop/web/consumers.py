@@ -6,11 +6,12 @@ joins "desk", and with `?case=<id>` that case's group too.
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from caseloop.lib.realtime import DESK_GROUP, case_group
+from caseloop.lib.realtime import DESK_GROUP, case_group, socket_loop_remember
 
 
 class DeskConsumer(AsyncJsonWebsocketConsumer):
@@ -24,6 +25,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         case_id = (query.get("case") or [""])[0]
         if case_id.isdigit():
             self.groups_joined.append(case_group(int(case_id)))
+        socket_loop_remember(asyncio.get_running_loop())
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

@@ -10,7 +10,7 @@ from caseloop.cases.services import message_add
 from caseloop.channels.chat.models import ChatConversation, ChatWidget
 from caseloop.customers.models import ContactPoint, Customer
 from tests.builders import make_agent, make_customer
-from tests.channels.chat.communicator import SocketPeer
+from tests.sockets import SocketPeer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from caseloop.lib.realtime import socket_loop_remember
+
 from . import services
 from .models import ChatWidget
 
@@ -45,7 +47,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.visitor_id = self.visitor_id or services.visitor_id_generate()
         self.group = services.visitor_group(widget_id=self.widget.pk, visitor_id=self.visitor_id)
         self._actions: list[float] = []
-        services.socket_loop_remember(asyncio.get_running_loop())
+        socket_loop_remember(asyncio.get_running_loop())
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json(await database_sync_to_async(self._welcome)())

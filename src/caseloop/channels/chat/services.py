@@ -4,13 +4,11 @@ transcript is mailed when a visitor who left an address closes the chat."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -29,6 +27,7 @@ from caseloop.customers.services import (
     customer_find_or_create,
     customer_merge,
 )
+from caseloop.lib.realtime import layer_group_send
 
 from .models import ChatConversation, ChatWidget
 
@@ -294,32 +293,8 @@ def chat_deliver(message_id: int) -> None:
     if layer is None:
         raise DeliveryError("no channel layer is configured", permanent=True)
     group = visitor_group(widget_id=conversation.widget_id, visitor_id=conversation.visitor_id)
+    event = {"type": "chat.message", "message": message_payload(message)}
     try:
-        _group_send(layer, group, {"type": "chat.message", "message": message_payload(message)})
+        layer_group_send(layer, group, event)
     except Exception as exc:  # noqa: BLE001 - the layer's own errors vary by backend
         raise DeliveryError(f"could not reach the chat layer: {exc}") from exc
-
-
-# The event loop serving chat sockets in this process (embedded in-memory layer only).
-_socket_loop: asyncio.AbstractEventLoop | None = None
-
-
-def socket_loop_remember(loop: asyncio.AbstractEventLoop) -> None:
-    global _socket_loop
-    _socket_loop = loop
-
-
-def _group_send(layer, group: str, event: dict) -> None:
-    """The in-memory layer's queues belong to the loop serving the sockets; a job worker
-    thread must hand the send to that loop rather than run it in a loop of its own, or the
-    waiting socket is never woken. Redis needs no such care."""
-    loop = _socket_loop
-    if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
-        try:
-            current = asyncio.get_running_loop()
-        except RuntimeError:
-            current = None
-        if current is not loop:
-            asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop).result(10)
-            return
-    async_to_sync(layer.group_send)(group, event)

@@ -13,7 +13,7 @@ from asgiref.testing import ApplicationCommunicator
 
 
 class SocketPeer(ApplicationCommunicator):
-    def __init__(self, application, path: str, headers: list | None = None) -> None:
+    def __init__(self, application, path: str, headers: list | None = None, user=None) -> None:
         parsed = urlparse(path)
         scope = {
             "type": "websocket",
@@ -22,12 +22,17 @@ class SocketPeer(ApplicationCommunicator):
             "headers": headers or [],
             "subprotocols": [],
         }
+        if user is not None:
+            scope["user"] = user
         super().__init__(application, scope)
 
     async def connect(self, timeout: float = 5) -> tuple[bool, int | None]:
         await self.send_input({"type": "websocket.connect"})
         response = await self.receive_output(timeout)
         if response["type"] == "websocket.close":
+            # Finish the exchange as a server would, so no consumer is left waiting on the
+            # channel layer when the test's event loop closes (that cancellation can hang).
+            await self.disconnect(response.get("code", 1000), timeout)
             return False, response.get("code", 1000)
         assert response["type"] == "websocket.accept"
         return True, None

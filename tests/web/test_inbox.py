@@ -63,6 +63,24 @@ def test_filters_narrow_the_queue(client, agent):
     assert refs(client.get("/inbox/", {**base, "status": "solved"})) == set()
 
 
+def test_a_text_search_also_finds_cases_by_their_conversation(
+    client, agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # messages are indexed on commit
+        kettle = make_case(subject="Broken on arrival", text="The kettle lid snapped off")
+        make_case(subject="Refund", text="The toaster never arrived")
+        noted = make_case(subject="Call me back", text="Please ring after five")
+        message_add(case=noted, direction="note", text="Kettle replacement sent", actor=agent)
+    base = {"queue": "all"}
+    assert refs(client.get("/inbox/", {**base, "q": "kettle"})) == {
+        kettle.reference,
+        noted.reference,
+    }
+    # Every word must be in one message, as an inbox filter should narrow, not widen.
+    assert refs(client.get("/inbox/", {**base, "q": "kettle lid"})) == {kettle.reference}
+    assert refs(client.get("/inbox/", {**base, "q": "refund"})) != set()
+
+
 def test_pages_follow_the_cursor_in_either_order_without_overlap(client, agent):
     cases = [make_case(subject=f"case {n}") for n in range(7)]
     seen = []

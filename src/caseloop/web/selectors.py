@@ -22,6 +22,8 @@ from .models import SavedView
 OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL]
 COUNT_CAP = 1000
 TARGET_CANDIDATES = 500
+# A text search also finds cases by their conversation: the most relevant this many.
+INBOX_MESSAGE_MATCHES = 100
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,17 @@ def _filtered(cases: QuerySet[Case], params: InboxParams) -> QuerySet[Case]:
         elif params.q.isdigit():
             cases = cases.filter(pk=int(params.q))
         else:
-            cases = cases.filter(subject__icontains=params.q)
+            cases = cases.filter(
+                Q(subject__icontains=params.q) | Q(pk__in=_message_matches(params.q))
+            )
     return cases
+
+
+def _message_matches(q: str) -> list[int]:
+    """Cases whose conversation holds every word of `q` (full-text, when knowledge's
+    search index is installed)."""
+    search = optional.function("caseloop.knowledge.search", "message_case_ids")
+    return search(q, limit=INBOX_MESSAGE_MATCHES) if search is not None else []
 
 
 def cursor_encode(pk: int) -> str:

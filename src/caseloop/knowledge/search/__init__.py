@@ -168,6 +168,22 @@ def search_messages(
     return []
 
 
+def message_case_ids(query: str, *, limit: int = 100) -> list[int]:
+    """Cases with a message holding every word of `query`, most relevant first. For
+    callers that have already scoped what the asker may see, such as an agent's inbox."""
+    terms = text.query_terms(query)
+    if not terms:
+        return []
+    hits = _backend().messages_match(
+        terms=terms,
+        require_all=True,
+        limit=max(1, min(limit, 100)),
+        solved_only=False,
+        exclude_case_id=None,
+    )
+    return list(dict.fromkeys(hit.case_id for hit in hits))
+
+
 def article_index(*, article_id: int) -> None:
     """Bring the article's search entry and the vocabulary up to date. Call inside the
     transaction that changed it."""

@@ -92,7 +92,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/tls/cert.pem
+ssl_key = <{root}/tls/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal_user}
@@ -113,7 +115,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 """
@@ -126,13 +130,47 @@ class Dovecot:
     user: str
     password: str
 
-    def url(self, folder: str = "INBOX") -> str:
-        return f"imap://{self.user}:{self.password}@{self.host}:{self.port}/{folder}"
+    tls_port: int
+    ca_file: str  # the server's self-signed certificate, for clients to trust
+
+    def url(self, folder: str = "INBOX", *, tls: bool = False) -> str:
+        scheme, port = ("imaps", self.tls_port) if tls else ("imap", self.port)
+        return f"{scheme}://{self.user}:{self.password}@{self.host}:{port}/{folder}"
+
+
+def tls_certificate_make(directory: Path) -> None:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    directory.mkdir()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(directory / "key.pem"),
+            "-out",
+            str(directory / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture(scope="session")
 def dovecot():
-    """A real Dovecot IMAP server on a free loopback port with a Maildir in a temp dir.
+    """A real Dovecot IMAP server on free loopback ports (plain and TLS, with a self-signed
+    certificate) with a Maildir in a temp dir.
 
     As root, Dovecot refuses to run its login and mail processes as root, so they run as
     `nobody` (which owns the Maildir); as another user everything runs as that user."""
@@ -154,13 +192,15 @@ def dovecot():
     else:
         internal_user = login_user = mail_user = me.pw_name
         internal_group = mail_group = str(me.pw_gid)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    tls_certificate_make(root / "tls")
     (root / "passwd").write_text("support:{PLAIN}imap-secret\n")
     conf = root / "dovecot.conf"
     conf.write_text(
         DOVECOT_CONF.format(
             root=root,
             port=port,
+            tls_port=tls_port,
             internal_user=internal_user,
             internal_group=internal_group,
             login_user=login_user,
@@ -185,7 +225,14 @@ def dovecot():
             raise RuntimeError(f"dovecot did not start: {process.stderr.read()!r} {log}")
         time.sleep(0.1)
     try:
-        yield Dovecot(host="127.0.0.1", port=port, user="support", password="imap-secret")
+        yield Dovecot(
+            host="127.0.0.1",
+            port=port,
+            user="support",
+            password="imap-secret",
+            tls_port=tls_port,
+            ca_file=str(root / "tls" / "cert.pem"),
+        )
     finally:
         process.terminate()
         try:

@@ -154,3 +154,27 @@ def test_the_periodic_job_polls_every_active_mailbox(imap_box):
     append(dovecot, folder, make_email())
     mailboxes_poll.call_local()
     assert Case.objects.count() == 1
+
+
+def test_imaps_polls_over_tls_verified_against_the_trusted_certificates(imap_box, monkeypatch):
+    dovecot, folder = imap_box
+    # The standard OpenSSL variable: how a desk trusts a private mail server's CA.
+    monkeypatch.setenv("SSL_CERT_FILE", dovecot.ca_file)
+    mailbox = mailbox_add(address="support@desk.test", imap_url=dovecot.url(folder, tls=True))
+    append(dovecot, folder, make_email(subject="Sent over TLS"))
+    result = mailbox_poll(mailbox_id=mailbox.pk)
+    assert (result.fetched, result.cases) == (1, 1)
+    assert Case.objects.get().subject == "Sent over TLS"
+
+
+def test_imaps_refuses_a_server_whose_certificate_it_cannot_verify(imap_box):
+    dovecot, folder = imap_box
+    mailbox = mailbox_add(address="support@desk.test", imap_url=dovecot.url(folder, tls=True))
+    append(dovecot, folder, make_email(subject="Must wait"))
+    with pytest.raises(MailboxPollError, match="certificate verify failed"):
+        mailbox_poll(mailbox_id=mailbox.pk)
+    mailbox.refresh_from_db()
+    assert "certificate verify failed" in mailbox.last_poll_error
+    # Nothing was read, so nothing is lost: the message waits, unflagged, on the server.
+    assert not Case.objects.exists() and count(dovecot, folder) == 1
+    assert PROCESSED_KEYWORD not in flags(dovecot, folder)[0]

@@ -1,5 +1,7 @@
 """The chat socket in process, through the project's ASGI application."""
 
+import re
+
 import pytest
 from channels.db import database_sync_to_async
 from django.core import mail
@@ -105,15 +107,32 @@ async def test_a_returning_visitor_continues_the_conversation_with_its_history(w
     await again.disconnect()
 
 
-async def test_giving_an_email_later_merges_the_visitor_onto_the_existing_customer(widget):
+def mailed_code(address: str) -> str:
+    sent = [m for m in mail.outbox if m.to == [address] and "chat code" in m.subject]
+    return re.search(r"enter (\d{6})", sent[-1].body).group(1)
+
+
+async def test_claiming_a_customers_address_links_the_chat_only_with_the_mailed_code(widget):
     known = await database_sync_to_async(make_customer)(email="ann@example.com", name="Ann")
     socket, _, _ = await open_socket()
     await socket.receive_json_from()
     await socket.send_json_to({"type": "message", "text": "Hello", "id": "c1"})
     received = await until(socket, "received")
     await socket.send_json_to({"type": "identify", "email": "ANN@example.com"})
-    assert (await until(socket, "identified"))["email"] == "ann@example.com"
+    assert (await until(socket, "code_sent"))["email"] == "ann@example.com"
     case = await database_sync_to_async(Case.objects.get)(reference=received["reference"])
+    # Only a claim so far: the chat is not in Ann's history and Ann's profile is untouched.
+    assert case.customer_id != known.pk
+    code = mailed_code("ann@example.com")
+    wrong = "000000" if code != "000000" else "111111"
+    await socket.send_json_to({"type": "verify", "code": wrong})
+    assert (await until(socket, "error"))["field"] == "code"
+    await database_sync_to_async(case.refresh_from_db)()
+    assert case.customer_id != known.pk
+
+    await socket.send_json_to({"type": "verify", "code": code})
+    assert (await until(socket, "identified"))["email"] == "ann@example.com"
+    await database_sync_to_async(case.refresh_from_db)()
     assert case.customer_id == known.pk
     points = await database_sync_to_async(
         lambda: sorted(known.contact_points.values_list("kind", flat=True))
@@ -121,9 +140,56 @@ async def test_giving_an_email_later_merges_the_visitor_onto_the_existing_custom
     assert points == ["chat", "email"]
     merged = await database_sync_to_async(Customer.objects.exclude(pk=known.pk).get)()
     assert merged.merged_into_id == known.pk
+    events = await database_sync_to_async(
+        lambda: list(case.events.filter(kind__startswith="chat_").values_list("kind", "data"))
+    )()
+    assert ("chat_email_claimed", {"email": "ann@example.com", "verified": False}) in events
+    assert (
+        "chat_identified",
+        {"email": "ann@example.com", "customer": known.pk, "verified": True},
+    ) in events
     # later messages from the same browser still join the same case
     await socket.send_json_to({"type": "message", "text": "Still there?", "id": "c2"})
     assert (await until(socket, "received"))["reference"] == received["reference"]
+    # a used code cannot be replayed
+    await socket.send_json_to({"type": "verify", "code": code})
+    assert (await until(socket, "error"))["field"] == "code"
+    await socket.disconnect()
+
+
+async def test_a_claim_dies_after_too_many_wrong_codes_or_when_it_expires(widget):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from caseloop.channels.chat.models import ChatEmailClaim
+    from caseloop.channels.chat.services import CLAIM_ATTEMPTS
+
+    known = await database_sync_to_async(make_customer)(email="cy@example.com")
+    socket, _, _ = await open_socket()
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "identify", "email": "cy@example.com"})
+    await until(socket, "code_sent")
+    code = mailed_code("cy@example.com")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(CLAIM_ATTEMPTS):
+        await socket.send_json_to({"type": "verify", "code": wrong})
+        await until(socket, "error")
+    await socket.send_json_to({"type": "verify", "code": code})
+    assert "too many" in (await until(socket, "error"))["detail"]
+
+    await socket.send_json_to({"type": "identify", "email": "cy@example.com"})
+    await until(socket, "code_sent")
+    fresh = mailed_code("cy@example.com")
+    await database_sync_to_async(
+        lambda: ChatEmailClaim.objects.filter(verified_at=None, attempts=0).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    )()
+    await socket.send_json_to({"type": "verify", "code": fresh})
+    assert "no code is waiting" in (await until(socket, "error"))["detail"]
+    linked = await database_sync_to_async(known.contact_points.filter(kind="chat").exists)()
+    assert not linked
     await socket.disconnect()
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core import mail
 from django.test import Client
 
 from caseloop.asgi import application
@@ -63,6 +64,12 @@ async def chat(widget_key: str) -> str:
         frame = await socket.receive_json_from()
         reference = frame.get("reference") if frame["type"] == "received" else None
     await socket.send_json_to({"type": "identify", "email": "Ann@Example.com"})
+    # Ann already wrote in by the web form: the chat joins her only with the mailed code.
+    while (await socket.receive_json_from())["type"] != "code_sent":
+        pass
+    [sent] = [m for m in mail.outbox if "chat code" in m.subject]
+    code = re.search(r"enter (\d{6})", sent.body).group(1)
+    await socket.send_json_to({"type": "verify", "code": code})
     while (await socket.receive_json_from())["type"] != "identified":
         pass
     await socket.disconnect()

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 
-from .models import ChatConversation, ChatWidget
+from .models import ChatConversation, ChatEmailClaim, ChatWidget
 
 
 @admin.register(ChatWidget)
@@ -24,3 +24,19 @@ class ChatConversationAdmin(admin.ModelAdmin):
     list_display = ("pk", "widget", "case", "email", "state", "created_at", "closed_at")
     list_select_related = ("widget", "case")
     readonly_fields = ("widget", "visitor_id", "case", "created_at", "closed_at")
+
+
+@admin.register(ChatEmailClaim)
+class ChatEmailClaimAdmin(admin.ModelAdmin):
+    """Read-only: claims are made and proven by visitors, never edited."""
+
+    list_display = ("email", "widget", "created_at", "expires_at", "attempts", "verified_at")
+    list_select_related = ("widget",)
+    search_fields = ("email",)
+    exclude = ("code_hash",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,10 +1,13 @@
 """The visitor's WebSocket: ws/chat/<widget key>/?visitor=<id>.
 
 Client → server: {"type": "message", "text": "…", "id": "<client id>"},
-{"type": "identify", "email": "…", "name": "…"}, {"type": "close"}.
+{"type": "identify", "email": "…", "name": "…"}, {"type": "verify", "code": "…"},
+{"type": "close"}.
 Server → client: {"type": "welcome", "visitor", "greeting", "history", "email"},
 {"type": "received", "id", "reference"}, {"type": "message", "message": {…}},
-{"type": "identified", "email"}, {"type": "closed", "transcript"}, {"type": "error", …}.
+{"type": "identified", "email"}, {"type": "code_sent", "email"} (the address belongs to a
+customer: the code mailed to it links the chat), {"type": "closed", "transcript"},
+{"type": "error", …}.
 """
 
 from __future__ import annotations
@@ -86,6 +89,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self._message(content)
             elif kind == "identify":
                 await self._identify(content)
+            elif kind == "verify":
+                await self._verify(content)
             elif kind == "close":
                 await self._close()
             else:
@@ -117,10 +122,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _identify(self, content: dict) -> None:
         email = content.get("email") if isinstance(content.get("email"), str) else ""
         name = content.get("name") if isinstance(content.get("name"), str) else ""
-        await database_sync_to_async(services.chat_identify)(
+        identification = await database_sync_to_async(services.chat_identify)(
             widget=self.widget, visitor_id=self.visitor_id, email=email, name=name
         )
-        await self.send_json({"type": "identified", "email": email.strip().lower()})
+        if identification.code_sent:
+            await self.send_json({"type": "code_sent", "email": identification.email})
+        else:
+            await self.send_json({"type": "identified", "email": identification.email})
+
+    async def _verify(self, content: dict) -> None:
+        code = content.get("code") if isinstance(content.get("code"), str) else ""
+        identification = await database_sync_to_async(services.chat_verify)(
+            widget=self.widget, visitor_id=self.visitor_id, code=code
+        )
+        await self.send_json({"type": "identified", "email": identification.email})
 
     async def _close(self) -> None:
         conversation = await database_sync_to_async(services.chat_close)(

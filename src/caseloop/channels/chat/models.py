@@ -67,3 +67,27 @@ class ChatConversation(models.Model):
 
     def __str__(self) -> str:
         return f"chat {self.pk} ({self.visitor_id[:8]}…)"
+
+
+class ChatEmailClaim(models.Model):
+    """A visitor says an address that already belongs to a customer is theirs. Until they
+    enter the code mailed to it, the chat stays apart from that customer's history."""
+
+    widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="email_claims")
+    visitor_id = models.CharField(max_length=64)
+    email = models.EmailField(max_length=320)
+    name = models.CharField(max_length=200, blank=True)
+    code_hash = models.CharField(max_length=128, help_text="Keyed hash; the code is never kept.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["widget", "visitor_id", "-id"], name="chat_claim_visitor"),
+            models.Index(fields=["email", "created_at"], name="chat_claim_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim of {self.email} by {self.visitor_id[:8]}…"

@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case, Channel, Message
@@ -29,9 +32,14 @@ from caseloop.customers.services import (
 )
 from caseloop.lib.realtime import layer_group_send
 
-from .models import ChatConversation, ChatWidget
+from .models import ChatConversation, ChatEmailClaim, ChatWidget
 
 MAX_TEXT = 5000
+# Claims of an address that already belongs to a customer are proven by a mailed code.
+CODE_DIGITS = 6
+CLAIM_LIFETIME = timedelta(minutes=15)
+CLAIM_ATTEMPTS = 5
+CLAIMS_PER_HOUR = 3  # per visitor and per address, so the desk cannot be used to spam
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -127,37 +135,151 @@ def _chat_customer(visitor_id: str) -> Customer | None:
     return customer
 
 
-@transaction.atomic
-def chat_identify(*, widget: ChatWidget, visitor_id: str, email: str, name: str = "") -> Customer:
-    """The visitor gives an email address: the anonymous chat identity and the address end
-    on one customer. When the address already belongs to a profile, the chat profile is
-    merged into it, so earlier cases by email and this chat sit together.
-    Side effects: contact point / merge customer events; a `chat_identified` case event."""
+@dataclass(frozen=True)
+class Identification:
+    email: str
+    customer: Customer | None  # None while a mailed code waits to be entered
+    code_sent: bool = False
+
+
+def chat_identify(
+    *, widget: ChatWidget, visitor_id: str, email: str, name: str = ""
+) -> Identification:
+    """The visitor gives an email address. A new address joins the chat's customer at once.
+    An address that already belongs to another customer is only a claim: a code is mailed
+    to it, and the chat joins that customer's history when the visitor enters the code
+    (`chat_verify`), so nobody can read themselves into someone else's profile.
+    Side effects: contact point events, or a ChatEmailClaim and a mailed code; a
+    `chat_identified` or `chat_email_claimed` case event."""
     try:
         email = contact_normalize(kind=ContactPoint.Kind.EMAIL, value=email)
     except InvalidContactPoint as exc:
         raise ChatError("that does not look like an email address", field="email") from exc
-    chat_customer = _chat_customer(visitor_id)
-    owner = (
+    name = (name or "").strip()[:200]
+    with transaction.atomic():
+        chat_customer = _chat_customer(visitor_id)
+        owner = _email_owner(email)
+        if owner is None or (chat_customer is not None and owner.pk == chat_customer.pk):
+            customer = _identity_link(
+                widget=widget, visitor_id=visitor_id, email=email, name=name, verified=False
+            )
+            return Identification(email=email, customer=customer)
+        _email_claim_start(widget=widget, visitor_id=visitor_id, email=email, name=name)
+    return Identification(email=email, customer=None, code_sent=True)
+
+
+def chat_verify(*, widget: ChatWidget, visitor_id: str, code: str) -> Identification:
+    """The visitor enters the code mailed for their claim: the chat joins that customer.
+    A wrong code counts against the claim; after CLAIM_ATTEMPTS it is dead.
+    Side effects: the claim's attempts or verification; then those of `chat_identify`."""
+    claim = (
+        ChatEmailClaim.objects.filter(widget=widget, visitor_id=visitor_id, verified_at=None)
+        .order_by("-id")
+        .first()
+    )
+    if claim is None or claim.expires_at <= timezone.now():
+        raise ChatError("no code is waiting: give your email address again", field="code")
+    if claim.attempts >= CLAIM_ATTEMPTS:
+        raise ChatError("too many wrong codes: give your email address again", field="code")
+    if not constant_time_compare(_claim_hash(claim, str(code or "").strip()), claim.code_hash):
+        # Counted outside any transaction, so the refusal below cannot undo it.
+        ChatEmailClaim.objects.filter(pk=claim.pk).update(attempts=F("attempts") + 1)
+        raise ChatError("that code is not right", field="code")
+    with transaction.atomic():
+        updated = ChatEmailClaim.objects.filter(pk=claim.pk, verified_at=None).update(
+            verified_at=timezone.now()
+        )
+        if not updated:
+            raise ChatError("that code was already used", field="code")
+        customer = _identity_link(
+            widget=widget,
+            visitor_id=visitor_id,
+            email=claim.email,
+            name=claim.name,
+            verified=True,
+        )
+    return Identification(email=claim.email, customer=customer)
+
+
+def _email_owner(email: str) -> Customer | None:
+    point = (
         ContactPoint.objects.select_related("customer")
         .filter(kind=ContactPoint.Kind.EMAIL, value=email)
         .first()
     )
+    if point is None:
+        return None
+    customer = point.customer
+    while customer.merged_into_id:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def _claim_hash(claim: ChatEmailClaim, code: str) -> str:
+    return salted_hmac(
+        "caseloop.chat.email-claim", f"{claim.visitor_id}:{claim.email}:{code}"
+    ).hexdigest()
+
+
+def _email_claim_start(*, widget: ChatWidget, visitor_id: str, email: str, name: str) -> None:
+    hour_ago = timezone.now() - timedelta(hours=1)
+    recent = ChatEmailClaim.objects.filter(created_at__gte=hour_ago)
+    if (
+        recent.filter(widget=widget, visitor_id=visitor_id).count() >= CLAIMS_PER_HOUR
+        or recent.filter(email=email).count() >= CLAIMS_PER_HOUR
+    ):
+        raise ChatError("too many codes were asked for: try again in an hour", field="email")
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    claim = ChatEmailClaim(
+        widget=widget,
+        visitor_id=visitor_id,
+        email=email,
+        name=name,
+        expires_at=timezone.now() + CLAIM_LIFETIME,
+    )
+    claim.code_hash = _claim_hash(claim, code)
+    claim.save()
+    conversation = conversation_current(widget=widget, visitor_id=visitor_id)
+    if conversation is not None and conversation.case_id:
+        event_record(
+            case=conversation.case,
+            kind="chat_email_claimed",
+            data={"email": email, "verified": False},
+        )
+    minutes = int(CLAIM_LIFETIME.total_seconds() // 60)
+    message = EmailMessage(
+        subject=f"Your chat code: {code}",
+        body=(
+            f"Someone chatting with us gave this address. If it was you, enter {code} in "
+            f"the chat to link it to your earlier requests. The code works for {minutes} "
+            "minutes.\n\nIf it was not you, ignore this email: nothing is linked without "
+            "the code."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email],
+    )
+    transaction.on_commit(message.send)
+
+
+def _identity_link(
+    *, widget: ChatWidget, visitor_id: str, email: str, name: str, verified: bool
+) -> Customer:
+    """Put the chat identity and the address on one customer (merging the chat's own
+    profile into the address's owner) and give the conversation its address."""
+    chat_customer = _chat_customer(visitor_id)
+    owner = _email_owner(email)
     if chat_customer is not None and owner is not None:
-        target = owner.customer
-        while target.merged_into_id:
-            target = Customer.objects.get(pk=target.merged_into_id)
         customer = (
-            target
-            if target.pk == chat_customer.pk
-            else customer_merge(source=chat_customer, target=target)
+            owner
+            if owner.pk == chat_customer.pk
+            else customer_merge(source=chat_customer, target=owner)
         )
         if name and not customer.name:
-            customer.name = name[:200]
+            customer.name = name
             customer.save(update_fields=["name"])
     else:
         customer = customer_find_or_create(
-            identity=Identity(chat=visitor_id, email=email, name=name[:200])
+            identity=Identity(chat=visitor_id, email=email, name=name)
         )
     conversation = conversation_current(widget=widget, visitor_id=visitor_id)
     if conversation is not None:
@@ -167,7 +289,7 @@ def chat_identify(*, widget: ChatWidget, visitor_id: str, email: str, name: str 
             event_record(
                 case=conversation.case,
                 kind="chat_identified",
-                data={"email": email, "customer": customer.pk},
+                data={"email": email, "customer": customer.pk, "verified": verified},
             )
     return customer
 

@@ -36,11 +36,15 @@
   var idForm = el("form", { "class": "cl-chat-identify" });
   var email = el("input", { type: "email", "aria-label": "Your email (for a reply and the transcript)", placeholder: "Email for the transcript" });
   var idSend = el("button", { type: "submit" }, "Save");
+  var codeForm = el("form", { "class": "cl-chat-identify cl-chat-code", hidden: "" });
+  var code = el("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6", "aria-label": "The code we emailed you", placeholder: "Code from the email" });
+  var codeSend = el("button", { type: "submit" }, "Confirm");
   var end = el("button", { type: "button", "class": "cl-chat-end" }, "End chat");
   var status = el("p", { "class": "cl-chat-status", role: "status" });
   form.appendChild(input); form.appendChild(send);
   idForm.appendChild(email); idForm.appendChild(idSend);
-  [log, status, form, idForm, end].forEach(function (n) { panel.appendChild(n); });
+  codeForm.appendChild(code); codeForm.appendChild(codeSend);
+  [log, status, form, idForm, codeForm, end].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(toggle); root.appendChild(panel);
   document.body.appendChild(root);
 
@@ -81,7 +85,12 @@
       } else if (data.type === "received") {
         status.textContent = data.reference ? "Case " + data.reference : "";
       } else if (data.type === "identified") {
+        codeForm.setAttribute("hidden", "");
         status.textContent = "Thanks — we will send the transcript to " + data.email + ".";
+      } else if (data.type === "code_sent") {
+        codeForm.removeAttribute("hidden");
+        code.focus();
+        status.textContent = "We emailed a code to " + data.email + ". Enter it to link this chat to your earlier requests.";
       } else if (data.type === "closed") {
         status.textContent = data.transcript ? "Chat ended. The transcript is on its way." : "Chat ended.";
       } else if (data.type === "error") {
@@ -114,6 +123,11 @@
   idForm.addEventListener("submit", function (event) {
     event.preventDefault();
     if (email.value.trim()) transmit({ type: "identify", email: email.value.trim() });
+  });
+  codeForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (code.value.trim()) transmit({ type: "verify", code: code.value.trim() });
+    code.value = "";
   });
   end.addEventListener("click", function () { transmit({ type: "close" }); });
 })();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.accounts.services import token_issue, user_create
@@ -88,3 +89,12 @@ def make_case(
 def bearer(user: User) -> dict:
     """Headers for an API request authenticated as `user`."""
     return {"Authorization": f"Bearer {token_issue(user=user)}"}
+
+
+_addresses = itertools.count(1)
+
+
+def fresh_address() -> str:
+    """A client address no other test used, so per-address rate limits kept in a shared
+    cache (Redis in the PostgreSQL run) never leak between tests or runs."""
+    return f"fd00::{uuid.uuid4().hex[:4]}:{next(_addresses):x}"

@@ -1,15 +1,11 @@
 import pytest
-from django.core.cache import cache
+from django.test import Client
 
-from caseloop.cases.loop.views import RATE_KEY
-
-# Only our own key: the cache may be a Redis shared with other processes, so never clear it.
-TEST_CLIENT_KEY = RATE_KEY.format(address="127.0.0.1")
+from tests.builders import fresh_address
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Public link answers are rate-limited per client address; start each test clean."""
-    cache.delete(TEST_CLIENT_KEY)
-    yield
-    cache.delete(TEST_CLIENT_KEY)
+@pytest.fixture
+def client():
+    """Public link answers are rate-limited per client address, in a cache that may be
+    shared with other runs: each test comes from an address of its own."""
+    return Client(REMOTE_ADDR=fresh_address())

@@ -21,11 +21,11 @@ from caseloop.api.auth import require_staff
 from caseloop.api.schemas import UserRef
 from caseloop.cases.models import Case, Category
 from caseloop.cases.selectors import case_get_for_user
+from caseloop.lib.ratelimit import rate_limited
 
 from . import selectors, services
 from .errors import ArticleInvalid, MacroInvalid
 from .models import Article, ArticleVersion, Macro, SearchLog, State
-from .ratelimit import rate_limited
 from .search import ArticleFilters, search_articles, search_messages
 from .workflow import workflow_allowed
 

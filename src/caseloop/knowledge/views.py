@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case, Category
 from caseloop.cases.selectors import case_get_for_user
+from caseloop.lib.ratelimit import rate_limited
 
 from . import selectors, services
 from .models import Article, Audience, Kind, Macro, SearchLog, State
-from .ratelimit import rate_limited
 from .search import ArticleFilters, search_articles, search_messages
 from .workflow import workflow_allowed
 

@@ -1,5 +1,5 @@
-"""The category model: TF-IDF word and character n-grams under a linear SVM and a small
-neural network, with calibrated probabilities. Pure functions of texts and labels, so the
+"""The category model: TF-IDF word and character n-grams under a linear SVM and small
+neural networks, with calibrated probabilities. Pure functions of texts and labels, so the
 desk's retraining, `caseloop triage eval` and the benchmark share one code path.
 """
 
@@ -152,8 +152,8 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
     soft vote with `n_networks` one-layer networks over the word and character features.
     Desks with fewer than two examples in some category get a logistic regression instead.
 
-    The defaults were chosen by inner cross-validation on the training portion only (see
-    bench/triage_eval.py): short-trained networks (4 epochs) disagree with the SVM more
+    The defaults were chosen on inner splits of the benchmark's training portion only
+    (`bench/triage_eval.py --inner`): short-trained networks (4 epochs) disagree with the SVM more
     usefully than longer-trained ones, four seeds average out their noise, and the SVM,
     which sees the word pairs the networks do not, earns twice a network's vote."""
 

@@ -11,7 +11,6 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -21,6 +20,7 @@ from caseloop.cases import services as case_services
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Message, Status
 from caseloop.insights.services import rating_record
+from caseloop.lib.ratelimit import client_address, rate_limit_hit
 
 from . import optional, selectors, services
 from .views import help_centre_available
@@ -31,23 +31,12 @@ RATE_LIMIT = 5
 RATE_WINDOW = 15 * 60
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(*keys: str) -> bool:
     """Count one attempt against every key; refuse beyond RATE_LIMIT per window."""
-    limited = False
-    for key in keys:
-        cache_key = f"portal-signin:{key}"
-        cache.add(cache_key, 0, RATE_WINDOW)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:
-            cache.set(cache_key, 1, RATE_WINDOW)
-            count = 1
-        limited = limited or count > RATE_LIMIT
-    return limited
+    hits = [
+        rate_limit_hit(f"portal-signin:{key}", limit=RATE_LIMIT, window=RATE_WINDOW) for key in keys
+    ]
+    return any(hits)
 
 
 def _customer_user(request: HttpRequest):
@@ -62,7 +51,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         return redirect("web:portal")
     if request.method == "POST":
         email = request.POST.get("email", "").strip().lower()[:320]
-        if _rate_limited(f"ip:{_client_ip(request)}", f"email:{email}"):
+        if _rate_limited(f"ip:{client_address(request)}", f"email:{email}"):
             return render(request, "web/portal/signin.html", {"limited": True}, status=429)
         if email:
             services.magic_link_request(email=email, base_url=request.build_absolute_uri("/"))

@@ -17,8 +17,7 @@ from caseloop.channels.intake import inbound_receive
 from caseloop.channels.webhook.models import WebhookEndpoint
 from caseloop.channels.webhook.signing import signature_header
 from caseloop.customers.models import Customer
-from tests.builders import bearer, make_agent
-from tests.channels.webform.conftest import fresh_address
+from tests.builders import bearer, fresh_address, make_agent
 from tests.sockets import SocketPeer
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ from caseloop.automation.selectors import case_first_response_due
 from caseloop.cases.models import Attachment, Case, Message
 from caseloop.channels.webform.models import WebForm
 from caseloop.customers.models import ContactPoint
-from tests.channels.webform.conftest import fresh_address
+from tests.builders import fresh_address
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +113,34 @@ def test_too_many_submissions_from_one_address_get_429(browser):
     assert Case.objects.count() == 2
     other = Client(enforce_csrf_checks=True, REMOTE_ADDR=fresh_address())
     assert submit(other, subject="four").status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_each_forwarded_client(settings):
+    settings.TRUSTED_PROXIES = ["10.9.0.0/16"]
+    WebForm.objects.create(key="default", rate_limit=1, rate_window_seconds=600)
+    proxy = "10.9.0.2"
+
+    def via_proxy(forwarded: str) -> Client:
+        return Client(enforce_csrf_checks=True, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded)
+
+    ann, bob = fresh_address(), fresh_address()
+    assert submit(via_proxy(ann), subject="one").status_code == 200
+    # Bob shares the proxy but not Ann's allowance.
+    assert submit(via_proxy(bob), subject="two").status_code == 200
+    # Ann again, with a made-up address prepended: only the proxy's own entry counts.
+    assert submit(via_proxy(f"{fresh_address()}, {ann}"), subject="three").status_code == 429
+
+
+def test_a_client_that_is_not_a_trusted_proxy_cannot_choose_its_address(settings):
+    settings.TRUSTED_PROXIES = ["10.9.0.0/16"]
+    WebForm.objects.create(key="default", rate_limit=1, rate_window_seconds=600)
+    direct = fresh_address()
+
+    def spoofing(forwarded: str) -> Client:
+        return Client(enforce_csrf_checks=True, REMOTE_ADDR=direct, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert submit(spoofing(fresh_address()), subject="one").status_code == 200
+    assert submit(spoofing(fresh_address()), subject="two").status_code == 429
 
 
 def test_an_oversized_attachment_is_refused_clearly_and_nothing_is_created(browser, settings):

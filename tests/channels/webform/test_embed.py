@@ -6,7 +6,7 @@ from django.test import Client
 
 from caseloop.cases.models import Case
 from caseloop.channels.webform.models import WebForm
-from tests.channels.webform.conftest import fresh_address
+from tests.builders import fresh_address
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from caseloop.cases.models import (
     ProblemStatement,
     RemedyType,
 )
+from caseloop.lib.ratelimit import rate_limited
 
 from . import services
 from .errors import LinkExpired, LinkInvalid, LoopError, LoopStateError
@@ -320,19 +320,12 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
 # --- Public pages behind signed links ----------------------------------------------------
 
 RATE_LIMIT = 30  # answers per client address per 10 minutes
-RATE_KEY = "caseloop:loop-link:{address}"
 
 
 def _rate_limited(request: HttpRequest) -> bool:
     if request.method != "POST":
         return False
-    key = RATE_KEY.format(address=request.META.get("REMOTE_ADDR") or "unknown")
-    cache.add(key, 0, timeout=600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    return count > RATE_LIMIT
+    return rate_limited(request, scope="loop-link", limit=RATE_LIMIT, window=600)
 
 
 def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-
 from caseloop.cases.models import Channel
 from caseloop.cases.services import AttachmentUpload
 from caseloop.channels.base import DeliveryError, InboundMessage, sender_for
 from caseloop.channels.intake import IntakeResult, inbound_receive
+from caseloop.lib.ratelimit import rate_limit_hit
 
 from .models import DEFAULT_FORM_KEY, WebForm
 
@@ -36,14 +35,9 @@ def webform_get(*, key: str) -> WebForm | None:
 
 def webform_rate_limit_hit(*, form: WebForm, address: str) -> bool:
     """Count one submission from `address`; True when it is over the form's limit."""
-    key = f"webform:rate:{form.key}:{address}"
-    cache.add(key, 0, timeout=form.rate_window_seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=form.rate_window_seconds)
-        count = 1
-    return count > form.rate_limit
+    return rate_limit_hit(
+        f"webform:{form.key}:{address}", limit=form.rate_limit, window=form.rate_window_seconds
+    )
 
 
 def webform_submit(

@@ -24,6 +24,7 @@ from caseloop.cases.models import Case
 from caseloop.cases.services import AttachmentUpload
 from caseloop.channels.intake import IntakeRejected
 from caseloop.customers.models import ContactPoint
+from caseloop.lib.ratelimit import client_address
 
 from .forms import ContactForm
 from .models import DEFAULT_FORM_KEY, WebForm
@@ -64,10 +65,6 @@ def _frame_headers(response: HttpResponse, webform: WebForm) -> HttpResponse:
     return response
 
 
-def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _render(request, webform, form, *, embed: bool, status: int = 200, error: str = ""):
     template = "webform/embed.html" if embed else "webform/contact.html"
     action = (
@@ -102,7 +99,7 @@ def _handle(request: HttpRequest, key: str, *, embed: bool) -> HttpResponse:
         raise Http404("no such form")
     if request.method != "POST":
         return _render(request, webform, ContactForm(), embed=embed)
-    if webform_rate_limit_hit(form=webform, address=_client_address(request)):
+    if webform_rate_limit_hit(form=webform, address=client_address(request)):
         minutes = max(1, webform.rate_window_seconds // 60)
         return _render(
             request,

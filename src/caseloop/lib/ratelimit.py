@@ -1,0 +1,69 @@
+"""Fixed-window rate limits on the shared cache, keyed by the client's address, for the
+public forms and endpoints."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _trusted(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of the client. Behind trusted reverse proxies (TRUSTED_PROXIES) it is
+    the right-most X-Forwarded-For entry that is not itself a trusted proxy: entries to its
+    left are whatever the client chose to send, so they are never believed."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    networks = _trusted(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
+    if not networks or not _is_trusted(remote, networks):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            return hop if _is_address(hop) else remote
+    return hops[0] if hops else remote
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def rate_limit_hit(key: str, *, limit: int, window: int) -> bool:
+    """Count one attempt against `key`; True when it is over `limit` within `window`
+    seconds of the key's first attempt."""
+    cache_key = f"rate:{key}"
+    cache.add(cache_key, 0, timeout=window)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def rate_limited(request: HttpRequest, *, scope: str, limit: int, window: int = 60) -> bool:
+    """True when this client has made more than `limit` requests to `scope` in the current
+    `window` seconds."""
+    return rate_limit_hit(f"{scope}:{client_address(request)}", limit=limit, window=window)

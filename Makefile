@@ -20,6 +20,16 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## Create .venv and install Caseloop with its dev tools
 
+# The tests also cover the optional embeddings extra. PyTorch's CPU build goes in first, so
+# nothing pulls the CUDA build in.
+TORCH_VERSION ?= 2.13.0
+$(VENV)/.embeddings: $(VENV)/.installed
+	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"
+	$(BIN)/pip install --quiet -e '.[dev,embeddings]'
+	touch $@
+
+install-embeddings: $(VENV)/.embeddings ## Add the optional sentence-embeddings extra to .venv
+
 system-deps: ## Install the Debian packages the tests need (Chromium, Dovecot)
 	bash scripts/system-deps.sh
 
@@ -38,10 +48,10 @@ serve: install migrate ## Serve the desk (no demo data)
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench
 
-test: install system-deps lint ## The whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set
+test: install install-embeddings system-deps lint ## The whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set
 	bash scripts/test.sh
 
-test-sqlite: install system-deps ## The suite on SQLite only
+test-sqlite: install install-embeddings system-deps ## The suite on SQLite only
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest $(PYTEST_ARGS)
 
-.PHONY: help install system-deps migrate demo serve lint test test-sqlite
+.PHONY: help install install-embeddings system-deps migrate demo serve lint test test-sqlite

@@ -9,6 +9,7 @@ predictions per second (batched).
     .venv/bin/python bench/triage_eval.py
     .venv/bin/python bench/triage_eval.py --networks 0     # the SVM alone
     .venv/bin/python bench/triage_eval.py --inner          # model selection, see below
+    .venv/bin/python bench/triage_eval.py --embeddings on  # with the embeddings extra
 
 Choose model changes with `--inner`, never with the held-out figure: it splits the training
 portion only into three stratified 80/20 inner splits (seeds 1, 2, 3) and prints the inner
@@ -39,6 +40,12 @@ def main() -> None:
         "--networks", type=int, default=None, help="override the number of networks"
     )
     parser.add_argument(
+        "--embeddings",
+        choices=["auto", "on", "off"],
+        default="off",
+        help="sentence embeddings from the optional extra (default off: the default install)",
+    )
+    parser.add_argument(
         "--inner",
         action="store_true",
         help="score on inner splits of the training portion instead of the held-out split",
@@ -57,6 +64,7 @@ def main() -> None:
     train_x, test_x, train_y, test_y = train_test_split(
         texts, labels, test_size=args.test_size, stratify=labels, random_state=args.seed
     )
+    os.environ["CASELOOP_TRIAGE_EMBEDDINGS"] = args.embeddings
     if args.inner:
         inner_evaluate(classifier, train_x, train_y, args)
         return
@@ -103,6 +111,7 @@ def main() -> None:
                 "coverage_at_0.5": round(len(confident) / len(predictions), 4),
                 "accuracy_at_0.5": round(sum(confident) / max(len(confident), 1), 4),
                 "networks": len(getattr(model, "networks_", [])),
+                "embeddings": model.uses_embeddings,
                 "cpu_count": os.cpu_count(),
             },
             indent=2,

@@ -152,6 +152,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Jobs and realtime: embedded by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
+# Sentence embeddings in the category model: auto (when the embeddings extra is
+# installed), on or off. Tests choose it per test, so the suite means the same either way.
+TRIAGE_EMBEDDINGS = env_str("CASELOOP_TRIAGE_EMBEDDINGS", "off" if TESTING else "auto")
+
 HUEY_IMMEDIATE = env_bool("CASELOOP_JOBS_IMMEDIATE", TESTING)
 if REDIS_URL:
     HUEY = {

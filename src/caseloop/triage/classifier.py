@@ -155,7 +155,12 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
     The defaults were chosen on inner splits of the benchmark's training portion only
     (`bench/triage_eval.py --inner`): short-trained networks (4 epochs) disagree with the SVM more
     usefully than longer-trained ones, four seeds average out their noise, and the SVM,
-    which sees the word pairs the networks do not, earns twice a network's vote."""
+    which sees the word pairs the networks do not, earns twice a network's vote.
+
+    With `embeddings` (the optional extra), a logistic regression over sentence embeddings
+    joins the SVM and takes the networks' place: on the same inner splits the SVM plus the
+    embedding model at twice its weight scored best (0.928 against 0.907 without), and
+    training is faster."""
 
     def __init__(
         self,
@@ -167,6 +172,9 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         epochs: int = 4,
         svm_weight: float = 2.0,
         min_examples_for_networks: int = 1000,
+        embeddings: bool = False,
+        embedding_c: float = 10.0,
+        embedding_weight: float = 2.0,
         random_state: int = 0,
     ) -> None:
         self.svm_c = svm_c
@@ -176,11 +184,15 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         self.epochs = epochs
         self.svm_weight = svm_weight
         self.min_examples_for_networks = min_examples_for_networks
+        self.embeddings = embeddings
+        self.embedding_c = embedding_c
+        self.embedding_weight = embedding_weight
         self.random_state = random_state
 
     def fit(self, texts: list[str], labels: list[str]) -> TextClassifier:
         from sklearn.model_selection import StratifiedKFold
 
+        raw_texts = list(texts)
         texts = [text_normalize(t) for t in texts]
         labels = np.array([str(label) for label in labels])
         self.classes_ = np.array(sorted(set(labels)))
@@ -194,6 +206,7 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         self.svm_ = None
         self.fallback_ = None
         self.networks_ = []
+        self.embedding_model_ = None
         if folds < 2:
             self.fallback_ = LogisticRegression(C=10.0, max_iter=1000).fit(matrix, labels)
             return self
@@ -204,6 +217,13 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
             held_out[test_index] = _decisions(fold, matrix[test_index])
         self.temperature_ = temperature_fit(held_out, truth)
         self.svm_ = LinearSVC(C=self.svm_c).fit(matrix, labels)
+        if self.embeddings:
+            from .embeddings import texts_embed
+
+            self.embedding_model_ = LogisticRegression(C=self.embedding_c, max_iter=2000).fit(
+                texts_embed(raw_texts), labels
+            )
+            return self
         if len(texts) >= self.min_examples_for_networks and self.n_networks > 0:
             dense_part = self._network_columns(matrix)
             with warnings.catch_warnings():
@@ -233,12 +253,24 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         )
         return matrix[:, :width]
 
+    @property
+    def uses_embeddings(self) -> bool:
+        return getattr(self, "embedding_model_", None) is not None
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
         matrix = self.features_.transform([text_normalize(t) for t in texts]).tocsr()
         if self.fallback_ is not None:
             proba = self.fallback_.predict_proba(matrix)
             return proba[:, np.searchsorted(self.fallback_.classes_, self.classes_)]
         total = _softmax(_decisions(self.svm_, matrix) * self.temperature_)
+        if self.uses_embeddings:
+            from .embeddings import texts_embed
+
+            model = self.embedding_model_
+            proba = model.predict_proba(texts_embed(texts))
+            proba = proba[:, np.searchsorted(model.classes_, self.classes_)]
+            return (total + self.embedding_weight * proba) / (1 + self.embedding_weight)
         if self.networks_:
             # A weighted mean of probabilities stays a probability: rows still sum to 1.
             part = self._network_columns(matrix)
@@ -261,9 +293,17 @@ class Prediction:
     candidates: list[tuple[str, float]]
 
 
-def category_model_fit(texts: list[str], labels: list[str]) -> TextClassifier:
-    """Train the category model the desk uses in production."""
-    return TextClassifier().fit(list(texts), [str(label) for label in labels])
+def category_model_fit(
+    texts: list[str], labels: list[str], *, embeddings: bool | None = None
+) -> TextClassifier:
+    """Train the category model the desk uses in production. `embeddings` defaults to the
+    desk's setting (on when the embeddings extra is installed, unless turned off)."""
+    if embeddings is None:
+        from .embeddings import embeddings_enabled
+
+        embeddings = embeddings_enabled()
+    model = TextClassifier(embeddings=embeddings)
+    return model.fit(list(texts), [str(label) for label in labels])
 
 
 def category_model_predict(

@@ -235,6 +235,7 @@ def model_train(*, kind: str = ModelVersion.Kind.CATEGORY, force: bool = False):
     started = time.perf_counter()
     model = fit(data.texts, data.labels)
     metrics["train_seconds"] = round(time.perf_counter() - started, 3)
+    metrics["embeddings"] = bool(getattr(model, "uses_embeddings", False))
     return _version_save(
         kind=kind, model=model, n_samples=len(data.labels), labels=distinct, metrics=metrics
     )
@@ -291,8 +292,13 @@ def category_guess(text: str) -> CategoryGuess:
         logger.exception("category model v%s could not be loaded", version.version)
         return _rules_guess(text)
     from .classifier import category_model_predict
+    from .embeddings import EmbeddingsUnavailable
 
-    prediction = category_model_predict(model, [text])[0]
+    try:
+        prediction = category_model_predict(model, [text])[0]
+    except EmbeddingsUnavailable:
+        logger.exception("category model v%s needs the embeddings extra", version.version)
+        return _rules_guess(text)
     candidates = [
         {"category": int(label), "confidence": round(confidence, 4)}
         for label, confidence in prediction.candidates

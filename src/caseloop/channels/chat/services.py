@@ -121,18 +121,23 @@ def chat_message_receive(
     return ChatReceived(conversation=conversation, result=result)
 
 
-def _chat_customer(visitor_id: str) -> Customer | None:
-    point = (
-        ContactPoint.objects.select_related("customer")
-        .filter(kind=ContactPoint.Kind.CHAT, value=visitor_id)
-        .first()
-    )
+def _contact_owner(kind: str, value: str) -> Customer | None:
+    """The customer (after any merges) who holds this contact point."""
+    point = ContactPoint.objects.select_related("customer").filter(kind=kind, value=value).first()
     if point is None:
         return None
     customer = point.customer
     while customer.merged_into_id:
         customer = Customer.objects.get(pk=customer.merged_into_id)
     return customer
+
+
+def _chat_customer(visitor_id: str) -> Customer | None:
+    return _contact_owner(ContactPoint.Kind.CHAT, visitor_id)
+
+
+def _email_owner(email: str) -> Customer | None:
+    return _contact_owner(ContactPoint.Kind.EMAIL, email)
 
 
 @dataclass(frozen=True)
@@ -199,20 +204,6 @@ def chat_verify(*, widget: ChatWidget, visitor_id: str, code: str) -> Identifica
             verified=True,
         )
     return Identification(email=claim.email, customer=customer)
-
-
-def _email_owner(email: str) -> Customer | None:
-    point = (
-        ContactPoint.objects.select_related("customer")
-        .filter(kind=ContactPoint.Kind.EMAIL, value=email)
-        .first()
-    )
-    if point is None:
-        return None
-    customer = point.customer
-    while customer.merged_into_id:
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
 
 
 def _claim_hash(claim: ChatEmailClaim, code: str) -> str:

@@ -3,6 +3,8 @@ through the services where the journey needs a step the loop's own screens provi
 
     python tests/browser/desk_script.py seed
     python tests/browser/desk_script.py share-plan CL-000001 alex
+    python tests/browser/desk_script.py chat-widget shop lee@example.com
+    python tests/browser/desk_script.py case-customer CL-000001
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ def main(argv: list[str]) -> None:
             actor=agent,
         )
         plan_share(plan=plan, actor=agent)
+        return
+    if argv[0] == "chat-widget":
+        from caseloop.cases.services import case_create
+        from caseloop.channels.chat.models import ChatWidget
+        from caseloop.customers.services import Identity, customer_find_or_create
+
+        ChatWidget.objects.get_or_create(key=argv[1], defaults={"name": "Shop"})
+        customer = customer_find_or_create(identity=Identity(email=argv[2], name="Lee"))
+        case_create(customer=customer, subject="Earlier order", text="Where is it?", channel="web")
+        return
+    if argv[0] == "case-customer":
+        from caseloop.cases.models import Case
+
+        case = Case.objects.select_related("customer").get(reference=argv[1])
+        print(",".join(sorted(case.customer.contact_points.values_list("value", flat=True))))
         return
     raise SystemExit(f"unknown command {argv[0]!r}")
 

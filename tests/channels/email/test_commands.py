@@ -99,3 +99,57 @@ def test_the_mail_gateway_command_serves_smtp_until_stopped(tmp_path):
     assert process.returncode == 0
     with sqlite3.connect(tmp_path / "caseloop.sqlite3") as conn:
         assert conn.execute("SELECT count(*) FROM cases_case").fetchone() == (1,)
+
+
+def test_the_mail_gateway_command_serves_starttls_with_a_login_from_the_environment(tmp_path):
+    import ssl
+
+    from .conftest import tls_certificate_make
+
+    tls_certificate_make(tmp_path / "tls")
+    port = free_port()
+    env = {**os.environ, "CASELOOP_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    caseloop = [sys.executable, "-m", "caseloop.cli"]
+    subprocess.run([*caseloop, "migrate", "-v0"], env=env, check=True, timeout=120)
+    subprocess.run(
+        [*caseloop, "mailbox", "add", "--address", "help@desk.test"], env=env, check=True
+    )
+    tls = ["--tls-cert", str(tmp_path / "tls" / "cert.pem"), "--tls-key"]
+    broken = subprocess.run(
+        [*caseloop, "mail-gateway", "--port", str(port), *tls, str(tmp_path / "missing.pem")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert broken.returncode != 0 and "cannot load the TLS certificate" in broken.stderr
+    process = subprocess.Popen(
+        [
+            *caseloop,
+            "mail-gateway",
+            "--port",
+            str(port),
+            *tls,
+            str(tmp_path / "tls" / "key.pem"),
+            "--require-tls",
+        ],
+        env={**env, "CASELOOP_GATEWAY_LOGIN": "relay:s3cret-relay"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = process.stdout.readline()
+        assert "STARTTLS, login required" in banner and "s3cret" not in banner
+        context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "cert.pem"))
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.starttls(context=context)
+            client.login("relay", "s3cret-relay")
+            assert client.sendmail("ann@example.com", ["help@desk.test"], make_email()) == {}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0
+    with sqlite3.connect(tmp_path / "caseloop.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM cases_case").fetchone() == (1,)

@@ -150,3 +150,70 @@ def test_the_gateway_also_speaks_lmtp(transactional_db, mailbox):
     finally:
         controller.stop()
     assert Case.objects.count() == 1
+
+
+@pytest.fixture
+def secured_gateway(transactional_db, mailbox, tmp_path):
+    """The gateway with a certificate, STARTTLS required and a login."""
+    import ssl
+
+    from caseloop.channels.email.gateway import GatewayController, GatewayLogin, tls_context_load
+
+    from .conftest import free_port, tls_certificate_make
+
+    tls_certificate_make(tmp_path / "tls")
+    controller = GatewayController(
+        host="127.0.0.1",
+        port=free_port(),
+        tls_context=tls_context_load(
+            cert_file=str(tmp_path / "tls" / "cert.pem"), key_file=str(tmp_path / "tls" / "key.pem")
+        ),
+        require_tls=True,
+        login=GatewayLogin.parse("relay:s3cret-relay"),
+    )
+    controller.start()
+    controller.client_context = ssl.create_default_context(
+        cafile=str(tmp_path / "tls" / "cert.pem")
+    )
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+def test_a_secured_gateway_takes_mail_over_starttls_after_login(secured_gateway):
+    with smtplib.SMTP(secured_gateway.hostname, secured_gateway.port, timeout=10) as client:
+        client.starttls(context=secured_gateway.client_context)
+        client.login("relay", "s3cret-relay")
+        refused = client.sendmail("ann@example.com", ["support@desk.test"], make_email())
+    assert refused == {}
+    assert Case.objects.count() == 1
+
+
+def test_a_secured_gateway_refuses_plaintext_and_wrong_logins(secured_gateway):
+    gateway = secured_gateway
+    with smtplib.SMTP(gateway.hostname, gateway.port, timeout=10) as client:
+        client.ehlo()
+        # Neither mail nor a login in the clear: AUTH is not even offered before TLS.
+        assert not client.has_extn("auth")
+        code, _ = client.mail("ann@example.com")
+        assert code == 530
+    with smtplib.SMTP(gateway.hostname, gateway.port, timeout=10) as client:
+        client.starttls(context=gateway.client_context)
+        with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+            client.login("relay", "wrong-password")
+        assert refused.value.smtp_code == 535
+        code, _ = client.mail("ann@example.com")
+        assert code == 530  # still not logged in
+    assert not Case.objects.exists()
+
+
+def test_requiring_tls_or_a_login_without_a_certificate_is_a_clear_error():
+    from caseloop.channels.email.gateway import GatewayController, GatewayLogin
+
+    with pytest.raises(ValueError, match="certificate"):
+        GatewayController(require_tls=True)
+    with pytest.raises(ValueError, match="certificate"):
+        GatewayController(login=GatewayLogin.parse("relay:pw"))
+    with pytest.raises(ValueError, match="user:password"):
+        GatewayLogin.parse("no-colon")

@@ -4,17 +4,23 @@ Accepts mail only for configured mailboxes (and their plus-addresses), answers 5
 any other recipient, 552 above the size limit, and answers 250 only once the message is
 stored — as a case, a reply on one, or a quarantine record. A database failure answers
 451, so the sending server keeps the message and tries again.
+
+Off loopback, give it a certificate (STARTTLS, optionally required) and a login (AUTH,
+offered only inside TLS), so only your own mail servers can hand mail over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+import ssl
+from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
@@ -79,8 +85,43 @@ class IntakeHandler:
         return "250 2.0.0 Message accepted"
 
 
+@dataclass(frozen=True)
+class GatewayLogin:
+    """The one login sending servers must use (AUTH PLAIN or LOGIN, inside TLS)."""
+
+    username: str
+    password: str
+
+    @classmethod
+    def parse(cls, value: str) -> GatewayLogin:
+        """From "user:password" (as in CASELOOP_GATEWAY_LOGIN)."""
+        username, sep, password = value.partition(":")
+        if not sep or not username or not password:
+            raise ValueError("the gateway login must look like user:password")
+        return cls(username, password)
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        # Both compared in full, in constant time, so timing reveals neither.
+        user_ok = hmac.compare_digest(auth_data.login, self.username.encode())
+        password_ok = hmac.compare_digest(auth_data.password, self.password.encode())
+        if user_ok and password_ok:
+            return AuthResult(success=True, auth_data=auth_data.login)
+        logger.warning("failed gateway login from %s", session.peer[0] if session.peer else "?")
+        return AuthResult(success=False, handled=False)
+
+
+def tls_context_load(*, cert_file: str, key_file: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
 class GatewayController(Controller):
-    """An aiosmtpd controller speaking SMTP, or LMTP for a local MTA to hand mail over."""
+    """An aiosmtpd controller speaking SMTP, or LMTP for a local MTA to hand mail over;
+    with `tls_context` it offers STARTTLS (required with `require_tls`), with `login` it
+    accepts mail only after AUTH, which it offers only inside TLS."""
 
     def __init__(
         self,
@@ -89,8 +130,20 @@ class GatewayController(Controller):
         port: int = 2525,
         lmtp: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        tls_context: ssl.SSLContext | None = None,
+        require_tls: bool = False,
+        login: GatewayLogin | None = None,
     ) -> None:
+        if (require_tls or login) and tls_context is None:
+            raise ValueError("requiring TLS or a login needs a certificate (tls_context)")
         self.lmtp = lmtp
+        security = {}
+        if tls_context is not None:
+            security = {"tls_context": tls_context, "require_starttls": require_tls}
+        if login is not None:
+            security.update(
+                auth_required=True, auth_require_tls=True, authenticator=login.authenticate
+            )
         super().__init__(
             IntakeHandler(),
             hostname=host,
@@ -98,6 +151,7 @@ class GatewayController(Controller):
             data_size_limit=max_bytes,
             decode_data=False,
             ident="Caseloop mail gateway",
+            **security,
         )
 
     def factory(self):

@@ -1,13 +1,21 @@
-"""`caseloop mail-gateway --port N [--host H] [--lmtp]`: the built-in SMTP/LMTP receiver."""
+"""`caseloop mail-gateway --port N [--host H] [--lmtp] [--tls-cert F --tls-key F
+[--require-tls]]`: the built-in SMTP/LMTP receiver. With CASELOOP_GATEWAY_LOGIN=user:password
+in the environment (never on the command line) senders must log in, inside TLS."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from caseloop.channels.email.gateway import DEFAULT_MAX_BYTES, GatewayController
+from caseloop.channels.email.gateway import (
+    DEFAULT_MAX_BYTES,
+    GatewayController,
+    GatewayLogin,
+    tls_context_load,
+)
 
 
 class Command(BaseCommand):
@@ -20,15 +28,48 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="Larger mail gets 552."
         )
+        parser.add_argument("--tls-cert", default="", help="PEM certificate: offer STARTTLS.")
+        parser.add_argument("--tls-key", default="", help="PEM private key of --tls-cert.")
+        parser.add_argument(
+            "--require-tls", action="store_true", help="Refuse mail before STARTTLS."
+        )
 
     def handle(self, *args, host: str, port: int, lmtp: bool, max_bytes: int, **options):
-        controller = GatewayController(host=host, port=port, lmtp=lmtp, max_bytes=max_bytes)
+        tls_context = None
+        if options["tls_cert"] or options["tls_key"]:
+            try:
+                tls_context = tls_context_load(
+                    cert_file=options["tls_cert"], key_file=options["tls_key"]
+                )
+            except (OSError, ValueError) as exc:
+                raise CommandError(f"cannot load the TLS certificate: {exc}") from exc
+        login = None
+        if os.environ.get("CASELOOP_GATEWAY_LOGIN"):
+            try:
+                login = GatewayLogin.parse(os.environ["CASELOOP_GATEWAY_LOGIN"])
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        try:
+            controller = GatewayController(
+                host=host,
+                port=port,
+                lmtp=lmtp,
+                max_bytes=max_bytes,
+                tls_context=tls_context,
+                require_tls=options["require_tls"],
+                login=login,
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         controller.start()
         protocol = "LMTP" if lmtp else "SMTP"
-        self.stdout.write(f"mail gateway ({protocol}) listening on {host}:{port}", ending="\n")
+        extras = (", STARTTLS" if tls_context else "") + (", login required" if login else "")
+        self.stdout.write(
+            f"mail gateway ({protocol}{extras}) listening on {host}:{port}", ending="\n"
+        )
         self.stdout.flush()
         try:
             stop.wait()

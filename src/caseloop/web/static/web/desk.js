@@ -20,9 +20,9 @@
     var base = body.dataset.rowUrl.replace(/0\/$/, caseId + "/");
     var url = base + "?" + (body.dataset.query || "");
     fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (response) {
-      var existing = document.getElementById("case-" + caseId);
       if (response.status === 204) {
-        if (existing) { existing.remove(); }
+        var gone = document.getElementById("case-" + caseId);
+        if (gone) { gone.remove(); }
         return null;
       }
       return response.text().then(function (html) {
@@ -30,6 +30,9 @@
         holder.innerHTML = html.trim();
         var row = holder.querySelector("tr");
         if (!row) { return; }
+        // Looked up only now: events close together fetch in parallel, and an earlier
+        // answer may have put the row in while this one was on its way.
+        var existing = document.getElementById("case-" + caseId);
         if (existing) {
           existing.replaceWith(row);
         } else if (body.dataset.query.indexOf("sort=oldest") === -1) {

@@ -4,12 +4,15 @@
 set -euo pipefail
 BIN=${VENV:-.venv}/bin
 run_id="$(date +%s)_$$"
+# A stalled run is stopped with SIGABRT, which makes pytest's faulthandler print every
+# thread's stack, well before CI's own limit.
+guard=(timeout --signal=ABRT --kill-after=30 "${SUITE_TIMEOUT:-1500}")
 
 echo "== no model change without its migration"
 env -u DATABASE_URL -u REDIS_URL CASELOOP_DATA_DIR="$(mktemp -d)" "$BIN/caseloop" makemigrations --check --dry-run
 
 echo "== suite on SQLite (embedded jobs, in-memory realtime)"
-env -u DATABASE_URL -u REDIS_URL CASELOOP_DATA_DIR="$(mktemp -d)" "$BIN/pytest" ${PYTEST_ARGS:-}
+env -u DATABASE_URL -u REDIS_URL CASELOOP_DATA_DIR="$(mktemp -d)" "${guard[@]}" "$BIN/pytest" ${PYTEST_ARGS:-}
 
 if [ -n "${DATABASE_URL:-}" ]; then
   server="${DATABASE_URL%/*}"
@@ -23,5 +26,5 @@ if [ -n "${DATABASE_URL:-}" ]; then
   echo "== suite on PostgreSQL ($db) + Redis (${REDIS_URL:-not set})"
   DATABASE_URL="$server/$db" CASELOOP_QUEUE_NAME="caseloop_$run_id" \
     CASELOOP_CHANNEL_PREFIX="caseloop_$run_id" CASELOOP_DATA_DIR="$(mktemp -d)" \
-    "$BIN/pytest" ${PYTEST_ARGS:-}
+    "${guard[@]}" "$BIN/pytest" ${PYTEST_ARGS:-}
 fi

@@ -7,12 +7,14 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -60,6 +62,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed when rate
 # limiting public forms; empty means the connecting address is the client.
 TRUSTED_PROXIES = env_list("CASELOOP_TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"CASELOOP_TRUSTED_PROXIES: {_error}") from None
 SITE_URL = env_str("CASELOOP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

@@ -1,4 +1,4 @@
-"""Fixed-window rate limits on the shared cache, keyed by the client's address, for the
+"""Rate limits on the shared cache, keyed by the client's address, for the
 public forms and endpoints."""
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ def _trusted(proxies: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
-def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(value)
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
 
 
 def client_address(request: HttpRequest) -> str:
@@ -32,22 +31,20 @@ def client_address(request: HttpRequest) -> str:
     left are whatever the client chose to send, so they are never believed."""
     remote = request.META.get("REMOTE_ADDR", "") or "unknown"
     networks = _trusted(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
-    if not networks or not _is_trusted(remote, networks):
+
+    def trusted(address: str) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in network for network in networks)
+
+    if not networks or not trusted(remote):
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not _is_trusted(hop, networks):
-            return hop if _is_address(hop) else remote
+        if not trusted(hop):
+            # A hop that is not an address at all says nothing: count the proxy instead.
+            return hop if _ip(hop) is not None else remote
     return hops[0] if hops else remote
-
-
-def _is_address(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
 
 
 def rate_limit_hit(key: str, *, limit: int, window: int) -> bool:

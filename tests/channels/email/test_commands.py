@@ -66,27 +66,49 @@ def test_mailbox_poll_reports_what_it_fetched(dovecot):
     assert "support@desk.test: 1 fetched, 1 stored, 0 duplicates, 0 quarantined" in out
 
 
+CASELOOP = [sys.executable, "-m", "caseloop.cli"]
+
+
+class EmbeddedDesk:
+    """A separate embedded desk (SQLite in a temp dir) with one mailbox, whatever database
+    the suite runs on, and the gateway command run as its own process."""
+
+    def __init__(self, data_dir) -> None:
+        self.data_dir = data_dir
+        self.env = {**os.environ, "CASELOOP_DATA_DIR": str(data_dir)}
+        self.env.pop("DATABASE_URL", None)
+        self.env.pop("REDIS_URL", None)
+        subprocess.run([*CASELOOP, "migrate", "-v0"], env=self.env, check=True, timeout=120)
+        subprocess.run(
+            [*CASELOOP, "mailbox", "add", "--address", "help@desk.test"],
+            env=self.env,
+            check=True,
+            timeout=60,
+        )
+
+    def gateway(self, *args: str, env: dict | None = None) -> subprocess.Popen:
+        return subprocess.Popen(
+            [*CASELOOP, "mail-gateway", *args],
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    @staticmethod
+    def stop(process: subprocess.Popen) -> int:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        return process.returncode
+
+    def case_count(self) -> int:
+        with sqlite3.connect(self.data_dir / "caseloop.sqlite3") as conn:
+            return conn.execute("SELECT count(*) FROM cases_case").fetchone()[0]
+
+
 def test_the_mail_gateway_command_serves_smtp_until_stopped(tmp_path):
     port = free_port()
-    # a separate embedded desk (SQLite in tmp), whatever database the suite runs on
-    env = {**os.environ, "CASELOOP_DATA_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "caseloop.cli", "migrate", "-v0"], env=env, check=True, timeout=120
-    )
-    subprocess.run(
-        [sys.executable, "-m", "caseloop.cli", "mailbox", "add", "--address", "help@desk.test"],
-        env=env,
-        check=True,
-        timeout=60,
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "caseloop.cli", "mail-gateway", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    desk = EmbeddedDesk(tmp_path)
+    process = desk.gateway("--port", str(port))
     try:
         assert "listening on 127.0.0.1" in process.stdout.readline()
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
@@ -94,11 +116,9 @@ def test_the_mail_gateway_command_serves_smtp_until_stopped(tmp_path):
             code, _ = client.rcpt("other@desk.test")
             assert code in (503, 550)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-    assert process.returncode == 0
-    with sqlite3.connect(tmp_path / "caseloop.sqlite3") as conn:
-        assert conn.execute("SELECT count(*) FROM cases_case").fetchone() == (1,)
+        returncode = desk.stop(process)
+    assert returncode == 0
+    assert desk.case_count() == 1
 
 
 def test_the_mail_gateway_command_serves_starttls_with_a_login_from_the_environment(tmp_path):
@@ -108,36 +128,23 @@ def test_the_mail_gateway_command_serves_starttls_with_a_login_from_the_environm
 
     tls_certificate_make(tmp_path / "tls")
     port = free_port()
-    env = {**os.environ, "CASELOOP_DATA_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    caseloop = [sys.executable, "-m", "caseloop.cli"]
-    subprocess.run([*caseloop, "migrate", "-v0"], env=env, check=True, timeout=120)
-    subprocess.run(
-        [*caseloop, "mailbox", "add", "--address", "help@desk.test"], env=env, check=True
-    )
+    desk = EmbeddedDesk(tmp_path)
     tls = ["--tls-cert", str(tmp_path / "tls" / "cert.pem"), "--tls-key"]
     broken = subprocess.run(
-        [*caseloop, "mail-gateway", "--port", str(port), *tls, str(tmp_path / "missing.pem")],
-        env=env,
+        [*CASELOOP, "mail-gateway", "--port", str(port), *tls, str(tmp_path / "missing.pem")],
+        env=desk.env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert broken.returncode != 0 and "cannot load the TLS certificate" in broken.stderr
-    process = subprocess.Popen(
-        [
-            *caseloop,
-            "mail-gateway",
-            "--port",
-            str(port),
-            *tls,
-            str(tmp_path / "tls" / "key.pem"),
-            "--require-tls",
-        ],
-        env={**env, "CASELOOP_GATEWAY_LOGIN": "relay:s3cret-relay"},
-        stdout=subprocess.PIPE,
-        text=True,
+    process = desk.gateway(
+        "--port",
+        str(port),
+        *tls,
+        str(tmp_path / "tls" / "key.pem"),
+        "--require-tls",
+        env={"CASELOOP_GATEWAY_LOGIN": "relay:s3cret-relay"},
     )
     try:
         banner = process.stdout.readline()
@@ -148,8 +155,6 @@ def test_the_mail_gateway_command_serves_starttls_with_a_login_from_the_environm
             client.login("relay", "s3cret-relay")
             assert client.sendmail("ann@example.com", ["help@desk.test"], make_email()) == {}
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-    assert process.returncode == 0
-    with sqlite3.connect(tmp_path / "caseloop.sqlite3") as conn:
-        assert conn.execute("SELECT count(*) FROM cases_case").fetchone() == (1,)
+        returncode = desk.stop(process)
+    assert returncode == 0
+    assert desk.case_count() == 1

@@ -53,6 +53,11 @@ def test_the_demo_seeds_a_working_desk_and_says_how_to_sign_in(client):
 
     assert client.login(username="agent", password=DEMO_PASSWORD)
     assert client.login(username="customer", password=DEMO_PASSWORD)
+    # A chat widget to try as a visitor, on its preview page.
+    assert "/channels/chat/preview/northwind/" in output
+    assert client.login(username="admin", password=DEMO_PASSWORD)
+    preview = client.get("/channels/chat/preview/northwind/")
+    assert preview.status_code == 200 and 'data-widget="northwind"' in preview.content.decode()
 
 
 def test_running_the_demo_twice_changes_nothing():

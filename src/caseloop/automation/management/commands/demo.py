@@ -144,6 +144,9 @@ class Desk:
     front_line: dict[int, list[User]] = field(default_factory=dict)  # team id -> tier 1 agents
 
 
+DEMO_CHAT_WIDGET = "northwind"
+
+
 class Command(BaseCommand):
     help = "Seed a realistic demo desk (teams, agents, customers, ~200 cases) and print sign-in."
 
@@ -172,6 +175,12 @@ class Command(BaseCommand):
             for plan in plans:
                 self._run(plan, clock)
         trained = self._triage_learn(desk)
+        from caseloop.channels.chat.models import ChatWidget
+
+        # The desk's own address is always allowed, so the preview page can chat right away.
+        ChatWidget.objects.get_or_create(
+            key=DEMO_CHAT_WIDGET, defaults={"name": f"{data.COMPANY} shop"}
+        )
         counts = dict(Case.objects.values_list("status").order_by().annotate(n=Count("id")))
         self.stdout.write(
             self.style.SUCCESS(
@@ -220,6 +229,11 @@ class Command(BaseCommand):
         lines.append(f"  {'customer':<12} a customer's portal login")
         lines.append(f"Password for every demo account: {password_note}")
         lines.append(f"Django admin: {site}/admin/ (user admin)   API docs: {site}/api/docs")
+        lines.append(
+            f"Live chat as a visitor: {site}/channels/chat/preview/{DEMO_CHAT_WIDGET}/ "
+            "(signed in as admin)   Help centre and web form: "
+            f"{site}/help/  {site}/channels/form/"
+        )
         self.stdout.write("\n".join(lines))
 
     # -- the desk: teams, categories, people ------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("channels/", include("caseloop.channels.urls")),
     path("help/", include("caseloop.knowledge.urls")),
     path("loop/", include("caseloop.cases.loop.urls")),
+    path("triage/", include("caseloop.triage.urls")),
     path("", include("caseloop.web.urls")),
 ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caseloop.cases.models import Category
+from caseloop.cases.models import Category, Priority
 
 from .selectors import case_moods, case_triage, cases_similar
 
@@ -11,12 +11,17 @@ def triage_panel_context(*, case, user) -> dict | None:
     if user is None or not getattr(user, "is_agent_like", False):
         return None
     triage = case_triage(case=case)
+    # The form where the agent sets or corrects what triage decided.
+    decide = {
+        "categories": list(Category.objects.filter(is_active=True).order_by("name")),
+        "priorities": Priority.choices,
+    }
     if triage is None:
-        return {"pending": True, "case": case}
+        return {"pending": True, "case": case, **decide}
     ids = {triage["category"]["id"]} | {c["category"] for c in triage["category"]["candidates"]}
     names = dict(Category.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "name"))
     candidates = [
-        {"name": names.get(c["category"], "?"), "confidence": c["confidence"]}
+        {"id": c["category"], "name": names.get(c["category"], "?"), "confidence": c["confidence"]}
         for c in triage["category"]["candidates"]
     ]
     moods = case_moods(case=case)
@@ -40,4 +45,5 @@ def triage_panel_context(*, case, user) -> dict | None:
             for m in moods
         ],
         "similar": cases_similar(case=case, k=5),
+        **decide,
     }

@@ -131,9 +131,10 @@ def measure(*, username: str, repeat: int) -> dict:
     setup_test_environment()  # records the template context, so rows can be counted
     client = Client()
     client.force_login(User.objects.get(username=username))
-    first_page = inbox_page(
-        user=User.objects.get(username=username), params=InboxParams(queue="all")
-    )
+    user = User.objects.get(username=username)
+    first_page = inbox_page(user=user, params=InboxParams(queue="all"))
+    by_priority = inbox_page(user=user, params=InboxParams(queue="all", sort="priority"))
+    by_priority = by_priority.next_cursor
     views = {
         "mine": "queue=mine",
         "team": "queue=team",
@@ -144,6 +145,9 @@ def measure(*, username: str, repeat: int) -> dict:
         "all": "queue=all",
         "all, page 2": f"queue=all&cursor={first_page.next_cursor}",
         "all, oldest first": "queue=all&sort=oldest",
+        "all, highest priority first": "queue=all&sort=priority",
+        "all, highest priority first, page 2": f"queue=all&sort=priority&cursor={by_priority}",
+        "mine, highest priority first": "queue=mine&sort=priority",
         "all, urgent": "queue=all&priority=urgent",
         "all, open, team 2": "queue=all&status=open&team=2",
         "all, by reference": "queue=all&q=CL-500000",

@@ -5,6 +5,7 @@ through the services where the journey needs a step the loop's own screens provi
     python tests/browser/desk_script.py share-plan CL-000001 alex
     python tests/browser/desk_script.py chat-widget shop lee@example.com
     python tests/browser/desk_script.py case-customer CL-000001
+    python tests/browser/desk_script.py new-case "Printer jammed" low
 """
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ def main(argv: list[str]) -> None:
 
         case = Case.objects.select_related("customer").get(reference=argv[1])
         print(",".join(sorted(case.customer.contact_points.values_list("value", flat=True))))
+        return
+    if argv[0] == "new-case":
+        from caseloop.cases.services import case_create
+        from caseloop.customers.services import Identity, customer_find_or_create
+
+        customer = customer_find_or_create(identity=Identity(email="sam@example.com", name="Sam"))
+        case = case_create(
+            customer=customer, subject=argv[1], text=argv[1], channel="web", priority=argv[2]
+        )
+        print(case.pk)
         return
     raise SystemExit(f"unknown command {argv[0]!r}")
 

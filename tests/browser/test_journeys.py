@@ -162,3 +162,34 @@ def test_keyboard_help_bulk_tagging_and_the_manager_view(browser, desk_server, s
     assert manager.evaluate("document.documentElement.scrollWidth") <= 360
     shots.take(manager, "3-inbox-phone")
     manager.context.close()
+
+
+def test_an_inbox_sorted_by_priority_moves_a_row_when_its_priority_changes(
+    browser, desk_server, shots
+):
+    base = desk_server.base_url
+    low = int(desk_server.run("new-case", "Printer jammed again", "low"))
+    desk_server.run("new-case", "Question about an invoice", "normal")
+    manager = agent_page(browser, desk_server, username="morgan")
+    shots.watch("priority-sort", manager)
+    manager.goto(base + "/inbox/?queue=all&sort=priority")
+    expect(manager.locator("body[data-live=on]")).to_have_count(1)
+    first = manager.locator("tr.case-row").first
+    expect(first).not_to_have_id(f"case-{low}")
+
+    # A colleague raises it to urgent on the case page's triage panel.
+    colleague = agent_page(browser, desk_server)
+    colleague.goto(f"{base}/cases/{low}/")
+    colleague.get_by_label("Priority", exact=True).select_option("urgent")
+    colleague.locator("#triage-decide").get_by_role("button", name="Save").click()
+    expect(colleague.locator(".flash.success")).to_contain_text("triage learns")
+    colleague.locator("#panel-triage").scroll_into_view_if_needed()
+    shots.take(colleague, "0-triage-panel")
+
+    # Without a reload it is now the first row: the newest of the urgent cases.
+    expect(first).to_have_id(f"case-{low}")
+    expect(first.locator(".prio")).to_have_text("Urgent")
+    assert manager.locator(f"#case-{low}").count() == 1
+    shots.take(manager, "1-moved-to-top")
+    colleague.context.close()
+    manager.context.close()

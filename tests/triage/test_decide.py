@@ -58,6 +58,10 @@ def test_an_agent_corrects_category_and_priority_and_triage_learns_it(
     assert labels["category"].predicted == str(cats["billing"].pk)
     assert not labels["category"].correct
     assert labels["priority"].value == "high" and labels["priority"].actor == agent
+    # The panel shows the decision, and what triage had said.
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Account</strong>" in body and "triage guessed Billing" in body
+    assert "triage suggested normal" in body
 
 
 def test_using_a_guess_takes_the_case_out_of_review(

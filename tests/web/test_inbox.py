@@ -96,6 +96,39 @@ def test_pages_follow_the_cursor_in_either_order_without_overlap(client, agent):
     assert seen == sorted(c.pk for c in cases)
 
 
+def test_priority_sort_pages_highest_first_then_newest_without_gaps_or_overlap(
+    client, agent, django_assert_max_num_queries
+):
+    customer = make_customer()
+    priorities = ["low", "urgent", "normal", "high", "normal", "low", "normal"]
+    cases = [
+        make_case(subject=f"p{n}", customer=customer, priority=priorities[n % 7]) for n in range(60)
+    ]
+    rank = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
+    expected = [c.pk for c in sorted(cases, key=lambda c: (-rank[c.priority], -c.pk))]
+    seen, cursor, pages = [], "", 0
+    while True:
+        with django_assert_max_num_queries(40):
+            response = client.get("/inbox/", {"queue": "all", "sort": "priority", "cursor": cursor})
+        page = response.context["page"]
+        seen += [c.pk for c in page.cases]
+        pages += 1
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert pages == 2
+    assert seen == expected
+    assert (
+        "More cases" in client.get("/inbox/", {"queue": "all", "sort": "priority"}).content.decode()
+    )
+    # Filters still apply, and a cursor it cannot read starts again rather than failing.
+    urgent = client.get("/inbox/", {"queue": "all", "sort": "priority", "priority": "urgent"})
+    assert {c.priority for c in urgent.context["page"].cases} == {"urgent"}
+    for garbage in ["!!!", "MTIz", "x.y"]:
+        response = client.get("/inbox/", {"queue": "all", "sort": "priority", "cursor": garbage})
+        assert response.status_code == 200
+
+
 def test_keyset_pages_of_fifty(client, agent):
     customer = make_customer()
     for n in range(55):

@@ -104,6 +104,8 @@ class Case(models.Model):
             models.Index(fields=["team", "status", "-id"], name="case_team_status_id"),
             models.Index(fields=["assignee", "status", "-id"], name="case_assignee_status_id"),
             models.Index(fields=["customer", "-id"], name="case_customer_id"),
+            # The inbox's highest-priority-first order walks one priority at a time.
+            models.Index(fields=["priority", "-id"], name="case_priority_id"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
-from caseloop.cases.models import Case, CaseEvent, Message, Status
+from caseloop.cases.models import PRIORITY_RANK, Case, CaseEvent, Message, Status
 from caseloop.cases.selectors import case_base_queryset, case_visible_to
 from caseloop.customers.models import Customer
 
@@ -41,7 +41,12 @@ BASE_QUEUES = [
     Queue("target", "Near or past target"),
     Queue("all", "All cases"),
 ]
-SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
+SORTS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "priority": "Highest priority first",
+}
+PRIORITIES_HIGH_FIRST = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__, reverse=True)
 
 
 def response_states_fn():
@@ -158,15 +163,28 @@ def _message_matches(q: str) -> list[int]:
     return search(q, limit=INBOX_MESSAGE_MATCHES) if search is not None else []
 
 
-def cursor_encode(pk: int) -> str:
-    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
+def cursor_encode(pk: int, *, rank: int | None = None) -> str:
+    """An opaque page cursor: the last row's id, and its priority rank when sorting by
+    priority."""
+    text = str(pk) if rank is None else f"{rank}.{pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _cursor_text(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
 
 
 def cursor_decode(cursor: str) -> int | None:
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
+    text = _cursor_text(cursor)
+    return int(text) if text.isdigit() else None
+
+
+def priority_cursor_decode(cursor: str) -> tuple[int, int] | None:
+    rank, _, pk = _cursor_text(cursor).partition(".")
+    return (int(rank), int(pk)) if rank.isdigit() and pk.isdigit() else None
 
 
 @dataclass
@@ -200,16 +218,44 @@ def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) 
         cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
         cases = cases.select_related("customer", "owner", "assignee", "team", "category")
         cases = cases.prefetch_related("tags")
-    after = cursor_decode(cursor) if cursor else None
-    ascending = params.sort == "oldest"
-    if after is not None:
-        cases = cases.filter(pk__gt=after) if ascending else cases.filter(pk__lt=after)
     if params.tag:
         cases = cases.distinct()
-    rows = list(cases.order_by("id" if ascending else "-id")[: limit + 1])
-    next_cursor = cursor_encode(rows[limit - 1].pk) if len(rows) > limit else None
+    if params.sort == "priority":
+        after_rank = priority_cursor_decode(cursor) if cursor else None
+        wanted = params.priority.split(",") if params.priority else PRIORITIES_HIGH_FIRST
+        rows = _by_priority(cases, after=after_rank, limit=limit, priorities=wanted)
+        last = rows[limit - 1] if len(rows) > limit else None
+        next_cursor = cursor_encode(last.pk, rank=PRIORITY_RANK[last.priority]) if last else None
+    else:
+        after = cursor_decode(cursor) if cursor else None
+        ascending = params.sort == "oldest"
+        if after is not None:
+            cases = cases.filter(pk__gt=after) if ascending else cases.filter(pk__lt=after)
+        rows = list(cases.order_by("id" if ascending else "-id")[: limit + 1])
+        next_cursor = cursor_encode(rows[limit - 1].pk) if len(rows) > limit else None
     rows = rows[:limit]
     return InboxPage(cases=rows, next_cursor=next_cursor, states=response_states(cases=rows))
+
+
+def _by_priority(
+    cases: QuerySet[Case], *, after: tuple[int, int] | None, limit: int, priorities: list[str]
+) -> list[Case]:
+    """Up to `limit + 1` cases, highest priority first and newest first within a priority,
+    after the (rank, id) cursor. One indexed walk per priority rather than a sort of the
+    whole queue, so a page costs the same on a desk of any size. Only the `priorities` the
+    filter asks for are walked."""
+    rows: list[Case] = []
+    for priority in PRIORITIES_HIGH_FIRST:
+        rank = PRIORITY_RANK[priority]
+        if priority not in priorities or (after is not None and rank > after[0]):
+            continue
+        bucket = cases.filter(priority=priority)
+        if after is not None and rank == after[0]:
+            bucket = bucket.filter(pk__lt=after[1])
+        rows += bucket.order_by("-id")[: limit + 1 - len(rows)]
+        if len(rows) > limit:
+            break
+    return rows
 
 
 def response_states(*, cases: list[Case]) -> dict[int, str]:

@@ -33,9 +33,14 @@
         // Looked up only now: events close together fetch in parallel, and an earlier
         // answer may have put the row in while this one was on its way.
         var existing = document.getElementById("case-" + caseId);
-        if (existing) {
+        var sort = new URLSearchParams(body.dataset.query || "").get("sort");
+        if (sort === "priority") {
+          // A new priority may move the row: take it out and put it where it now belongs.
+          if (existing) { existing.remove(); }
+          if (!placeByPriority(row)) { return; }
+        } else if (existing) {
           existing.replaceWith(row);
-        } else if (body.dataset.query.indexOf("sort=oldest") === -1) {
+        } else if (sort !== "oldest") {
           document.getElementById("case-rows").prepend(row);
         } else { return; }
         row.classList.add("fresh");
@@ -44,6 +49,31 @@
         if (isNew) { announce("New case " + row.querySelector("a").textContent); }
       });
     });
+  }
+
+  var PRIORITY_RANK = { urgent: 3, high: 2, normal: 1, low: 0 };
+
+  function rankOf(row) {
+    var badge = row.querySelector(".prio");
+    return badge ? PRIORITY_RANK[badge.classList[1]] || 0 : 0;
+  }
+
+  /* Put a row where it belongs in a list sorted highest priority first, newest first within
+     a priority. Past the last row it belongs only when no later page follows. */
+  function placeByPriority(row) {
+    var rank = rankOf(row);
+    var id = Number(row.dataset.case);
+    var list = rows();
+    for (var i = 0; i < list.length; i++) {
+      var other = rankOf(list[i]);
+      if (other < rank || (other === rank && Number(list[i].dataset.case) < id)) {
+        list[i].before(row);
+        return true;
+      }
+    }
+    if (document.querySelector("#case-rows tr.more")) { return false; }
+    document.getElementById("case-rows").append(row);
+    return true;
   }
 
   function refreshTimeline() {

@@ -161,3 +161,48 @@ def test_once_solved_the_next_step_is_the_follow_up_not_earlier_stages(solved):
     stages, following = services.selectors.case_stages(case=case)
     assert following == "The customer will be asked to confirm"
     assert not {s.key: s for s in stages}["alternatives"].done
+
+
+def _links(followup) -> dict[str, str]:
+    text = followup.asked_message.text
+    return {
+        answer: re.search(rf"{label}: http://[^/]+(/\S+)", text).group(1)
+        for answer, label in [("yes", "Yes, it is solved"), ("no", "No, it is not")]
+    }
+
+
+def test_confirming_by_link_asks_for_a_rating_on_the_same_page_once(solved, client):
+    from caseloop.insights.models import SatisfactionRating
+
+    case, _ = solved
+    followup = FollowUp.objects.get(case=case)
+    services.followups_process(now=followup.due_at)
+    followup.refresh_from_db()
+    links = _links(followup)
+    answered = client.post(links["yes"]).content.decode()
+    assert 'id="rate"' in answered and "How satisfied are you" in answered
+    # Coming back to the link later still offers it, until the case is rated.
+    assert 'id="rate"' in client.get(links["yes"]).content.decode()
+
+    bad = client.post(links["yes"], {"score": "9"})
+    assert bad.status_code == 422 and b"from 1 to 5" in bad.content
+    assert client.post(links["no"], {"score": "1"}).status_code == 400
+    rated = client.post(links["yes"], {"score": "5", "comment": "Fast and kind"})
+    assert rated.status_code == 200 and b"Thank you for rating" in rated.content
+    rating = SatisfactionRating.objects.get(case=case)
+    assert (rating.score, rating.comment, rating.channel) == (5, "Fast and kind", "email")
+    assert rating.customer == case.customer
+    assert case.events.get(kind="satisfaction_rated").data["channel"] == "email"
+
+    again = client.post(links["yes"], {"score": "1"})
+    assert again.status_code == 409 and b"already been rated" in again.content
+    assert 'id="rate"' not in client.get(links["yes"]).content.decode()
+    assert SatisfactionRating.objects.filter(case=case).count() == 1
+
+
+def test_a_case_is_rated_only_once_it_is_solved():
+    from caseloop.insights.services import AlreadyRated, rating_record
+
+    case = make_case()
+    with pytest.raises(AlreadyRated, match="once it is solved"):
+        rating_record(case=case, customer=case.customer, score=4)

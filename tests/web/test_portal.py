@@ -117,6 +117,9 @@ def test_the_customer_replies_confirms_solved_and_rates(client):
     assert case.events.filter(kind="satisfaction_rated").exists()
     bad = client.post(f"/portal/cases/{case.pk}/rate/", {"score": "9"}, follow=True)
     assert b"from 1 to 5" in bad.content
+    again = client.post(f"/portal/cases/{case.pk}/rate/", {"score": "1"}, follow=True)
+    assert b"already been rated" in again.content
+    assert SatisfactionRating.objects.filter(case=case).count() == 1
 
 
 def test_the_customer_can_reopen_a_solved_case(client):

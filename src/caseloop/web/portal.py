@@ -19,7 +19,7 @@ from caseloop.cases import selectors as case_selectors
 from caseloop.cases import services as case_services
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Message, Status
-from caseloop.insights.services import rating_record
+from caseloop.insights.services import case_can_be_rated, rating_record
 from caseloop.lib.ratelimit import client_address, rate_limit_hit
 
 from . import optional, selectors, services
@@ -122,6 +122,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     if user is None:
         return redirect("web:portal_signin")
     rated = case.ratings.exists()
+    can_rate = not rated and case_can_be_rated(case)
     return render(
         request,
         "web/portal/case.html",
@@ -131,7 +132,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "loop": _loop_state(case),
             "can_confirm_solved": case.status == Status.SOLVED,
             "can_reopen": case.status in (Status.SOLVED, Status.CLOSED),
-            "can_rate": not case.is_open and not rated,
+            "can_rate": can_rate,
             "rated": rated,
             "help_centre": help_centre_available(),
         },

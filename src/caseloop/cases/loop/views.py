@@ -27,6 +27,7 @@ from caseloop.cases.models import (
     ProblemStatement,
     RemedyType,
 )
+from caseloop.insights.services import case_can_be_rated, rating_record
 from caseloop.lib.ratelimit import rate_limited
 
 from . import services
@@ -415,17 +416,55 @@ def _followup_page(request: HttpRequest, object_id: int, answer: str) -> HttpRes
     if followup is None or answer not in ("yes", "no"):
         raise LinkInvalid("this link is not valid")
     done = not followup.is_active
+    if request.method == "POST" and done and "score" in request.POST:
+        return _followup_rate(request, followup, answer)
     if request.method == "POST" and not done:
         services.followup_answer(
             case=followup.case, solved=answer == "yes", channel="link", followup=followup
         )
-        return _render(request, title="Thank you", recorded=True, text="We have your answer.")
+        followup.case.refresh_from_db()
+        return _render(
+            request,
+            title="Thank you",
+            recorded=True,
+            text="We have your answer.",
+            rate=_may_rate(followup, answer),
+            reference=followup.case.reference,
+        )
     return _render(
         request,
         title=f"Is {followup.case.reference} solved?",
         quote=followup.case.subject,
         done=done,
         button="Yes, it is solved" if answer == "yes" else "No, it is not solved",
+        reference=followup.case.reference,
+        rate=done and _may_rate(followup, answer),
+    )
+
+
+def _may_rate(followup: FollowUp, answer: str) -> bool:
+    """The customer who confirmed it solved is asked, on the same page, how we did."""
+    return answer == "yes" and case_can_be_rated(followup.case)
+
+
+def _followup_rate(request: HttpRequest, followup: FollowUp, answer: str) -> HttpResponse:
+    """A rating sent from the follow-up link: the signed link stands for the customer, and
+    only its "solved" answer, once the case is closed, may rate, once."""
+    if answer != "yes":
+        raise LinkInvalid("this link is not for rating")
+    score = request.POST.get("score", "")
+    rating_record(
+        case=followup.case,
+        customer=followup.case.customer,
+        score=int(score) if score.isdigit() else 0,
+        comment=request.POST.get("comment", ""),
+        channel="email",
+    )
+    return _render(
+        request,
+        title="Thank you",
+        recorded=True,
+        text="Thank you for rating our service.",
         reference=followup.case.reference,
     )
 

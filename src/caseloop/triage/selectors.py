@@ -301,3 +301,25 @@ def triage_preview(*, text: str, is_vip: bool = False, service_level: str = "") 
         "sentiment": mood.as_dict(),
         "flags": flags,
     }
+
+
+def triage_overview() -> dict:
+    """What a manager needs to trust triage: the live models, their rolling accuracy
+    against agents, the agents' decisions the live category model has not learned from
+    yet, and how many open cases wait for a category decision."""
+    from .models import ModelVersion
+
+    category_model = learning.model_active(ModelVersion.Kind.CATEGORY)
+    priority_model = learning.model_active(ModelVersion.Kind.PRIORITY)
+    new_decisions = TriageLabel.objects.filter(field="category")
+    if category_model is not None:
+        new_decisions = new_decisions.filter(created_at__gt=category_model.trained_at)
+    return {
+        "category_model": category_model,
+        "priority_model": priority_model,
+        "accuracy": triage_accuracy(),
+        "decisions_not_learned": new_decisions.count(),
+        "needs_review": CaseTriage.objects.filter(needs_review=True)
+        .exclude(case__status__in=[Status.SOLVED, Status.CLOSED])
+        .count(),
+    }

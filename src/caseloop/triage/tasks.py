@@ -37,6 +37,16 @@ def feedback_job(case_id: int, fields: list[str]) -> None:
 def models_retrain() -> None:
     """Nightly: learn from the day's decisions. Without enough history nothing is trained
     and keyword rules keep guessing."""
+    models_train()
+
+
+@db_task()
+def models_retrain_now() -> None:
+    """On a manager's request, off the request: training can take minutes."""
+    models_train()
+
+
+def models_train() -> None:
     from .learning import model_train
 
     for kind in (ModelVersion.Kind.CATEGORY, ModelVersion.Kind.PRIORITY):

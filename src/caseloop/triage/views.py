@@ -1,6 +1,6 @@
 """The triage panel's form: an agent sets or corrects a case's category and priority. The
 change goes through `case_update`, so it is a case event and, through the case-updated
-hook, a training label for the next model."""
+hook, a training label for the next model. And the manager's "retrain now"."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from caseloop.accounts.models import Role
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Category
@@ -50,3 +51,19 @@ def case_classify(request: HttpRequest, case_id: int) -> HttpResponse:
     else:
         messages.success(request, "Category and priority saved; triage learns from them.")
     return redirect("web:case", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def models_retrain(request: HttpRequest) -> HttpResponse:
+    if request.user.role not in (Role.MANAGER, Role.ADMIN):
+        raise PermissionDenied("managers only")
+    from .tasks import models_retrain_now
+
+    models_retrain_now()
+    messages.success(
+        request,
+        "Retraining from the agents' decisions so far; the new model takes over when it is "
+        "ready. Without enough history, keyword rules keep guessing.",
+    )
+    return redirect("web:manager")

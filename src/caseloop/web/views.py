@@ -280,8 +280,14 @@ def manager(request: HttpRequest) -> HttpResponse:
             "escalations": selectors.escalations_waiting(),
             "near": selectors.cases_near_target(),
             "overrides": selectors.coach_overrides_recent(),
+            "triage": _optional_call("caseloop.triage.selectors", "triage_overview"),
         },
     )
+
+
+def _optional_call(module_name: str, name: str):
+    found = optional.function(module_name, name)
+    return found() if found is not None else None
 
 
 def help_centre_available() -> bool:

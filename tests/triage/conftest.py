@@ -12,3 +12,22 @@ def _triage_data_dir(settings, tmp_path):
     yield
     learning._cache.clear()
     selectors._index.key = None
+
+
+@pytest.fixture
+def desk():
+    """Four categories with keyword rules for two; billing routes to team Money's agent."""
+    from caseloop.triage.models import KeywordRule, RoutingRule, TeamRouting
+    from tests.builders import make_agent, make_team
+
+    from .helpers import categories
+
+    cats = categories()
+    KeywordRule.objects.create(category=cats["billing"], keywords="invoice\ncharged\nrefund")
+    KeywordRule.objects.create(category=cats["delivery"], keywords="parcel\ncourier")
+    agent = make_agent()
+    agent.skills.add(cats["billing"])
+    team = make_team(name="Money", members=[agent])
+    RoutingRule.objects.create(category=cats["billing"], team=team)
+    TeamRouting.objects.create(team=team)
+    return {"cats": cats, "agent": agent, "team": team}

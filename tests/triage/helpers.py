@@ -33,3 +33,11 @@ def desk_history() -> dict[str, Category]:
     ]
     Case.objects.filter(pk__in=ids).update(status=Status.SOLVED, solved_at=timezone.now())
     return cats
+
+
+def case_opened(capture, **kwargs) -> Case:
+    """A new case, triaged by the after-commit hooks `capture` runs."""
+    with capture(execute=True):
+        case = make_case(**kwargs)
+    case.refresh_from_db()
+    return case

@@ -5,33 +5,23 @@ import pytest
 from django.test import Client
 
 from caseloop.cases.models import CaseEvent
-from caseloop.triage.models import CaseTriage, KeywordRule, TriageLabel
+from caseloop.triage.models import CaseTriage, TriageLabel
 from tests.builders import make_agent, make_case, make_customer_user
 
-from .helpers import categories
+from .helpers import case_opened
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cats():
-    cats = categories()
-    KeywordRule.objects.create(category=cats["billing"], keywords="invoice\nrefund")
-    KeywordRule.objects.create(category=cats["delivery"], keywords="parcel")
-    return cats
-
-
-def _triaged(capture, **kwargs):
-    with capture(execute=True):
-        case = make_case(**kwargs)
-    case.refresh_from_db()
-    return case
+def cats(desk):
+    return desk["cats"]
 
 
 def test_an_agent_corrects_category_and_priority_and_triage_learns_it(
     client, cats, django_capture_on_commit_callbacks
 ):
-    case = _triaged(django_capture_on_commit_callbacks, subject="Invoice", text="invoice wrong")
+    case = case_opened(django_capture_on_commit_callbacks, subject="Invoice", text="invoice wrong")
     assert case.category == cats["billing"]
     agent = make_agent()
     client.force_login(agent)
@@ -67,7 +57,9 @@ def test_an_agent_corrects_category_and_priority_and_triage_learns_it(
 def test_using_a_guess_takes_the_case_out_of_review(
     client, cats, django_capture_on_commit_callbacks
 ):
-    case = _triaged(django_capture_on_commit_callbacks, subject="Hi", text="A refund for a parcel")
+    case = case_opened(
+        django_capture_on_commit_callbacks, subject="Hi", text="A refund for a parcel"
+    )
     triage = CaseTriage.objects.get(case=case)
     assert triage.needs_review and case.category is None
     client.force_login(make_agent())

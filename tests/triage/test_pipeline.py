@@ -9,40 +9,18 @@ from caseloop.customers.models import Organization
 from caseloop.triage import learning
 from caseloop.triage.models import (
     CaseTriage,
-    KeywordRule,
     MessageMood,
-    RoutingRule,
-    TeamRouting,
     TriageLabel,
     TriagePolicy,
 )
 from caseloop.triage.selectors import case_is_complaint, case_triage, triage_accuracy
 from caseloop.triage.services import case_triage_run
-from tests.builders import make_agent, make_case, make_customer, make_team
+from tests.builders import make_agent, make_case, make_customer
 
-from .helpers import categories, desk_history
+from .helpers import case_opened as _open
+from .helpers import desk_history
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk():
-    cats = categories()
-    KeywordRule.objects.create(category=cats["billing"], keywords="invoice\ncharged\nrefund")
-    KeywordRule.objects.create(category=cats["delivery"], keywords="parcel\ncourier")
-    agent = make_agent()
-    agent.skills.add(cats["billing"])
-    team = make_team(name="Money", members=[agent])
-    RoutingRule.objects.create(category=cats["billing"], team=team)
-    TeamRouting.objects.create(team=team)
-    return {"cats": cats, "agent": agent, "team": team}
-
-
-def _open(capture, **kwargs):
-    with capture(execute=True):
-        case = make_case(**kwargs)
-    case.refresh_from_db()
-    return case
 
 
 def test_a_new_case_arrives_categorized_prioritized_mood_flagged_and_routed(

@@ -83,6 +83,7 @@ def test_bad_choices_change_nothing_and_say_why(client, cats):
     cats["technical"].save()
     for data, error in [
         ({"category": "9999"}, "That category does not exist."),
+        ({"category": "9" * 30}, "That category does not exist."),
         ({"category": cats["technical"].pk}, "That category does not exist."),
         ({"category": "billing"}, "That category does not exist."),
         ({"priority": "sky-high"}, "unknown priority"),

@@ -81,6 +81,24 @@ def test_a_text_search_also_finds_cases_by_their_conversation(
     assert refs(client.get("/inbox/", {**base, "q": "refund"})) != set()
 
 
+def test_a_misspelt_search_is_corrected_to_the_knowledge_base_vocabulary(client, agent):
+    from caseloop.knowledge.search import terms_learn
+
+    terms_learn(texts=["Refund policy for damaged parcels"])
+    refund = make_case(subject="Refund for a damaged parcel")
+    make_case(subject="Password reset")
+    response = client.get("/inbox/", {"queue": "all", "q": "Refnd"})
+    assert refs(response) == {refund.reference}
+    assert response.context["page"].corrected_query == "Refund"
+    body = response.content.decode()
+    assert "Nothing matched “Refnd”" in body and 'value="Refund"' in body
+    # What matches as typed is never second-guessed; nothing close is no correction.
+    exact = client.get("/inbox/", {"queue": "all", "q": "password"})
+    assert exact.context["page"].corrected_query == ""
+    nothing = client.get("/inbox/", {"queue": "all", "q": "zzzqx"})
+    assert refs(nothing) == set() and nothing.context["page"].corrected_query == ""
+
+
 def test_pages_follow_the_cursor_in_either_order_without_overlap(client, agent):
     cases = [make_case(subject=f"case {n}") for n in range(7)]
     seen = []

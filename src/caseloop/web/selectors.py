@@ -4,7 +4,7 @@ the customer sidebar and the manager's numbers. Every list is joined up front.""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from itertools import chain
 
@@ -192,6 +192,8 @@ class InboxPage:
     cases: list[Case]
     next_cursor: str | None
     states: dict[int, str] = field(default_factory=dict)
+    # Set when nothing matched the search as typed and a respelt search is shown instead.
+    corrected_query: str = ""
 
 
 def _target_ids(*, user, params: InboxParams) -> list[int]:
@@ -211,7 +213,26 @@ def _target_ids(*, user, params: InboxParams) -> list[int]:
 
 
 def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) -> InboxPage:
-    """One page of a queue, keyset-paginated on id (stable while new cases arrive)."""
+    """One page of a queue, keyset-paginated on id (stable while new cases arrive). When a
+    text search finds nothing, misspelt words are corrected to the knowledge base's
+    vocabulary and the search runs once more."""
+    page = _inbox_page(user=user, params=params, cursor=cursor, limit=limit)
+    if page.cases or cursor or not _is_text_search(params.q):
+        return page
+    respell = optional.function("caseloop.knowledge.search", "query_respelled")
+    corrected = respell(params.q) if respell is not None else None
+    if not corrected:
+        return page
+    page = _inbox_page(user=user, params=replace(params, q=corrected), cursor="", limit=limit)
+    page.corrected_query = corrected
+    return page
+
+
+def _is_text_search(q: str) -> bool:
+    return bool(q) and not q.isdigit() and Case.pk_from_reference(q) is None
+
+
+def _inbox_page(*, user, params: InboxParams, cursor: str, limit: int) -> InboxPage:
     if params.queue == "target":
         cases = case_base_queryset().filter(pk__in=_target_ids(user=user, params=params))
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -44,7 +46,12 @@ def _inbox_context(request: HttpRequest, params: selectors.InboxParams) -> dict:
         )
     except ValueError:
         page = selectors.InboxPage(cases=[], next_cursor=None)
+    typed = params.q
+    if page.corrected_query:
+        # The search box, the next pages and saved views follow the corrected search.
+        params = replace(params, q=page.corrected_query)
     return {
+        "typed_query": typed,
         "page": page,
         "params": params,
         "query": params.query_string(),

@@ -9,6 +9,7 @@ nothing matches, and snippets that are escaped text with only <mark> tags.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,7 +19,7 @@ from django.db.models import Q, QuerySet
 
 from ..models import Article, Audience, State
 from . import text
-from .typo import query_correct
+from .typo import query_correct, terms_correct
 
 AudienceName = Literal["public", "agent"]
 
@@ -182,6 +183,26 @@ def message_case_ids(query: str, *, limit: int = 100) -> list[int]:
         exclude_case_id=None,
     )
     return list(dict.fromkeys(hit.case_id for hit in hits))
+
+
+def query_respelled(query: str) -> str | None:
+    """`query` with each misspelt word replaced by the closest word of the knowledge base's
+    vocabulary and the rest kept as typed, or None when nothing needed correcting. For
+    searches outside the knowledge base, such as the agent's inbox."""
+    corrections = terms_correct(text.query_terms(query))
+    if not corrections:
+        return None
+
+    def respell(match: re.Match) -> str:
+        typed = match.group(0)
+        word = corrections.get(typed.lower())
+        if word is None:
+            return typed
+        if typed.isupper() and len(typed) > 1:
+            return word.upper()
+        return word.capitalize() if typed[0].isupper() else word
+
+    return re.sub(r"\w+", respell, query)
 
 
 def article_index(*, article_id: int) -> None:

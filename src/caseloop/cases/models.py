@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
 
 
 class Category(models.Model):
@@ -159,6 +160,14 @@ class Message(models.Model):
         max_length=998, blank=True, db_index=True, help_text="e.g. the email Message-ID."
     )
     metadata = models.JSONField(default=dict, blank=True)
+    # The conversation thread id a webhook channel sent with the message, kept by the
+    # database beside the metadata and indexed: channels thread replies by it.
+    thread_key = models.GeneratedField(
+        expression=KT("metadata__thread"),
+        output_field=models.CharField(max_length=300, null=True),
+        db_persist=True,
+        db_index=True,
+    )
     delivery_status = models.CharField(
         max_length=10, choices=Delivery.choices, default=Delivery.NOT_APPLICABLE
     )
@@ -168,7 +177,9 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="message_case_created")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="message_case_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} on {self.case_id}"

@@ -189,3 +189,20 @@ def test_an_admin_retries_a_quarantined_delivery_once_the_cause_is_fixed(client,
     assert held.state == "retried" and held.case is not None
     delivery = WebhookDelivery.objects.get(event_id="evt_1")
     assert delivery.outcome == "accepted" and delivery.case == held.case
+
+
+def test_the_thread_lookup_can_use_its_index(client, endpoint):
+    from django.db import connection, transaction
+
+    from caseloop.channels.webhook.services import thread_messages
+
+    post(client, endpoint, payload(message={"id": "m1", "text": "Hi", "thread_id": "t9"}))
+    assert thread_messages(f"{endpoint.slug}:t9").count() == 1
+    assert not thread_messages("t9").exists()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A tiny table is cheaper to scan; ask whether the index can serve the lookup.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = thread_messages(f"{endpoint.slug}:t9").order_by("-id")[:1].explain()
+    assert "thread_key" in plan

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case, Message
@@ -151,13 +152,13 @@ def _thread_reference(*, thread: str) -> str:
     it only for the same customer, so a shared public thread never mixes two people."""
     if not thread:
         return ""
-    earlier = (
-        Message.objects.filter(metadata__thread=thread)
-        .select_related("case")
-        .order_by("-id")
-        .first()
-    )
+    earlier = thread_messages(thread).select_related("case").order_by("-id").first()
     return earlier.case.reference if earlier is not None else ""
+
+
+def thread_messages(thread: str) -> QuerySet[Message]:
+    """Messages that came with this conversation thread id (an indexed column)."""
+    return Message.objects.filter(thread_key=thread)
 
 
 def _deliver(*, endpoint: WebhookEndpoint, payload: dict, body: bytes) -> WebhookResult:

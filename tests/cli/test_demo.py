@@ -55,6 +55,21 @@ def test_the_demo_seeds_a_working_desk_and_says_how_to_sign_in(client):
     assert client.login(username="customer", password=DEMO_PASSWORD)
     # A chat widget to try as a visitor, on its preview page.
     assert "/channels/chat/preview/northwind/" in output
+    # A knowledge base: public articles in the help centre (found even when misspelt),
+    # internal ones and one in review for agents, and prepared responses.
+    from caseloop.knowledge.models import Article, Macro
+    from caseloop.knowledge.search import search_articles
+
+    states = dict(Article.objects.values_list("state").annotate(n=Count("id")))
+    assert states["published"] >= 8 and states["review"] == 1
+    assert Article.objects.filter(audience="internal", state="published").exists()
+    assert Macro.objects.count() == 3 and Macro.objects.filter(team__isnull=True).exists()
+    assert "Knowledge base:" in output
+    hits = search_articles("refnd", audience="public")
+    assert hits and hits[0].corrected_query == "refund"
+    assert all(Article.objects.get(pk=h.article_id).audience == "public" for h in hits)
+    assert "When will my order arrive?" in client.get("/help/").content.decode()
+
     assert client.login(username="admin", password=DEMO_PASSWORD)
     preview = client.get("/channels/chat/preview/northwind/")
     assert preview.status_code == 200 and 'data-widget="northwind"' in preview.content.decode()

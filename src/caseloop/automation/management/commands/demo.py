@@ -32,6 +32,7 @@ from django.utils import timezone
 from caseloop.accounts.models import Role, Team, User
 from caseloop.accounts.services import team_add_member, user_create
 from caseloop.automation import demo_data as data
+from caseloop.automation import demo_knowledge
 from caseloop.cases.models import Case, Category, Status
 from caseloop.cases.services import (
     AttachmentUpload,
@@ -175,6 +176,7 @@ class Command(BaseCommand):
             for plan in plans:
                 self._run(plan, clock)
         trained = self._triage_learn(desk)
+        articles = self._knowledge(desk)
         from caseloop.channels.chat.models import ChatWidget
 
         # The desk's own address is always allowed, so the preview page can chat right away.
@@ -189,6 +191,10 @@ class Command(BaseCommand):
                 f"{time.monotonic() - started:.1f} s: "
                 + ", ".join(f"{counts.get(s, 0)} {s}" for s in Status.values)
             )
+        )
+        self.stdout.write(
+            f"Knowledge base: {articles} articles (public ones in the help centre) and "
+            f"{len(demo_knowledge.MACROS)} prepared responses."
         )
         if trained is not None:
             self.stdout.write(
@@ -211,6 +217,38 @@ class Command(BaseCommand):
                 category=desk.categories[slug], team=desk.teams[team_slug]
             )
         return model_train()
+
+    @transaction.atomic
+    def _knowledge(self, desk: Desk) -> int:
+        """The shop's articles, taken through review to where they stand, and its prepared
+        responses; written through the knowledge services, so they are indexed for search."""
+        from caseloop.knowledge.services import article_create, article_transition, macro_create
+
+        author = desk.users["manager"]
+        for title, category, kind, audience, state, tags, body in demo_knowledge.ARTICLES:
+            article = article_create(
+                title=title,
+                body=body,
+                actor=author,
+                category=desk.categories[category],
+                kind=kind,
+                audience=audience,
+                tags=tags,
+            )
+            for step in ("review", "published"):
+                article = article_transition(article=article, to=step, actor=author)
+                if step == state:
+                    break
+        for name, team, status, tags, body in demo_knowledge.MACROS:
+            macro_create(
+                name=name,
+                body=body,
+                actor=author,
+                team=desk.teams[team] if team else None,
+                set_status=status,
+                add_tags=tags,
+            )
+        return len(demo_knowledge.ARTICLES)
 
     # -- sign-in help -------------------------------------------------------------------
 

@@ -117,3 +117,22 @@ def test_new_cases_on_the_demo_desk_arrive_categorized_and_routed():
     case.refresh_from_db()
     assert case.category.slug == "billing"
     assert case.team.slug == "billing" and case.assignee is not None
+
+
+@pytest.mark.django_db(transaction=True)  # real commits, so after-commit hooks enqueue jobs
+def test_the_demo_runs_its_history_jobs_while_seeding_so_triage_learns_from_agents():
+    from huey.contrib.djhuey import HUEY
+
+    from caseloop.triage.selectors import triage_overview
+
+    HUEY.immediate = False  # as on a real desk, where a worker runs queued jobs
+    try:
+        HUEY.flush()
+        demo(cases=80, customers=10)
+        assert HUEY.pending_count() == 0
+    finally:
+        HUEY.immediate = True
+    overview = triage_overview()
+    assert overview["category_model"] is not None
+    assert overview["accuracy"]["category"]["by_source"]["set"]["n"] > 0
+    assert overview["decisions_not_learned"] == 0

@@ -99,6 +99,21 @@ def deliveries_recorded_only() -> Iterator[None]:
         base._senders.update(saved)
 
 
+@contextmanager
+def jobs_run_inline() -> Iterator[None]:
+    """Triage, mood and feedback jobs run as the history is written, as a desk's worker would
+    have run them at the time: the model then trains on the agents' decisions, and the first
+    `serve` does not start with a backlog of the past's jobs."""
+    from huey.contrib.djhuey import HUEY
+
+    before = HUEY.immediate
+    HUEY.immediate = True
+    try:
+        yield
+    finally:
+        HUEY.immediate = before
+
+
 def tiny_png(width: int = 48, height: int = 32, seed: int = 0) -> bytes:
     """A small valid PNG (a soft gradient), standing in for a customer's photo."""
 
@@ -167,9 +182,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         rng = random.Random(seed)
         self.stdout.write(f"Seeding the {data.COMPANY} demo desk…")
-        with clock_installed(DemoClock()) as clock, deliveries_recorded_only():
+        with clock_installed(DemoClock()) as clock, deliveries_recorded_only(), jobs_run_inline():
             clock.at = clock.real_now() - timedelta(days=60)
             desk = self._desk(rng)
+            self._triage_rules(desk)
             self._customers(desk, rng, count=max(customers, 5))
             clock.at = None
             plans = self._plans(desk, rng, count=max(cases, 1))
@@ -203,15 +219,21 @@ class Command(BaseCommand):
             )
         self._sign_in_help(fresh=True)
 
-    def _triage_learn(self, desk: Desk):
-        """Keyword rules for the cold start, routing from each category to its team, then a
-        model trained on the seeded history, so new cases on the demo desk arrive categorized
-        and routed."""
-        from caseloop.triage.learning import model_train
-        from caseloop.triage.models import KeywordRule, RoutingRule
+    def _triage_rules(self, desk: Desk) -> None:
+        """Keyword rules for the cold start, set up before the first case as an admin would:
+        triage guesses from them while the history is written, and the agents' decisions
+        are measured against those guesses."""
+        from caseloop.triage.models import KeywordRule
 
         for slug, keywords in data.CATEGORY_KEYWORDS.items():
             KeywordRule.objects.get_or_create(category=desk.categories[slug], keywords=keywords)
+
+    def _triage_learn(self, desk: Desk):
+        """Routing from each category to its team, then a model trained on the seeded
+        history, so new cases on the demo desk arrive categorized and routed."""
+        from caseloop.triage.learning import model_train
+        from caseloop.triage.models import RoutingRule
+
         for _name, slug, _description, team_slug in data.CATEGORIES:
             RoutingRule.objects.get_or_create(
                 category=desk.categories[slug], team=desk.teams[team_slug]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import random
 import struct
 import time
@@ -107,11 +108,16 @@ def jobs_run_inline() -> Iterator[None]:
     from huey.contrib.djhuey import HUEY
 
     before = HUEY.immediate
+    # Hundreds of "Executing …" lines would bury the sign-in help.
+    huey_log = logging.getLogger("huey")
+    level = huey_log.level
     HUEY.immediate = True
+    huey_log.setLevel(logging.WARNING)
     try:
         yield
     finally:
         HUEY.immediate = before
+        huey_log.setLevel(level)
 
 
 def tiny_png(width: int = 48, height: int = 32, seed: int = 0) -> bytes:

@@ -197,7 +197,7 @@ class Command(BaseCommand):
             plans = self._plans(desk, rng, count=max(cases, 1))
             for plan in plans:
                 self._run(plan, clock)
-        trained = self._triage_learn(desk)
+        trained = self._triage_learn()
         articles = self._knowledge(desk)
         from caseloop.channels.chat.models import ChatWidget
 
@@ -226,24 +226,23 @@ class Command(BaseCommand):
         self._sign_in_help(fresh=True)
 
     def _triage_rules(self, desk: Desk) -> None:
-        """Keyword rules for the cold start, set up before the first case as an admin would:
-        triage guesses from them while the history is written, and the agents' decisions
-        are measured against those guesses."""
-        from caseloop.triage.models import KeywordRule
+        """Keyword rules for the cold start and routing from each category to its team, set
+        up before the first case as an admin would: triage guesses and routes while the
+        history is written, and the agents' decisions are measured against its guesses."""
+        from caseloop.triage.models import KeywordRule, RoutingRule
 
         for slug, keywords in data.CATEGORY_KEYWORDS.items():
             KeywordRule.objects.get_or_create(category=desk.categories[slug], keywords=keywords)
-
-    def _triage_learn(self, desk: Desk):
-        """Routing from each category to its team, then a model trained on the seeded
-        history, so new cases on the demo desk arrive categorized and routed."""
-        from caseloop.triage.learning import model_train
-        from caseloop.triage.models import RoutingRule
-
         for _name, slug, _description, team_slug in data.CATEGORIES:
             RoutingRule.objects.get_or_create(
                 category=desk.categories[slug], team=desk.teams[team_slug]
             )
+
+    def _triage_learn(self):
+        """A model trained on the seeded history, so new cases on the demo desk arrive
+        categorized by what the desk's agents decided."""
+        from caseloop.triage.learning import model_train
+
         return model_train()
 
     @transaction.atomic

@@ -5,19 +5,6 @@ import pytest
 os.environ.setdefault("CASELOOP_TESTING", "1")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _close_shared_worker_connections(django_db_setup, django_db_blocker):
-    """Async tests and consumers reach the database from asgiref's shared worker thread.
-    Close its connection before the test database is dropped, or PostgreSQL refuses to
-    drop a database someone is still connected to."""
-    yield
-    from asgiref.sync import SyncToAsync
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
-
-
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -142,6 +142,7 @@ def measure(*, username: str, repeat: int) -> dict:
         "escalated": "queue=escalated",
         "waiting": "queue=waiting",
         "target": "queue=target",
+        "review": "queue=review",
         "all": "queue=all",
         "all, page 2": f"queue=all&cursor={first_page.next_cursor}",
         "all, oldest first": "queue=all&sort=oldest",

@@ -50,6 +50,20 @@ def test_each_queue_shows_the_cases_that_belong_to_it(client, agent):
     assert closed.reference in queue("all")
 
 
+def test_the_review_queue_holds_open_cases_triage_could_not_categorize(client, agent):
+    unsure = make_case(subject="Hello?")
+    case_update(case=unsure, actor=None, tags=["needs-review"])
+    done = make_case(subject="Sorted")
+    case_update(case=done, actor=None, tags=["needs-review"])
+    case_transition(case=done, to=Status.OPEN, actor=agent)
+    case_transition(case=done, to=Status.SOLVED, actor=agent)
+    make_case(subject="Categorized")
+    response = client.get("/inbox/", {"queue": "review"})
+    assert refs(response) == {unsure.reference}
+    assert response.context["counts"]["review"] == 1
+    assert 'data-queue="review"' in response.content.decode()
+
+
 def test_filters_narrow_the_queue(client, agent):
     urgent = make_case(subject="Boiler flooding", priority="urgent", channel="phone")
     make_case(subject="Invoice copy", priority="low")

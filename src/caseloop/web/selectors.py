@@ -39,6 +39,7 @@ BASE_QUEUES = [
     Queue("escalated", "Escalated to me"),
     Queue("waiting", "Waiting on me"),
     Queue("target", "Near or past target"),
+    Queue("review", "Needs review"),
     Queue("all", "All cases"),
 ]
 SORTS = {
@@ -53,10 +54,21 @@ def response_states_fn():
     return optional.function("caseloop.automation.selectors", "cases_response_states")
 
 
+def review_tag() -> str | None:
+    """The tag triage puts on cases it could not categorize with confidence."""
+    triage = optional.module("caseloop.triage.services")
+    return getattr(triage, "NEEDS_REVIEW_TAG", None)
+
+
 def queues_available() -> list[Queue]:
-    """The queues this desk can show; the target queue needs response targets."""
-    has_targets = response_states_fn() is not None
-    return [q for q in BASE_QUEUES if q.key != "target" or has_targets]
+    """The queues this desk can show; the target queue needs response targets, the review
+    queue needs triage."""
+    missing = set()
+    if response_states_fn() is None:
+        missing.add("target")
+    if review_tag() is None:
+        missing.add("review")
+    return [q for q in BASE_QUEUES if q.key not in missing]
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,9 @@ def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
         return cases.filter(is_open, owner__isnull=True)
     if queue == "escalated":
         return cases.filter(is_open, assignee=user).exclude(owner=user)
+    if queue == "review":
+        tag = review_tag()
+        return cases.filter(is_open, tags__name=tag) if tag else cases.none()
     if queue == "waiting":
         internal = Q(status=Status.PENDING_INTERNAL, assignee=user)
         replied = Q(

@@ -12,7 +12,7 @@ from django.db.models import OuterRef, Subquery
 from caseloop.cases.models import Case, Category, Message, Status
 
 from . import learning
-from .models import CaseTriage, MessageMood, TriageLabel
+from .models import CaseTriage, MessageMood, ModelVersion, TriageLabel
 from .mood import COMPLAINT_THRESHOLD, mood_read
 from .priority import PriorityContext, priority_score
 
@@ -307,8 +307,6 @@ def triage_overview() -> dict:
     """What a manager needs to trust triage: the live models, their rolling accuracy
     against agents, the agents' decisions the live category model has not learned from
     yet, and how many open cases wait for a category decision."""
-    from .models import ModelVersion
-
     category_model = learning.model_active(ModelVersion.Kind.CATEGORY)
     priority_model = learning.model_active(ModelVersion.Kind.PRIORITY)
     new_decisions = TriageLabel.objects.filter(field="category")

@@ -121,8 +121,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     user, case = _portal_case(request, case_id)
     if user is None:
         return redirect("web:portal_signin")
-    rated = case.ratings.exists()
-    can_rate = not rated and case_can_be_rated(case)
+    can_rate = case_can_be_rated(case)
+    rated = not can_rate and case.ratings.exists()
     return render(
         request,
         "web/portal/case.html",

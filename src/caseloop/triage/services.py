@@ -7,6 +7,7 @@ import logging
 
 from django.db import transaction
 
+from caseloop.cases.errors import CaseValidationError
 from caseloop.cases.models import Case, CaseEvent, Category, Message, Priority, Status
 from caseloop.cases.services import case_update, event_record
 
@@ -403,3 +404,29 @@ def triage_feedback_record(*, case_id: int, fields: list[str]) -> list[TriageLab
                 reason="triage: an agent set the category",
             )
     return recorded
+
+
+DECISION_REASON = "set by an agent on the triage panel"
+
+
+def case_decide(*, case: Case, actor, category_id: str = "", priority: str = "") -> bool:
+    """An agent's category and priority for a case, from the triage panel. Goes through
+    `case_update`: one event per change, and the case-updated hook keeps it as training
+    data. Blank leaves a field as it is. Returns whether anything changed; raises
+    CaseValidationError for an unknown or inactive category or an unknown priority."""
+    changes: dict = {}
+    category_id = (category_id or "").strip()
+    if category_id:
+        category = (
+            Category.objects.filter(pk=int(category_id), is_active=True).first()
+            if category_id.isdigit()
+            else None
+        )
+        if category is None:
+            raise CaseValidationError("That category does not exist.", field="category")
+        changes["category"] = category
+    if priority:
+        changes["priority"] = priority
+    before = (case.category_id, case.priority)
+    case = case_update(case=case, actor=actor, reason=DECISION_REASON, **changes)
+    return (case.category_id, case.priority) != before

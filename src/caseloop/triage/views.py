@@ -14,10 +14,8 @@ from django.views.decorators.http import require_POST
 from caseloop.accounts.models import Role
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.errors import CaseError
-from caseloop.cases.models import Category
-from caseloop.cases.services import case_update
 
-REASON = "set by an agent on the triage panel"
+from .services import case_decide
 
 
 @login_required
@@ -26,30 +24,20 @@ def case_classify(request: HttpRequest, case_id: int) -> HttpResponse:
     if not request.user.is_agent_like:
         raise PermissionDenied
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
-    changes = {}
-    raw_category = request.POST.get("category", "").strip()
-    if raw_category:
-        category = (
-            Category.objects.filter(pk=int(raw_category), is_active=True).first()
-            if raw_category.isdigit()
-            else None
-        )
-        if category is None:
-            messages.error(request, "That category does not exist.")
-            return redirect("web:case", case_id=case.pk)
-        changes["category"] = category
-    if request.POST.get("priority"):
-        changes["priority"] = request.POST["priority"]
-    before = (case.category_id, case.priority)
     try:
-        case = case_update(case=case, actor=request.user, reason=REASON, **changes)
+        changed = case_decide(
+            case=case,
+            actor=request.user,
+            category_id=request.POST.get("category", ""),
+            priority=request.POST.get("priority", ""),
+        )
     except CaseError as exc:
         messages.error(request, str(exc))
-        return redirect("web:case", case_id=case.pk)
-    if (case.category_id, case.priority) == before:
-        messages.info(request, "Category and priority were already so.")
     else:
-        messages.success(request, "Category and priority saved; triage learns from them.")
+        if changed:
+            messages.success(request, "Category and priority saved; triage learns from them.")
+        else:
+            messages.info(request, "Category and priority were already so.")
     return redirect("web:case", case_id=case.pk)
 
 

@@ -76,6 +76,25 @@ def test_using_a_guess_takes_the_case_out_of_review(
     assert TriageLabel.objects.get(case=case, field="category").correct
 
 
+def test_setting_the_category_ends_review_at_once_not_only_after_the_feedback_job(
+    client, cats, django_capture_on_commit_callbacks
+):
+    case = case_opened(
+        django_capture_on_commit_callbacks, subject="Hi", text="A refund for a parcel"
+    )
+    assert CaseTriage.objects.get(case=case).needs_review
+    client.force_login(make_agent())
+    # After-commit hooks (the feedback job) do not run here: only the request's own work.
+    response = client.post(
+        f"/triage/cases/{case.pk}/classify/", {"category": cats["delivery"].pk}, follow=True
+    )
+    assert "needs-review" not in set(case.tags.values_list("name", flat=True))
+    assert not CaseTriage.objects.get(case=case).needs_review
+    assert 'value="needs-review"' not in response.content.decode()
+    removed = CaseEvent.objects.get(case=case, kind="tags_changed", data__after=[])
+    assert removed.data["reason"] == "triage: an agent set the category"
+
+
 def test_bad_choices_change_nothing_and_say_why(client, cats):
     case = make_case(category=cats["billing"])
     client.force_login(make_agent())

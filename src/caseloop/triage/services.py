@@ -390,30 +390,40 @@ def triage_feedback_record(*, case_id: int, fields: list[str]) -> list[TriageLab
                 actor=event.actor,
             )
         )
-    category_set = any(r.field == "category" for r in recorded)
-    if triage is not None and category_set and triage.needs_review:
-        triage.needs_review = False
-        triage.save(update_fields=["needs_review", "updated_at"])
-        case = Case.objects.get(pk=case_id)
-        names = set(case.tags.values_list("name", flat=True))
-        if NEEDS_REVIEW_TAG in names:
-            case_update(
-                case=case,
-                actor=None,
-                tags=sorted(names - {NEEDS_REVIEW_TAG}),
-                reason="triage: an agent set the category",
-            )
+    if any(r.field == "category" for r in recorded):
+        review_end(case_id=case_id)
     return recorded
+
+
+def review_end(*, case_id: int) -> None:
+    """An agent decided the category: the case leaves review. Side effects: the triage's
+    flag cleared and, when the case carries it, the needs-review tag removed (an event)."""
+    triage = CaseTriage.objects.filter(case_id=case_id, needs_review=True).first()
+    if triage is None:
+        return
+    triage.needs_review = False
+    triage.save(update_fields=["needs_review", "updated_at"])
+    case = Case.objects.get(pk=case_id)
+    names = set(case.tags.values_list("name", flat=True))
+    if NEEDS_REVIEW_TAG in names:
+        case_update(
+            case=case,
+            actor=None,
+            tags=sorted(names - {NEEDS_REVIEW_TAG}),
+            reason="triage: an agent set the category",
+        )
 
 
 DECISION_REASON = "set by an agent on the triage panel"
 
 
+@transaction.atomic
 def case_decide(*, case: Case, actor, category_id: str = "", priority: str = "") -> bool:
     """An agent's category and priority for a case, from the triage panel. Goes through
     `case_update`: one event per change, and the case-updated hook keeps it as training
     data. Blank leaves a field as it is. Returns whether anything changed; raises
-    CaseValidationError for an unknown or inactive category or an unknown priority."""
+    CaseValidationError for an unknown or inactive category or an unknown priority. Setting
+    the category takes the case out of review in the same transaction."""
     changes: dict = {}
     category_id = (category_id or "").strip()
     if category_id:
@@ -429,4 +439,7 @@ def case_decide(*, case: Case, actor, category_id: str = "", priority: str = "")
         changes["priority"] = priority
     before = (case.category_id, case.priority)
     case = case_update(case=case, actor=actor, reason=DECISION_REASON, **changes)
+    if "category" in changes:
+        # At once, so the page the agent returns to no longer shows the case in review.
+        review_end(case_id=case.pk)
     return (case.category_id, case.priority) != before

@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export CASELOOP_DATA_DIR ?= $(CURDIR)/var
+# Links in mail and the sign-in help point where the desk is served, unless set otherwise.
+SITE_URL = CASELOOP_SITE_URL=$${CASELOOP_SITE_URL:-http://$(HOST):$(PORT)}
 
 .DEFAULT_GOAL := help
 
@@ -38,12 +40,12 @@ migrate: install ## Apply database migrations
 	@$(BIN)/caseloop migrate --noinput --verbosity 0
 
 demo: install migrate ## Seed a demo desk and serve it on http://127.0.0.1:8000
-	$(BIN)/caseloop demo
+	$(SITE_URL) $(BIN)/caseloop demo
 	@# The demo is served over plain HTTP, where browsers may drop Secure cookies.
-	CASELOOP_SECURE_COOKIES=$${CASELOOP_SECURE_COOKIES:-0} $(BIN)/caseloop serve --host $(HOST) --port $(PORT)
+	$(SITE_URL) CASELOOP_SECURE_COOKIES=$${CASELOOP_SECURE_COOKIES:-0} $(BIN)/caseloop serve --host $(HOST) --port $(PORT)
 
 serve: install migrate ## Serve the desk (no demo data)
-	$(BIN)/caseloop serve --host $(HOST) --port $(PORT)
+	$(SITE_URL) $(BIN)/caseloop serve --host $(HOST) --port $(PORT)
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench

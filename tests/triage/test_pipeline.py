@@ -34,12 +34,13 @@ def test_a_new_case_arrives_categorized_prioritized_mood_flagged_and_routed(
     assert case.category == desk["cats"]["billing"]
     assert case.team == desk["team"] and case.assignee == desk["agent"]
     assert case.owner is None
-    assert case.priority == "high"  # urgency +2 and a very negative mood +2
+    # Urgency +2, a very negative mood +2 and "third time I'm writing" +2.
+    assert case.priority == "urgent"
     assert "complaint" in set(case.tags.values_list("name", flat=True))
     triage = CaseTriage.objects.get(case=case)
     assert triage.category_source == "rules" and not triage.needs_review
     signals = {f["signal"] for f in triage.priority_factors}
-    assert {"urgency", "negative_sentiment"} <= signals
+    assert {"urgency", "negative_sentiment", "repeat_complaint"} <= signals
     assert "frustrated" in triage.mood["flags"] and "complaint" in triage.mood["flags"]
     assert MessageMood.objects.filter(case_id=case.pk).count() == 1
     events = CaseEvent.objects.filter(case=case)
@@ -48,6 +49,7 @@ def test_a_new_case_arrives_categorized_prioritized_mood_flagged_and_routed(
     assert category_event.data["reason"].startswith("triage: category Billing at")
     priority_event = events.get(kind="priority_changed")
     assert "words of urgency +2" in priority_event.data["reason"]
+    assert "repeat contact about an unresolved complaint +2" in priority_event.data["reason"]
     triaged = events.get(kind="triaged")
     assert triaged.data["priority"]["factors"] == triage.priority_factors
     assert events.filter(kind="routed").exists()

@@ -94,3 +94,59 @@ def test_features_follow_the_factors_for_the_learned_model():
     features = result.features()
     assert features[0] == 2.0  # urgency
     assert features[5] == 2.0  # vip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is the third time I am writing about this.",
+        "Second time I've contacted you about the same fault.",
+        "I'm writing for the third time about the same broken heater.",
+        "This is my 3rd email about the refund.",
+        "I have already emailed you about it.",
+        "I've written to you twice now.",
+        "I still haven't heard back from anyone.",
+        "Nobody has replied to my emails.",
+        "Following up on my previous email about the box.",
+        "I called you last week and was promised a call back.",
+    ],
+)
+def test_a_customer_saying_they_wrote_before_counts_as_a_repeat_contact(text):
+    result = priority_score(text=text, context=PriorityContext())
+    factor = next(f for f in result.factors if f["signal"] == "repeat_complaint")
+    assert factor["weight"] == 2.0
+    assert factor["detail"].startswith("says so: ")
+    # Alone it raises the score but not the band: with a complaint's other signals it tips.
+    assert result.score == 2.0
+    assert result.priority == "normal"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PLAIN,
+        "This is my first time ordering from you.",
+        "The second time I used it, it broke.",
+        "Please send the invoice again.",
+        "I still have not received my parcel.",
+        "It is still not working.",
+        "I called the courier and they knew nothing.",
+        "I have written a review of the kettle.",
+    ],
+)
+def test_ordinary_words_are_not_taken_for_a_repeat_contact(text):
+    result = priority_score(text=text, context=PriorityContext())
+    assert "repeat_complaint" not in _signals(result)
+
+
+def test_history_and_the_customers_words_make_one_repeat_factor_not_two():
+    text = "Third time I am writing: the charger still sparks."
+    said = priority_score(text=text, context=PriorityContext())
+    both = priority_score(
+        text=text,
+        context=PriorityContext(repeat_complaint=True, repeat_detail="open complaint CL-000007"),
+    )
+    repeats = [f for f in both.factors if f["signal"] == "repeat_complaint"]
+    assert [f["detail"] for f in repeats] == ["open complaint CL-000007"]
+    assert both.score == said.score
+    assert said.priority == "urgent"  # harm (+4) and the repeat (+2)

@@ -53,6 +53,52 @@ TEXT_SIGNALS = [
 ]
 _TEXT_SIGNALS = [(k, re.compile(p, re.IGNORECASE), w, label) for k, p, w, label in TEXT_SIGNALS]
 
+# A customer who writes from a new address, or on another channel, has no history the desk
+# can see; their own words ("the third time I am writing", "nobody has replied") say it.
+_ORDINAL = r"(second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|umpteenth|nth)"
+_CONTACT_VERB = (
+    r"(writ(e|ing)|written|contact(ing|ed)?|e-?mail(ing|ed)?|call(ing|ed)?|phon(e|ing|ed)|"
+    r"ask(ing|ed)?|chas(e|ing|ed)|messag(e|ing|ed)|report(ing|ed)?|rais(e|ing|ed)|complain(ing|ed)?|"
+    r"reach(ing|ed)? out|(got|get|getting) in touch)"
+)
+_CONTACTED = (
+    r"(written|wrote|e-?mailed|contacted|called|phoned|messaged|reported|raised|chased|asked|"
+    r"complained)"
+)
+REPEAT_CLAIM = re.compile(
+    "|".join(
+        [
+            rf"\b{_ORDINAL} time (that )?((i|we)('m|'ve| am| have| are)? )?(been )?{_CONTACT_VERB}",
+            rf"\b(i|we) {_CONTACTED} (you|your team|support) (yesterday|last (week|month)|"
+            r"(two|three|four|five|a few|several|\d+) (days|weeks) ago)\b",
+            rf"\b{_CONTACT_VERB}( to)?( you| your team| support)? (for )?the {_ORDINAL} time\b",
+            rf"\bmy {_ORDINAL} (e-?mail|message|call|attempt|request|complaint|time)\b",
+            rf"\b(i|we)('ve| have| had)? already {_CONTACTED}\b",
+            rf"\b(i|we)('ve| have| had)? {_CONTACTED}( \w+){{0,3}} "
+            r"(before|twice|three times|several times|multiple times|many times|repeatedly|"
+            r"previously|already)\b",
+            r"\bstill (have not|haven'?t|not|no|waiting|did not|didn'?t)( \w+){0,3} "
+            r"(heard back|heard from|heard anything|a reply|any reply|reply|replied|a response|"
+            r"any response|response|responded|an answer|answer|answered)\b",
+            r"\b(no one|nobody|no-one) (has |have |had |ever )*(replied|responded|answered|"
+            r"got back|gotten back|came back|called( me)? back|helped)\b",
+            r"\b(following up|follow(ing)?[- ]up on|chasing( up)?) (on )?(my|our) "
+            r"(previous|last|earlier|original) "
+            r"(e-?mail|message|request|call|complaint|ticket|case)",
+            r"\bas (i|we) (said|mentioned|explained|wrote) (in|on) (my|our) "
+            r"(previous|last|earlier|first)\b",
+        ]
+    ),
+    re.IGNORECASE,
+)
+
+
+def repeat_contact_claimed(text: str) -> str:
+    """The words in which a customer says they have contacted the desk before, or ""."""
+    match = REPEAT_CLAIM.search(text or "")
+    return match.group(0).lower() if match else ""
+
+
 SERVICE_LEVEL_WEIGHTS = {
     "platinum": 2.5,
     "enterprise": 2.0,
@@ -134,13 +180,15 @@ def priority_score(*, text: str, context: PriorityContext) -> PriorityResult:
         factors.append(
             {"signal": "vip", "label": "VIP customer", "weight": VIP_WEIGHT, "detail": ""}
         )
-    if context.repeat_complaint:
+    # History or the customer's own words: one factor either way, never counted twice.
+    claimed = "" if context.repeat_complaint else repeat_contact_claimed(text)
+    if context.repeat_complaint or claimed:
         factors.append(
             {
                 "signal": "repeat_complaint",
                 "label": "repeat contact about an unresolved complaint",
                 "weight": REPEAT_COMPLAINT_WEIGHT,
-                "detail": context.repeat_detail,
+                "detail": context.repeat_detail or f"says so: “{claimed}”",
             }
         )
     if context.mood_score < -0.05:

@@ -25,6 +25,8 @@ def test_a_plain_message_has_no_factors_and_normal_priority():
         ("The heater caught fire and my son was burned.", "harm"),
         ("If this is not sorted I will contact my lawyer.", "legal"),
         ("Your website is down and nobody can log in.", "outage"),
+        ("You charged me twice and my rent payment bounced.", "hardship"),
+        ("My husband passed away and the account was in his name.", "hardship"),
     ],
 )
 def test_each_text_signal_raises_the_score_and_is_listed(text, signal):
@@ -150,3 +152,32 @@ def test_history_and_the_customers_words_make_one_repeat_factor_not_two():
     assert [f["detail"] for f in repeats] == ["open complaint CL-000007"]
     assert both.score == said.score
     assert said.priority == "urgent"  # harm (+4) and the repeat (+2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My email to you bounced.",
+        "My account is disabled after the password reset.",
+        "Your login page is vulnerable to cross-site scripting.",
+        "My phone died while I was paying.",
+    ],
+)
+def test_hardship_is_not_read_into_everyday_words(text):
+    assert "hardship" not in _signals(priority_score(text=text, context=PriorityContext()))
+
+
+def test_a_priority_model_learned_before_a_signal_existed_still_predicts():
+    from caseloop.triage.priority import FEATURE_KEYS
+    from caseloop.triage.priority_model import priority_model_fit
+
+    older_width = len(FEATURE_KEYS) - 1
+    texts = ["urgent, the heater is on fire", "no rush, a question", "where is my order"] * 4
+    labels = ["urgent", "low", "normal"] * 4
+    items = [(t, priority_score(text=t, context=PriorityContext()).features()) for t in texts]
+    older = priority_model_fit([(t, f[:older_width]) for t, f in items], labels)
+    now = [("urgent: it caught fire", items[0][1])]
+    assert older.predict(now)[0] == "urgent"
+    del older.n_signals_  # as pickled before the width was stored
+    assert older.signal_width == older_width
+    assert older.predict(now)[0] == "urgent"

@@ -44,6 +44,20 @@ TEXT_SIGNALS = [
         "outage",
     ),
     (
+        # Vulnerability: a customer in financial or personal hardship needs care first,
+        # whatever the size of the problem itself.
+        "hardship",
+        r"\b(overdra(wn|ft)|(payment|rent|cheque|check|direct debit|mortgage)( \w+)? bounced|"
+        r"bounced (payment|rent|cheque|check|direct debit)|"
+        r"(can'?t|cannot|can not|unable to) (afford|pay (my |the |our )?(rent|bills?|mortgage))|"
+        r"struggling (financially|to pay)|no money (left|for food)|food ?bank|"
+        r"lost my job|unemployed|evict(ed|ion)|bereave(d|ment)|passed away|funeral|widow(ed)?|"
+        r"terminal(ly)? ill|cancer|chemotherapy|disabilit(y|ies)|wheelchair|dementia|"
+        r"(i am|i'm|we are|she is|he is|they are) (a )?vulnerable)\b",
+        2.0,
+        "hardship or vulnerability",
+    ),
+    (
         "low_urgency",
         r"\b(no rush|no hurry|whenever (you|it) ?(can|suits)?|not urgent|just (curious|wondering)|"
         r"suggestion|feature request|for (your|future) reference)\b",
@@ -123,6 +137,9 @@ FEATURE_KEYS = [
     "repeat_complaint",
     "negative_sentiment",
     "service_level",
+    # Appended, never inserted: models learned before a signal existed read only the
+    # first keys they were trained on.
+    "hardship",
 ]
 
 

@@ -193,3 +193,46 @@ def test_an_inbox_sorted_by_priority_moves_a_row_when_its_priority_changes(
     shots.take(manager, "1-moved-to-top")
     colleague.context.close()
     manager.context.close()
+
+
+def test_an_inbox_sorted_by_longest_wait_moves_a_row_down_when_it_is_answered(
+    browser, desk_server, shots
+):
+    base = desk_server.base_url
+    older = int(desk_server.run("new-case", "Scanner shows an error", "normal"))
+    newer = int(desk_server.run("new-case", "Scanner error again", "normal"))
+    manager = agent_page(browser, desk_server, username="morgan")
+    shots.watch("waiting-sort", manager)
+    manager.goto(base + "/inbox/?queue=all&sort=waiting")
+    expect(manager.locator("body[data-live=on]")).to_have_count(1)
+    row_ids = manager.locator("tr.case-row").evaluate_all("rows => rows.map(r => r.id)")
+    assert row_ids.index(f"case-{older}") < row_ids.index(f"case-{newer}")
+    expect(manager.locator(f"#case-{older} .waiting")).to_contain_text("waiting")
+
+    # A colleague answers the case that has waited longer.
+    colleague = agent_page(browser, desk_server)
+    colleague.goto(f"{base}/cases/{older}/")
+    colleague.locator("#reply-text").fill(
+        "Hi Sam,\n\nThank you for telling us. I have reset the scanner's driver on our side; "
+        "please restart it and tell me if the error comes back.\n\nRegards,\nAlex"
+    )
+    colleague.get_by_role("button", name="Send", exact=True).click()
+    sent = colleague.locator(".msg.outbound", has_text="scanner's driver")
+    send_anyway = colleague.get_by_role("button", name="Send anyway")
+    expect(sent.or_(send_anyway).first).to_be_visible()
+    if send_anyway.is_visible():  # the coach may have a suggestion; it only advises
+        send_anyway.click()
+    expect(sent).to_have_count(1)
+
+    # Without a reload it leaves the waiting cases for the answered ones, below them all.
+    expect(manager.locator(f"#case-{older} .waiting")).to_have_count(0)
+    row_ids = manager.locator("tr.case-row").evaluate_all("rows => rows.map(r => r.id)")
+    assert row_ids.count(f"case-{older}") == 1
+    assert row_ids.index(f"case-{older}") > row_ids.index(f"case-{newer}")
+    waiting_after = manager.locator(
+        f"#case-{older} ~ tr.case-row[data-waiting]:not([data-waiting=''])"
+    )
+    assert waiting_after.count() == 0
+    shots.take(manager, "1-answered-moves-down")
+    colleague.context.close()
+    manager.context.close()

@@ -161,6 +161,48 @@ def test_priority_sort_pages_highest_first_then_newest_without_gaps_or_overlap(
         assert response.status_code == 200
 
 
+def test_waiting_longest_pages_the_longest_waits_first_then_the_answered_newest_first(
+    client, agent, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from caseloop.cases.models import Case, Message
+
+    customer = make_customer()
+    cases = [make_case(subject=f"w{n}", customer=customer) for n in range(60)]
+    now = timezone.now()
+    answered = cases[::10]  # 54 wait: the first page ends inside the waiting walk
+    for case in answered:
+        message_add(case=case, direction=Message.Direction.OUTBOUND, text="Hi", actor=agent)
+    waits = {}
+    for n, case in enumerate(c for c in cases if c not in answered):
+        # Some share a wait to the microsecond: the id breaks the tie.
+        waits[case.pk] = now - timedelta(minutes=(n * 7) % 23)
+        Case.objects.filter(pk=case.pk).update(awaiting_reply_since=waits[case.pk])
+    expected = sorted(waits, key=lambda pk: (waits[pk], pk)) + sorted(
+        (c.pk for c in answered), reverse=True
+    )
+    seen, cursor, pages = [], "", 0
+    while True:
+        with django_assert_max_num_queries(40):
+            response = client.get("/inbox/", {"queue": "all", "sort": "waiting", "cursor": cursor})
+        page = response.context["page"]
+        seen += [c.pk for c in page.cases]
+        pages += 1
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert pages == 2
+    assert seen == expected
+    first_page = client.get("/inbox/", {"queue": "all", "sort": "waiting"}).content.decode()
+    assert "waiting 22\xa0minutes" in first_page or "waiting 22 minutes" in first_page
+    for garbage in ["!!!", "MTIz", "bnw", "d25vdGFkYXRlfDE"]:
+        response = client.get("/inbox/", {"queue": "all", "sort": "waiting", "cursor": garbage})
+        assert response.status_code == 200
+
+
 def test_keyset_pages_of_fifty(client, agent):
     customer = make_customer()
     for n in range(55):

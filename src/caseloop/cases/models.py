@@ -97,6 +97,12 @@ class Case(models.Model):
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    awaiting_reply_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the customer's oldest message still without an answer arrived; "
+        "empty once an agent replies or the case no longer waits on the desk.",
+    )
 
     class Meta:
         indexes = [
@@ -107,6 +113,8 @@ class Case(models.Model):
             models.Index(fields=["customer", "-id"], name="case_customer_id"),
             # The inbox's highest-priority-first order walks one priority at a time.
             models.Index(fields=["priority", "-id"], name="case_priority_id"),
+            # The inbox's waiting-longest order walks this, oldest wait first.
+            models.Index(fields=["awaiting_reply_since", "id"], name="case_awaiting_id"),
         ]
 
     def __str__(self) -> str:

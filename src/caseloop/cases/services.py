@@ -39,6 +39,9 @@ from .models import (
 )
 from .transitions import TRANSITIONS, allowed_transitions, is_reopen
 
+# Statuses in which the customer is not waiting on the desk for a reply.
+NOT_AWAITING_REPLY = frozenset({Status.PENDING_CUSTOMER, Status.SOLVED, Status.CLOSED})
+
 Kind = CaseEvent.Kind
 
 
@@ -123,6 +126,7 @@ def case_create(
         priority=priority,
         status=Status.NEW,
         last_customer_message_at=timezone.now(),
+        awaiting_reply_since=timezone.now(),
     )
     case.reference = Case.reference_for(case.pk)
     case.save(update_fields=["reference"])
@@ -308,10 +312,13 @@ def message_add(
     )
     now = timezone.now()
     if inbound:
-        case.last_customer_message_at = now
-        case.save(update_fields=["last_customer_message_at", "updated_at"])
-        # An out-of-office or bounce is no answer from the customer: it never reopens a case.
+        # An out-of-office or bounce is no answer from the customer: it never reopens a case
+        # nor starts a wait for a reply.
         auto_reply = bool((metadata or {}).get("auto_reply"))
+        case.last_customer_message_at = now
+        if case.awaiting_reply_since is None and not auto_reply:
+            case.awaiting_reply_since = now
+        case.save(update_fields=["last_customer_message_at", "awaiting_reply_since", "updated_at"])
         if not auto_reply and case.status in (
             Status.PENDING_CUSTOMER,
             Status.SOLVED,
@@ -335,7 +342,10 @@ def message_add(
         if direction == Message.Direction.OUTBOUND:
             if case.first_response_at is None:
                 case.first_response_at = now
-                case.save(update_fields=["first_response_at", "updated_at"])
+            # An agent's reply answers everything the customer wrote so far; an automatic
+            # acknowledgement (the system branch above) does not.
+            case.awaiting_reply_since = None
+            case.save(update_fields=["first_response_at", "awaiting_reply_since", "updated_at"])
             message.delivery_status = Message.Delivery.QUEUED
             message.save(update_fields=["delivery_status"])
             from caseloop.channels.base import message_deliver_later
@@ -357,6 +367,9 @@ def _transition(*, case: Case, to: str, actor, reason: str = "") -> None:
     now = timezone.now()
     fields = ["status", "updated_at"]
     case.status = to
+    if to in NOT_AWAITING_REPLY:
+        case.awaiting_reply_since = None
+        fields.append("awaiting_reply_since")
     if to == Status.SOLVED:
         case.solved_at = now
         fields.append("solved_at")
@@ -563,11 +576,13 @@ def case_merge(*, source: Case, target: Case, actor) -> Case:
         kind="merged_from",
         data={"source": source.pk, "reference": source.reference, **moved},
     )
+    source_wait = source.awaiting_reply_since
     if source.status != Status.CLOSED:
         before = source.status
         source.status = Status.CLOSED
         source.closed_at = timezone.now()
-        source.save(update_fields=["status", "closed_at", "updated_at"])
+        source.awaiting_reply_since = None
+        source.save(update_fields=["status", "closed_at", "awaiting_reply_since", "updated_at"])
         event_record(
             case=source,
             actor=actor,
@@ -584,6 +599,11 @@ def case_merge(*, source: Case, target: Case, actor) -> Case:
     ):
         target.last_customer_message_at = source.last_customer_message_at
         target.save(update_fields=["last_customer_message_at", "updated_at"])
+    # The customer has waited since the older of the two unanswered messages.
+    waits = [w for w in (source_wait, target.awaiting_reply_since) if w]
+    if waits and target.is_open and min(waits) != target.awaiting_reply_since:
+        target.awaiting_reply_since = min(waits)
+        target.save(update_fields=["awaiting_reply_since", "updated_at"])
     _after_commit_publish(source, "case.merged", {"target": target.pk})
     _after_commit_publish(target, "case.merged", {"source": source.pk})
     return target

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import chain
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
@@ -46,6 +46,7 @@ SORTS = {
     "newest": "Newest first",
     "oldest": "Oldest first",
     "priority": "Highest priority first",
+    "waiting": "Longest waiting first",
 }
 PRIORITIES_HIGH_FIRST = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__, reverse=True)
 
@@ -202,6 +203,27 @@ def priority_cursor_decode(cursor: str) -> tuple[int, int] | None:
     return (int(rank), int(pk)) if rank.isdigit() and pk.isdigit() else None
 
 
+def waiting_cursor_encode(case: Case) -> str:
+    """The waiting-longest order's cursor: the last row's wait (or none) and id."""
+    since = case.awaiting_reply_since
+    text = f"w{since.isoformat()}|{case.pk}" if since else f"n|{case.pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def waiting_cursor_decode(cursor: str) -> tuple[datetime | None, int] | None:
+    text = _cursor_text(cursor)
+    head, _, pk = text.partition("|")
+    if not pk.isdigit():
+        return None
+    if head == "n":
+        return None, int(pk)
+    try:
+        since = datetime.fromisoformat(head[1:]) if head.startswith("w") else None
+    except ValueError:
+        return None
+    return (since, int(pk)) if since is not None and since.tzinfo else None
+
+
 @dataclass
 class InboxPage:
     cases: list[Case]
@@ -262,6 +284,10 @@ def _inbox_page(*, user, params: InboxParams, cursor: str, limit: int) -> InboxP
         rows = _by_priority(cases, after=after_rank, limit=limit, priorities=wanted)
         last = rows[limit - 1] if len(rows) > limit else None
         next_cursor = cursor_encode(last.pk, rank=PRIORITY_RANK[last.priority]) if last else None
+    elif params.sort == "waiting":
+        after_wait = waiting_cursor_decode(cursor) if cursor else None
+        rows = _by_waiting(cases, after=after_wait, limit=limit)
+        next_cursor = waiting_cursor_encode(rows[limit - 1]) if len(rows) > limit else None
     else:
         after = cursor_decode(cursor) if cursor else None
         ascending = params.sort == "oldest"
@@ -291,6 +317,28 @@ def _by_priority(
         rows += bucket.order_by("-id")[: limit + 1 - len(rows)]
         if len(rows) > limit:
             break
+    return rows
+
+
+def _by_waiting(
+    cases: QuerySet[Case], *, after: tuple[datetime | None, int] | None, limit: int
+) -> list[Case]:
+    """Up to `limit + 1` cases: those awaiting a reply, longest wait first, then the rest
+    newest first. Two indexed walks, each resumed from the (wait, id) cursor."""
+    rows: list[Case] = []
+    if after is None or after[0] is not None:
+        waiting = cases.filter(awaiting_reply_since__isnull=False)
+        if after is not None:
+            since, pk = after
+            waiting = waiting.filter(
+                Q(awaiting_reply_since__gt=since) | Q(awaiting_reply_since=since, pk__gt=pk)
+            )
+        rows += waiting.order_by("awaiting_reply_since", "id")[: limit + 1]
+    if len(rows) <= limit:
+        answered = cases.filter(awaiting_reply_since__isnull=True)
+        if after is not None and after[0] is None:
+            answered = answered.filter(pk__lt=after[1])
+        rows += answered.order_by("-id")[: limit + 1 - len(rows)]
     return rows
 
 
@@ -411,9 +459,7 @@ def team_health() -> list[dict]:
             pending=Count(
                 "id", filter=Q(status__in=[Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL])
             ),
-            oldest_waiting=Min(
-                "last_customer_message_at", filter=Q(status__in=[Status.NEW, Status.OPEN])
-            ),
+            oldest_waiting=Min("awaiting_reply_since"),
         )
         .order_by("team_id")
     )

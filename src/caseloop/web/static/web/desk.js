@@ -34,10 +34,10 @@
         // answer may have put the row in while this one was on its way.
         var existing = document.getElementById("case-" + caseId);
         var sort = new URLSearchParams(body.dataset.query || "").get("sort");
-        if (sort === "priority") {
-          // A new priority may move the row: take it out and put it where it now belongs.
+        if (sort === "priority" || sort === "waiting") {
+          // A new priority, or a reply, may move the row: put it where it now belongs.
           if (existing) { existing.remove(); }
-          if (!placeByPriority(row)) { return; }
+          if (!placeInOrder(row, sort === "priority" ? byPriority : byWaiting)) { return; }
         } else if (existing) {
           existing.replaceWith(row);
         } else if (sort !== "oldest") {
@@ -58,15 +58,28 @@
     return badge ? PRIORITY_RANK[badge.classList[1]] || 0 : 0;
   }
 
-  /* Put a row where it belongs in a list sorted highest priority first, newest first within
-     a priority. Past the last row it belongs only when no later page follows. */
-  function placeByPriority(row) {
-    var rank = rankOf(row);
-    var id = Number(row.dataset.case);
+  /* Does row a come before row b? Highest priority first, newest first within a priority. */
+  function byPriority(a, b) {
+    var ra = rankOf(a), rb = rankOf(b);
+    return ra > rb || (ra === rb && Number(a.dataset.case) > Number(b.dataset.case));
+  }
+
+  /* Cases awaiting a reply, longest wait first (then by id); then the rest, newest first. */
+  function byWaiting(a, b) {
+    var wa = a.dataset.waiting, wb = b.dataset.waiting;
+    if (wa && wb) {
+      return Number(wa) < Number(wb) || (wa === wb && Number(a.dataset.case) < Number(b.dataset.case));
+    }
+    if (wa || wb) { return Boolean(wa); }
+    return Number(a.dataset.case) > Number(b.dataset.case);
+  }
+
+  /* Put a row where it belongs in the list's order. Past the last row it belongs only when
+     no later page follows. */
+  function placeInOrder(row, before) {
     var list = rows();
     for (var i = 0; i < list.length; i++) {
-      var other = rankOf(list[i]);
-      if (other < rank || (other === rank && Number(list[i].dataset.case) < id)) {
+      if (before(row, list[i])) {
         list[i].before(row);
         return true;
       }

@@ -86,6 +86,10 @@ def seed(*, cases: int, batch: int = 5000) -> dict:
             status = _weighted(rng, STATUS_MIX)
             owner = None if status == "new" else rng.choice(agents)
             created = now - (cases - pk) * timezone.timedelta(seconds=30)
+            # New and internally pending cases wait on the desk; some open ones were answered.
+            waits = status in ("new", "pending_internal") or (
+                status == "open" and rng.random() < 0.6
+            )
             rows.append(
                 Case(
                     id=pk,
@@ -99,6 +103,7 @@ def seed(*, cases: int, batch: int = 5000) -> dict:
                     owner=owner,
                     assignee=owner if rng.random() < 0.9 else rng.choice(agents),
                     last_customer_message_at=created,
+                    awaiting_reply_since=created if waits else None,
                     first_response_at=None if status == "new" else created,
                 )
             )
@@ -135,6 +140,8 @@ def measure(*, username: str, repeat: int) -> dict:
     first_page = inbox_page(user=user, params=InboxParams(queue="all"))
     by_priority = inbox_page(user=user, params=InboxParams(queue="all", sort="priority"))
     by_priority = by_priority.next_cursor
+    by_wait = inbox_page(user=user, params=InboxParams(queue="all", sort="waiting"))
+    by_wait = by_wait.next_cursor
     views = {
         "mine": "queue=mine",
         "team": "queue=team",
@@ -149,6 +156,10 @@ def measure(*, username: str, repeat: int) -> dict:
         "all, highest priority first": "queue=all&sort=priority",
         "all, highest priority first, page 2": f"queue=all&sort=priority&cursor={by_priority}",
         "mine, highest priority first": "queue=mine&sort=priority",
+        "all, longest waiting first": "queue=all&sort=waiting",
+        "all, longest waiting first, page 2": f"queue=all&sort=waiting&cursor={by_wait}",
+        "mine, longest waiting first": "queue=mine&sort=waiting",
+        "team, longest waiting first": "queue=team&sort=waiting",
         "all, urgent": "queue=all&priority=urgent",
         "all, open, team 2": "queue=all&status=open&team=2",
         "all, by reference": "queue=all&q=CL-500000",

@@ -25,3 +25,33 @@ def test_the_team_page_shows_queue_health_load_and_overrides(client, django_asse
     assert load["ana"]["owned"] == 3
     assert response.context["overrides"]["total"] == 1
     assert b'id="override-total">1<' in response.content
+
+
+def test_the_oldest_wait_counts_only_customers_still_waiting_and_links_to_that_order(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from caseloop.cases.models import Case
+
+    manager = make_user(role="manager")
+    agent = make_agent(username="ben")
+    team = make_team(name="Returns", members=[agent])
+    answered, waiting = make_case(), make_case()
+    for case in (answered, waiting):
+        case_update(case=case, actor=agent, team=team)
+    Case.objects.filter(pk=answered.pk).update(
+        awaiting_reply_since=timezone.now() - timedelta(hours=9)
+    )
+    Case.objects.filter(pk=waiting.pk).update(
+        awaiting_reply_since=timezone.now() - timedelta(hours=2)
+    )
+    # Answering the long-waiting case leaves the other as the oldest wait.
+    message_add(case=answered, direction="outbound", text="Refund sent.", actor=agent)
+    client.force_login(manager)
+    response = client.get("/manager/")
+    row = next(r for r in response.context["teams"] if r["team"] == "Returns")
+    assert timedelta(hours=2) <= row["waiting_for"] < timedelta(hours=3)
+    assert f"team={team.pk}&amp;sort=waiting" in response.content.decode()
+    page = client.get(f"/cases/{waiting.pk}/").content.decode()
+    assert "the customer has waited 2\xa0hours for a reply" in page

@@ -128,6 +128,20 @@ def test_pages_follow_the_cursor_in_either_order_without_overlap(client, agent):
     assert seen == sorted(c.pk for c in cases)
 
 
+def _walk_pages(client, sort: str, max_queries) -> tuple[list[int], int]:
+    """Every case of the all-cases queue in `sort` order, page by page: (ids, pages)."""
+    seen, cursor, pages = [], "", 0
+    while True:
+        with max_queries(40):
+            response = client.get("/inbox/", {"queue": "all", "sort": sort, "cursor": cursor})
+        page = response.context["page"]
+        seen += [c.pk for c in page.cases]
+        pages += 1
+        if not page.next_cursor:
+            return seen, pages
+        cursor = page.next_cursor
+
+
 def test_priority_sort_pages_highest_first_then_newest_without_gaps_or_overlap(
     client, agent, django_assert_max_num_queries
 ):
@@ -138,16 +152,7 @@ def test_priority_sort_pages_highest_first_then_newest_without_gaps_or_overlap(
     ]
     rank = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
     expected = [c.pk for c in sorted(cases, key=lambda c: (-rank[c.priority], -c.pk))]
-    seen, cursor, pages = [], "", 0
-    while True:
-        with django_assert_max_num_queries(40):
-            response = client.get("/inbox/", {"queue": "all", "sort": "priority", "cursor": cursor})
-        page = response.context["page"]
-        seen += [c.pk for c in page.cases]
-        pages += 1
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
+    seen, pages = _walk_pages(client, "priority", django_assert_max_num_queries)
     assert pages == 2
     assert seen == expected
     assert (
@@ -184,20 +189,11 @@ def test_waiting_longest_pages_the_longest_waits_first_then_the_answered_newest_
     expected = sorted(waits, key=lambda pk: (waits[pk], pk)) + sorted(
         (c.pk for c in answered), reverse=True
     )
-    seen, cursor, pages = [], "", 0
-    while True:
-        with django_assert_max_num_queries(40):
-            response = client.get("/inbox/", {"queue": "all", "sort": "waiting", "cursor": cursor})
-        page = response.context["page"]
-        seen += [c.pk for c in page.cases]
-        pages += 1
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
+    seen, pages = _walk_pages(client, "waiting", django_assert_max_num_queries)
     assert pages == 2
     assert seen == expected
     first_page = client.get("/inbox/", {"queue": "all", "sort": "waiting"}).content.decode()
-    assert "waiting 22\xa0minutes" in first_page or "waiting 22 minutes" in first_page
+    assert "waiting 22\xa0minutes" in first_page
     for garbage in ["!!!", "MTIz", "bnw", "d25vdGFkYXRlfDE"]:
         response = client.get("/inbox/", {"queue": "all", "sort": "waiting", "cursor": garbage})
         assert response.status_code == 200

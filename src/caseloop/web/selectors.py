@@ -330,8 +330,9 @@ def _by_waiting(
         waiting = cases.filter(awaiting_reply_since__isnull=False)
         if after is not None:
             since, pk = after
-            waiting = waiting.filter(
-                Q(awaiting_reply_since__gt=since) | Q(awaiting_reply_since=since, pk__gt=pk)
+            # A range and an exclusion rather than an OR, so SQLite walks the index too.
+            waiting = waiting.filter(awaiting_reply_since__gte=since).exclude(
+                awaiting_reply_since=since, pk__lte=pk
             )
         rows += waiting.order_by("awaiting_reply_since", "id")[: limit + 1]
     if len(rows) <= limit:

@@ -36,17 +36,33 @@ def test_each_queue_shows_the_cases_that_belong_to_it(client, agent):
     replied = make_case(subject="replied")
     message_add(case=replied, direction="outbound", text="On it.", actor=agent)
     message_add(case=replied, direction="inbound", text="Any news?")
+    acknowledged = make_case(subject="acknowledged")
+    case_transition(case=acknowledged, to=Status.OPEN, actor=agent)
+    message_add(case=acknowledged, direction="outbound", text="We have it.", system=True)
+    answered = make_case(subject="answered")
+    message_add(case=answered, direction="outbound", text="Done.", actor=agent)
     closed = make_case(subject="closed")
     case_transition(case=closed, to=Status.OPEN, actor=agent)
     case_transition(case=closed, to=Status.SOLVED, actor=agent)
 
     queue = lambda name: refs(client.get("/inbox/", {"queue": name}))  # noqa: E731
-    assert queue("mine") == {mine.reference, replied.reference}
+    assert queue("mine") == {
+        mine.reference,
+        replied.reference,
+        acknowledged.reference,
+        answered.reference,
+    }
     assert queue("unassigned") == {unassigned.reference}
     assert queue("team") == {team_case.reference}
     assert queue("escalated") == {escalated.reference, internal.reference}
-    # "mine" has never been answered, so it waits on its owner as well.
-    assert queue("waiting") == {mine.reference, internal.reference, replied.reference}
+    # "mine" has never been answered, so it waits on its owner as well; an automatic
+    # acknowledgement is no answer, an agent's reply is.
+    assert queue("waiting") == {
+        mine.reference,
+        internal.reference,
+        replied.reference,
+        acknowledged.reference,
+    }
     assert closed.reference in queue("all")
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
@@ -101,15 +101,6 @@ class InboxParams:
         return urlencode({k: v for k, v in data.items() if v})
 
 
-def _last_direction(case_ref=None):
-    return Subquery(
-        Message.objects.filter(case_id=OuterRef("pk"))
-        .exclude(direction=Message.Direction.NOTE)
-        .order_by("-created_at", "-id")
-        .values("direction")[:1]
-    )
-
-
 def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
     """The cases of one queue, unordered and unjoined (callers add what they need)."""
     cases = Case.objects.all() if user.is_agent_like else case_visible_to(user=user)
@@ -128,15 +119,15 @@ def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
         return cases.filter(is_open, tags__name=tag) if tag else cases.none()
     if queue == "waiting":
         internal = Q(status=Status.PENDING_INTERNAL, assignee=user)
+        # The customer awaits the owner's reply (an automatic acknowledgement is none).
         replied = Q(
             owner=user,
             status__in=[Status.NEW, Status.OPEN],
-            last_direction=Message.Direction.INBOUND,
+            awaiting_reply_since__isnull=False,
         )
         return (
             cases.filter(Q(owner=user) | Q(assignee=user))
             .filter(is_open)
-            .annotate(last_direction=_last_direction())
             .filter(internal | replied)
         )
     return cases

@@ -36,6 +36,17 @@ def test_create_answers_201_with_the_contract_fields(api):
     assert body["priority"] == "high" and body["channel"] == "email"
 
 
+def test_a_case_read_says_since_when_the_customer_has_waited_for_a_reply(api):
+    agent = make_agent()
+    created = api.post("/api/v1/cases", create_body(), headers=bearer(agent)).json()
+    assert created["awaiting_reply_since"] is not None
+    reply = {"text": "A new base is on its way.", "direction": "outbound"}
+    posted = api.post(f"/api/v1/cases/{created['id']}/messages", reply, headers=bearer(agent))
+    assert posted.status_code == 201, posted.content
+    read = api.get(f"/api/v1/cases/{created['id']}", headers=bearer(agent)).json()
+    assert read["awaiting_reply_since"] is None
+
+
 def test_the_same_idempotency_key_returns_the_first_case_with_200(api):
     agent = make_agent()
     headers = {**bearer(agent), "Idempotency-Key": "retry-7f1c"}

@@ -84,6 +84,9 @@ class CaseOut(Schema):
     created_at: datetime
     updated_at: datetime
     first_response_at: datetime | None
+    awaiting_reply_since: datetime | None = Field(
+        None, description="Since when the customer has waited for a reply; null when answered."
+    )
     solved_at: datetime | None
     closed_at: datetime | None
     triage: dict | None = None
@@ -107,6 +110,7 @@ class CaseOut(Schema):
             "created_at": case.created_at,
             "updated_at": case.updated_at,
             "first_response_at": case.first_response_at,
+            "awaiting_reply_since": case.awaiting_reply_since,
             "solved_at": case.solved_at,
             "closed_at": case.closed_at,
             "triage": case_triage(case=case),

@@ -118,6 +118,7 @@ def case_create(
     text = text or html_to_text(html)
     if not subject:
         subject = (text.strip().splitlines() or ["(no subject)"])[0][:120] or "(no subject)"
+    arrived = timezone.now()
     case = Case.objects.create(
         subject=subject[:300],
         customer=customer,
@@ -125,8 +126,8 @@ def case_create(
         category=category,
         priority=priority,
         status=Status.NEW,
-        last_customer_message_at=timezone.now(),
-        awaiting_reply_since=timezone.now(),
+        last_customer_message_at=arrived,
+        awaiting_reply_since=arrived,
     )
     case.reference = Case.reference_for(case.pk)
     case.save(update_fields=["reference"])

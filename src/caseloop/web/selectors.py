@@ -208,11 +208,13 @@ def waiting_cursor_decode(cursor: str) -> tuple[datetime | None, int] | None:
         return None
     if head == "n":
         return None, int(pk)
+    if not head.startswith("w"):
+        return None
     try:
-        since = datetime.fromisoformat(head[1:]) if head.startswith("w") else None
+        since = datetime.fromisoformat(head[1:])
     except ValueError:
         return None
-    return (since, int(pk)) if since is not None and since.tzinfo else None
+    return (since, int(pk)) if since.tzinfo else None
 
 
 @dataclass

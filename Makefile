@@ -47,8 +47,10 @@ demo: install migrate ## Seed a demo desk and serve it on http://127.0.0.1:8000
 serve: install migrate ## Serve the desk (no demo data)
 	$(SITE_URL) $(BIN)/caseloop serve --host $(HOST) --port $(PORT)
 
-lint: install ## ruff
+lint: install ## ruff, import-linter (layers) and the import-cycle check
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/import_graph.py
 
 test: install install-embeddings system-deps lint ## The whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set
 	bash scripts/test.sh
@@ -56,4 +58,9 @@ test: install install-embeddings system-deps lint ## The whole suite on SQLite, 
 test-sqlite: install install-embeddings system-deps ## The suite on SQLite only
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest $(PYTEST_ARGS)
 
-.PHONY: help install install-embeddings system-deps migrate demo serve lint test test-sqlite
+# The inner loop: needs no PyTorch, Chromium or Dovecot (openssl still, for the mail
+# gateway's TLS tests). Tests that start Dovecot are found by their fixture (tests/conftest.py).
+test-fast: install ## The suite on SQLite without browser, embeddings (PyTorch) or Dovecot tests
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not browser and not embeddings" -k "not dovecot" $(PYTEST_ARGS)
+
+.PHONY: help install install-embeddings system-deps migrate demo serve lint test test-sqlite test-fast

@@ -7,7 +7,9 @@ import uuid
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.accounts.services import token_issue, user_create
-from caseloop.cases.models import Case, Category
+from caseloop.cases.loop import escalations as loop_escalations
+from caseloop.cases.loop import facts as loop_facts
+from caseloop.cases.models import Case, Category, Escalation
 from caseloop.cases.services import case_create
 from caseloop.customers.models import Customer
 from caseloop.customers.services import Identity, customer_find_or_create
@@ -98,3 +100,16 @@ def fresh_address() -> str:
     """A client address no other test used, so per-address rate limits kept in a shared
     cache (Redis in the PostgreSQL run) never leak between tests or runs."""
     return f"fd00::{uuid.uuid4().hex[:4]}:{next(_addresses):x}"
+
+
+def make_escalation(*, case: Case, owner: User, solver: User, accept: bool = True) -> Escalation:
+    """`owner` records the facts every hand-off needs and escalates `case` to `solver`, who
+    accepts it (and becomes the assignee) unless `accept` is false."""
+    loop_facts.fact_record(case=case, key="problem_at", value="2026-11-20 14:30", actor=owner)
+    loop_facts.fact_record(case=case, key="nature", value=case.subject, actor=owner)
+    escalation = loop_escalations.case_escalate(
+        case=case, actor=owner, reason="needs a specialist", to_user=solver
+    )
+    if accept:
+        escalation = loop_escalations.escalation_accept(escalation=escalation, solver=solver)
+    return escalation

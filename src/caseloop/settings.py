@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "caseloop.coach",
     "caseloop.api",
     "caseloop.web",
+    "caseloop.cli",
+    "caseloop.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,16 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 admin.site.site_header = "Caseloop administration"
 admin.site.site_title = "Caseloop"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", include("caseloop.api.urls")),
     path("channels/", include("caseloop.channels.urls")),
     path("help/", include("caseloop.knowledge.urls")),
-    path("loop/", include("caseloop.cases.loop.urls")),
+    path("loop/", include("caseloop.web.loop_urls")),
     path("triage/", include("caseloop.triage.urls")),
     path("", include("caseloop.web.urls")),
 ]

@@ -30,7 +30,7 @@ def main(argv: list[str]) -> None:
         user_create(username="morgan", role="manager", password="desk-pass", first_name="Morgan")
         return
     if argv[0] == "share-plan":
-        from caseloop.cases.loop.services import plan_create, plan_share
+        from caseloop.cases.loop.plans import plan_create, plan_share
         from caseloop.cases.models import Case
 
         case = Case.objects.get(reference=argv[1])

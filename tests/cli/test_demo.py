@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from caseloop.accounts.models import Team, User
-from caseloop.automation.demo_data import DEMO_PASSWORD
 from caseloop.cases.models import Case, CaseEvent, Message, Status
 from caseloop.customers.models import ContactPoint, Customer, PurchaseRecord
+from caseloop.demo.data import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import alternatives as loop_alternatives
+from caseloop.cases.loop import escalations as loop_escalations
+from caseloop.cases.loop import facts as loop_facts
 from caseloop.cases.models import ProblemStatement, Reminder
 from caseloop.customers.models import PurchaseRecord
 from tests.builders import bearer, make_agent, make_case, make_customer_user, make_user
@@ -77,12 +79,12 @@ def test_list_endpoints_keep_their_query_counts(api, django_assert_max_num_queri
     agent = make_agent()
     case = make_case(actor=agent)
     for n in range(5):
-        services.fact_record(case=case, key=f"k{n}", value="v", actor=agent)
-        services.alternative_add(case=case, title=f"Option {n}", actor=agent)
+        loop_facts.fact_record(case=case, key=f"k{n}", value="v", actor=agent)
+        loop_alternatives.alternative_add(case=case, title=f"Option {n}", actor=agent)
         purchase = make_purchase(
             customer=case.customer, order_id=f"O-{n}", bought_at=case.created_at
         )
-        services.case_link_add(case=case, kind="purchase", purchase=purchase, actor=agent)
+        loop_facts.case_link_add(case=case, kind="purchase", purchase=purchase, actor=agent)
     headers = bearer(agent)
     for path, limit in [("alternatives", 5), ("facts", 8), ("links", 5)]:
         with django_assert_max_num_queries(limit):
@@ -126,13 +128,15 @@ def test_reminders_stop_for_a_returned_escalation_once_a_newer_one_exists():
     owner = make_agent()
     solver = make_agent()
     case = make_case(actor=owner)
-    services.fact_record(case=case, key="problem_at", value="today", actor=owner)
-    services.fact_record(case=case, key="nature", value="broken", actor=owner)
-    first = services.case_escalate(case=case, actor=owner, reason="x", to_user=solver)
-    services.escalation_return(escalation=first, actor=solver, question="Which one?")
-    second = services.case_escalate(case=case, actor=owner, reason="the blue one", to_user=solver)
+    loop_facts.fact_record(case=case, key="problem_at", value="today", actor=owner)
+    loop_facts.fact_record(case=case, key="nature", value="broken", actor=owner)
+    first = loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_user=solver)
+    loop_escalations.escalation_return(escalation=first, actor=solver, question="Which one?")
+    second = loop_escalations.case_escalate(
+        case=case, actor=owner, reason="the blue one", to_user=solver
+    )
     later = second.created_at + timedelta(hours=5)
-    assert services.escalation_reminders_send(now=later) == 1
+    assert loop_escalations.escalation_reminders_send(now=later) == 1
     assert Reminder.objects.get().escalation_id == second.pk
     first.refresh_from_db()
     assert first.reminders_stopped_at is not None

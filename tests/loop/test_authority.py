@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import authority as loop_authority
 from caseloop.cases.loop.authority import authority_decide
 from caseloop.cases.loop.errors import LoopError
 from caseloop.cases.models import AuthorityCheck, AuthorityRule, RemedyType
@@ -153,7 +153,7 @@ def test_authority_endpoint_records_the_check_and_an_event(api):
 def test_authority_check_through_the_service_keeps_the_answer():
     refund = refund_matrix()
     case = make_case()
-    check, decision = services.authority_check_record(
+    check, decision = loop_authority.authority_check_record(
         case=case, agent=make_agent(), remedy=refund, amount=Decimal("75")
     )
     assert check.solve_now is False and check.reason == decision.reason

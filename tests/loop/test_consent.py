@@ -2,7 +2,9 @@ import re
 
 import pytest
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import errors as loop_errors
+from caseloop.cases.loop import plans as loop_plans
+from caseloop.cases.loop import problem as loop_problem
 from caseloop.cases.loop.tokens import token_make
 from caseloop.cases.models import Consent, LoopSettings, Message, ProblemStatement
 from tests.builders import bearer, make_agent, make_case, make_customer_user
@@ -15,14 +17,14 @@ pytestmark = pytest.mark.django_db
 def _shared_plan(agent=None):
     agent = agent or make_agent()
     case = make_case(actor=agent)
-    plan = services.plan_create(
+    plan = loop_plans.plan_create(
         case=case,
         summary="Replace the kettle",
         steps=["Ship a new kettle", "Collect the old one"],
         expected_timeline="within 5 business days",
         actor=agent,
     )
-    message = services.plan_share(plan=plan, actor=agent)
+    message = loop_plans.plan_share(plan=plan, actor=agent)
     return case, plan, message
 
 
@@ -119,7 +121,7 @@ def test_an_agent_records_a_verbal_yes_from_a_call(api):
 
 def test_the_portal_records_consent_through_the_service_and_the_customer_api(api):
     case, plan, _ = _shared_plan()
-    services.plan_consent_record(plan=plan, decision="declined", channel="portal")
+    loop_plans.plan_consent_record(plan=plan, decision="declined", channel="portal")
     customer = make_customer_user(customer=case.customer)
     response = api.post(
         f"/api/v1/cases/{case.pk}/plan/consent",
@@ -145,19 +147,23 @@ def test_the_portal_records_consent_through_the_service_and_the_customer_api(api
 def test_an_unshared_plan_cannot_be_answered_by_link_and_a_replaced_plan_not_at_all():
     agent = make_agent()
     case = make_case(actor=agent)
-    draft = services.plan_create(case=case, summary="Draft", actor=agent)
-    with pytest.raises(services.LoopStateError, match="not been shared"):
-        services.plan_consent_record(plan=draft, decision="approved", channel="link")
-    services.plan_create(case=case, summary="Better plan", actor=agent)
-    with pytest.raises(services.LoopStateError, match="replaced"):
-        services.plan_consent_record(plan=draft, decision="approved", channel="phone", actor=agent)
+    draft = loop_plans.plan_create(case=case, summary="Draft", actor=agent)
+    with pytest.raises(loop_errors.LoopStateError, match="not been shared"):
+        loop_plans.plan_consent_record(plan=draft, decision="approved", channel="link")
+    loop_plans.plan_create(case=case, summary="Better plan", actor=agent)
+    with pytest.raises(loop_errors.LoopStateError, match="replaced"):
+        loop_plans.plan_consent_record(
+            plan=draft, decision="approved", channel="phone", actor=agent
+        )
 
 
 def test_problem_paraphrase_is_confirmed_or_corrected_by_signed_link(client):
     agent = make_agent()
     case = make_case(actor=agent)
-    services.problem_paraphrase_set(case=case, paraphrase="Your kettle never arrived", actor=agent)
-    message = services.problem_send_for_confirmation(case=case, actor=agent)
+    loop_problem.problem_paraphrase_set(
+        case=case, paraphrase="Your kettle never arrived", actor=agent
+    )
+    message = loop_problem.problem_send_for_confirmation(case=case, actor=agent)
     assert message.text.startswith("Here is what I understood:")
     urls = re.findall(r"http://127\.0\.0\.1:8000(/loop/problem/\S+/)", message.text)
     confirm, correct = urls
@@ -181,7 +187,7 @@ def test_sent_messages_are_real_outbound_messages_on_the_case():
 
 
 def test_answers_by_link_are_rate_limited_per_client(client):
-    from caseloop.cases.loop.views import RATE_LIMIT
+    from caseloop.web.loop_views import RATE_LIMIT
 
     case, plan, message = _shared_plan()
     bad = link_path("plan", "not-a-token")

@@ -2,7 +2,14 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import alternatives as loop_alternatives
+from caseloop.cases.loop import errors as loop_errors
+from caseloop.cases.loop import escalations as loop_escalations
+from caseloop.cases.loop import facts as loop_facts
+from caseloop.cases.loop import followups as loop_followups
+from caseloop.cases.loop import needs as loop_needs
+from caseloop.cases.loop import problem as loop_problem
+from caseloop.cases.loop import selectors as loop_selectors
 from caseloop.cases.loop.errors import HandoffIncomplete
 from caseloop.cases.models import Escalation, FactRequirement, Message, Reminder
 from caseloop.cases.services import case_transition
@@ -16,8 +23,8 @@ pytestmark = pytest.mark.django_db
 def _ready_case(owner, **kw):
     """An owned case with the facts every hand-off needs."""
     case = make_case(actor=owner, **kw)
-    services.fact_record(case=case, key="problem_at", value="2026-11-20 14:30", actor=owner)
-    services.fact_record(case=case, key="nature", value="Kettle leaks", actor=owner)
+    loop_facts.fact_record(case=case, key="problem_at", value="2026-11-20 14:30", actor=owner)
+    loop_facts.fact_record(case=case, key="nature", value="Kettle leaks", actor=owner)
     return case
 
 
@@ -49,9 +56,9 @@ def test_name_and_contact_come_from_the_profile_and_category_requirements_count(
     )
     case = _ready_case(owner, category=category)
     with pytest.raises(HandoffIncomplete) as caught:
-        services.case_escalate(case=case, actor=owner, reason="x", to_user=make_agent())
+        loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_user=make_agent())
     assert caught.value.missing == [{"key": "serial", "label": "Serial number"}]
-    checklist = {i.key: i for i in services.selectors.fact_checklist(case=case)}
+    checklist = {i.key: i for i in loop_selectors.fact_checklist(case=case)}
     assert checklist["customer_name"].value == case.customer.name
     assert checklist["customer_contact"].value.startswith("email: customer")
     assert checklist["customer_contact"].source == "profile"
@@ -60,16 +67,18 @@ def test_name_and_contact_come_from_the_profile_and_category_requirements_count(
 def test_handoff_package_holds_everything_the_solver_needs():
     owner = make_agent()
     case = _ready_case(owner)
-    services.problem_paraphrase_set(
+    loop_problem.problem_paraphrase_set(
         case=case, paraphrase="The kettle leaks from the base", actor=owner
     )
-    alternative = services.alternative_add(case=case, title="Send a replacement", actor=owner)
-    services.alternative_weigh(
+    alternative = loop_alternatives.alternative_add(
+        case=case, title="Send a replacement", actor=owner
+    )
+    loop_alternatives.alternative_weigh(
         alternative=alternative, actor=owner, scores={"feasibility": 4, "impact": 5}, state="tried"
     )
-    services.policy_check_run(case=case, actor=owner)
+    loop_needs.policy_check_run(case=case, actor=owner)
     team = make_team(name="Specialists")
-    escalation = services.case_escalate(
+    escalation = loop_escalations.case_escalate(
         case=case, actor=owner, reason="needs a specialist", to_team=team
     )
     package = escalation.package
@@ -126,8 +135,10 @@ def test_owner_stays_owner_through_accept_return_and_solve(api):
     assert Message.objects.filter(
         case=case, direction="note", text__contains="Which model"
     ).exists()
-    again = services.case_escalate(case=case, actor=owner, reason="model K-2", to_user=solver)
-    services.escalation_solved(escalation=again, actor=solver, solution="Refunded 80.00")
+    again = loop_escalations.case_escalate(
+        case=case, actor=owner, reason="model K-2", to_user=solver
+    )
+    loop_escalations.escalation_solved(escalation=again, actor=solver, solution="Refunded 80.00")
     case.refresh_from_db()
     assert case.owner_id == owner.pk and case.status == "solved"
     log = kinds(case)
@@ -139,9 +150,9 @@ def test_owner_stays_owner_through_accept_return_and_solve(api):
 def test_a_second_escalation_is_refused_while_one_is_active():
     owner = make_agent()
     case = _ready_case(owner)
-    services.case_escalate(case=case, actor=owner, reason="x", to_user=make_agent())
-    with pytest.raises(services.LoopStateError, match="already escalated"):
-        services.case_escalate(case=case, actor=owner, reason="y", to_user=make_agent())
+    loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_user=make_agent())
+    with pytest.raises(loop_errors.LoopStateError, match="already escalated"):
+        loop_escalations.case_escalate(case=case, actor=owner, reason="y", to_user=make_agent())
 
 
 def test_team_members_and_managers_may_take_a_team_escalation():
@@ -149,15 +160,15 @@ def test_team_members_and_managers_may_take_a_team_escalation():
     member = make_agent()
     team = make_team(members=[member])
     case = _ready_case(owner)
-    escalation = services.case_escalate(case=case, actor=owner, reason="x", to_team=team)
-    with pytest.raises(services.LoopError):
-        services.escalation_accept(escalation=escalation, solver=make_agent())
-    services.escalation_accept(escalation=escalation, solver=member)
+    escalation = loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_team=team)
+    with pytest.raises(loop_errors.LoopError):
+        loop_escalations.escalation_accept(escalation=escalation, solver=make_agent())
+    loop_escalations.escalation_accept(escalation=escalation, solver=member)
     escalation.refresh_from_db()
     assert escalation.solver_id == member.pk
     other = _ready_case(owner)
-    second = services.case_escalate(case=other, actor=owner, reason="x", to_team=team)
-    services.escalation_accept(escalation=second, solver=make_user(role="manager"))
+    second = loop_escalations.case_escalate(case=other, actor=owner, reason="x", to_team=team)
+    loop_escalations.escalation_accept(escalation=second, solver=make_user(role="manager"))
 
 
 def test_owner_is_reminded_on_schedule_until_solved_and_confirmed(
@@ -166,25 +177,27 @@ def test_owner_is_reminded_on_schedule_until_solved_and_confirmed(
     owner = make_agent()
     solver = make_agent(tier=2)
     case = _ready_case(owner)
-    escalation = services.case_escalate(case=case, actor=owner, reason="x", to_user=solver)
+    escalation = loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_user=solver)
     start = escalation.created_at
     # Default interval: 4 hours.
-    assert services.escalation_reminders_send(now=start + timedelta(hours=3)) == 0
-    assert services.escalation_reminders_send(now=start + timedelta(hours=4)) == 1
-    assert services.escalation_reminders_send(now=start + timedelta(hours=5)) == 0
-    assert services.escalation_reminders_send(now=start + timedelta(hours=8)) == 1
+    assert loop_escalations.escalation_reminders_send(now=start + timedelta(hours=3)) == 0
+    assert loop_escalations.escalation_reminders_send(now=start + timedelta(hours=4)) == 1
+    assert loop_escalations.escalation_reminders_send(now=start + timedelta(hours=5)) == 0
+    assert loop_escalations.escalation_reminders_send(now=start + timedelta(hours=8)) == 1
     reminder = Reminder.objects.order_by("id").first()
     assert reminder.to_user_id == owner.pk and "not been accepted yet" in reminder.text
     assert reminder.note.direction == "note" and reminder.note.metadata.get("system") is True
     with django_capture_on_commit_callbacks(execute=True):
-        services.escalation_solved(escalation=escalation, actor=solver, solution="Replaced it")
+        loop_escalations.escalation_solved(
+            escalation=escalation, actor=solver, solution="Replaced it"
+        )
     # Solved by the solver, but the customer has not confirmed: still reminded.
-    assert services.escalation_reminders_send(now=start + timedelta(hours=12)) == 1
+    assert loop_escalations.escalation_reminders_send(now=start + timedelta(hours=12)) == 1
     assert "has not confirmed yet" in Reminder.objects.order_by("-id").first().text
     with django_capture_on_commit_callbacks(execute=True):
-        services.followup_answer(case=case, solved=True, channel="portal")
-    assert services.escalation_reminders_send(now=start + timedelta(hours=16)) == 0
-    assert services.escalation_reminders_send(now=start + timedelta(hours=40)) == 0
+        loop_followups.followup_answer(case=case, solved=True, channel="portal")
+    assert loop_escalations.escalation_reminders_send(now=start + timedelta(hours=16)) == 0
+    assert loop_escalations.escalation_reminders_send(now=start + timedelta(hours=40)) == 0
     escalation.refresh_from_db()
     assert escalation.customer_confirmed_at is not None
     assert escalation.reminders_stopped_at is not None
@@ -200,7 +213,9 @@ def test_the_periodic_job_runs_the_reminders():
 
     owner = make_agent()
     case = _ready_case(owner)
-    escalation = services.case_escalate(case=case, actor=owner, reason="x", to_user=make_agent())
+    escalation = loop_escalations.case_escalate(
+        case=case, actor=owner, reason="x", to_user=make_agent()
+    )
     from caseloop.cases.models import Escalation as E
 
     E.objects.filter(pk=escalation.pk).update(created_at=escalation.created_at - timedelta(hours=5))
@@ -212,8 +227,8 @@ def test_escalations_list_is_joined(api, django_assert_max_num_queries):
     owner = make_agent()
     case = _ready_case(owner)
     for _ in range(3):
-        e = services.case_escalate(case=case, actor=owner, reason="x", to_user=make_agent())
-        services.escalation_solved(escalation=e, actor=e.to_user, solution="done")
+        e = loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_user=make_agent())
+        loop_escalations.escalation_solved(escalation=e, actor=e.to_user, solution="done")
         case_transition(case=case, to="open", actor=owner)
     headers = bearer(owner)
     with django_assert_max_num_queries(6):
@@ -226,12 +241,14 @@ def test_a_solver_sees_the_escalations_waiting_on_them(api, django_assert_max_nu
     solver = make_agent(tier=2)
     team = make_team(members=[solver])
     other = make_agent()
-    direct = services.case_escalate(
+    direct = loop_escalations.case_escalate(
         case=_ready_case(owner), actor=owner, reason="a", to_user=solver
     )
-    by_team = services.case_escalate(case=_ready_case(owner), actor=owner, reason="b", to_team=team)
-    services.case_escalate(case=_ready_case(owner), actor=owner, reason="c", to_user=other)
-    services.escalation_accept(escalation=by_team, solver=solver)
+    by_team = loop_escalations.case_escalate(
+        case=_ready_case(owner), actor=owner, reason="b", to_team=team
+    )
+    loop_escalations.case_escalate(case=_ready_case(owner), actor=owner, reason="c", to_user=other)
+    loop_escalations.escalation_accept(escalation=by_team, solver=solver)
     headers = bearer(solver)
     with django_assert_max_num_queries(5):
         listed = api.get("/api/v1/escalations", headers=headers).json()

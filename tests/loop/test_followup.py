@@ -3,7 +3,8 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import followups as loop_followups
+from caseloop.cases.loop import selectors as loop_selectors
 from caseloop.cases.models import FollowUp, LoopSettings
 from caseloop.cases.services import case_transition, message_add
 from tests.builders import bearer, make_agent, make_case, make_customer_user
@@ -44,9 +45,9 @@ def test_solving_a_case_schedules_its_follow_up_after_the_configured_delay(
 def test_the_follow_up_asks_when_due_and_yes_closes_the_case(solved, client):
     case, owner = solved
     followup = FollowUp.objects.get(case=case)
-    early = services.followups_process(now=followup.due_at - timedelta(minutes=1))
+    early = loop_followups.followups_process(now=followup.due_at - timedelta(minutes=1))
     assert early["asked"] == 0
-    counts = services.followups_process(now=followup.due_at)
+    counts = loop_followups.followups_process(now=followup.due_at)
     assert counts["asked"] == 1
     followup.refresh_from_db()
     assert followup.state == "asked" and followup.asked_message.direction == "outbound"
@@ -71,7 +72,7 @@ def test_no_reopens_the_case_to_its_owner(solved):
     from caseloop.cases.services import case_update
 
     case_update(case=case, actor=owner, assignee=solver)
-    services.followup_answer(case=case, solved=False, channel="portal")
+    loop_followups.followup_answer(case=case, solved=False, channel="portal")
     case.refresh_from_db()
     assert case.status == "open" and case.owner_id == owner.pk and case.assignee_id == owner.pk
     followup = FollowUp.objects.get(case=case)
@@ -85,15 +86,15 @@ def test_no_answer_closes_the_case_after_the_configured_days_and_says_so(solved)
     LoopSettings.objects.create(followup_answer_days=5)
     case, _ = solved
     followup = FollowUp.objects.get(case=case)
-    services.followups_process(now=followup.due_at)
+    loop_followups.followups_process(now=followup.due_at)
     followup.refresh_from_db()
     assert (
-        services.followups_process(now=followup.answer_by - timedelta(minutes=1))[
+        loop_followups.followups_process(now=followup.answer_by - timedelta(minutes=1))[
             "closed_no_answer"
         ]
         == 0
     )
-    assert services.followups_process(now=followup.answer_by)["closed_no_answer"] == 1
+    assert loop_followups.followups_process(now=followup.answer_by)["closed_no_answer"] == 1
     case.refresh_from_db()
     followup.refresh_from_db()
     assert case.status == "closed"
@@ -113,7 +114,7 @@ def test_the_customer_writing_again_cancels_the_follow_up(
         message_add(case=case, direction="inbound", text="Still broken!")
     followup = FollowUp.objects.get(case=case)
     assert followup.state == "cancelled" and followup.reason == "case reopened"
-    assert services.followups_process(now=followup.due_at + timedelta(days=30))["asked"] == 0
+    assert loop_followups.followups_process(now=followup.due_at + timedelta(days=30))["asked"] == 0
 
 
 def test_the_periodic_pass_schedules_solved_cases_the_hook_missed():
@@ -122,9 +123,9 @@ def test_the_periodic_pass_schedules_solved_cases_the_hook_missed():
     case_transition(case=case, to="open", actor=owner)
     case_transition(case=case, to="solved", actor=owner)
     assert not FollowUp.objects.filter(case=case).exists()
-    assert services.followups_process()["scheduled"] == 1
+    assert loop_followups.followups_process()["scheduled"] == 1
     assert FollowUp.objects.get(case=case).state == "scheduled"
-    assert services.followups_process()["scheduled"] == 0
+    assert loop_followups.followups_process()["scheduled"] == 0
 
 
 def test_the_portal_answers_through_the_api_for_its_own_case(solved, api):
@@ -152,13 +153,13 @@ def test_an_agent_closing_the_case_cancels_the_follow_up_with_a_reason(
     followup = FollowUp.objects.get(case=case)
     assert followup.state == "cancelled"
     assert followup.reason == "case closed before the customer answered"
-    assert services.followups_process(now=followup.due_at)["asked"] == 0
+    assert loop_followups.followups_process(now=followup.due_at)["asked"] == 0
     assert case.events.get(kind="followup_cancelled").data["reason"] == followup.reason
 
 
 def test_once_solved_the_next_step_is_the_follow_up_not_earlier_stages(solved):
     case, _ = solved
-    stages, following = services.selectors.case_stages(case=case)
+    stages, following = loop_selectors.case_stages(case=case)
     assert following == "The customer will be asked to confirm"
     assert not {s.key: s for s in stages}["alternatives"].done
 
@@ -176,7 +177,7 @@ def test_confirming_by_link_asks_for_a_rating_on_the_same_page_once(solved, clie
 
     case, _ = solved
     followup = FollowUp.objects.get(case=case)
-    services.followups_process(now=followup.due_at)
+    loop_followups.followups_process(now=followup.due_at)
     followup.refresh_from_db()
     links = _links(followup)
     answered = client.post(links["yes"]).content.decode()

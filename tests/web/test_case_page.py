@@ -1,8 +1,8 @@
 import pytest
 
+from caseloop.cases.extensions import Panel, _panels, case_panels, panel_register
 from caseloop.cases.services import case_update, message_add
 from caseloop.customers.models import PurchaseRecord
-from caseloop.web.panels import Panel, _panels, case_panels, panel_register
 from tests.builders import make_agent, make_case, make_customer
 
 pytestmark = pytest.mark.django_db

@@ -140,7 +140,7 @@ def test_the_portal_offers_the_help_centre_search_when_it_exists(client):
 
 
 def test_the_customer_confirms_or_corrects_the_summary_in_the_portal(client):
-    from caseloop.cases.loop.services import (
+    from caseloop.cases.loop.problem import (
         problem_paraphrase_set,
         problem_send_for_confirmation,
         problem_statement_ensure,
@@ -165,7 +165,7 @@ def test_the_customer_confirms_or_corrects_the_summary_in_the_portal(client):
 
 
 def test_the_customer_declines_a_shared_plan_in_the_portal(client):
-    from caseloop.cases.loop.services import plan_create, plan_share
+    from caseloop.cases.loop.plans import plan_create, plan_share
 
     agent = make_agent()
     case = make_case(customer=make_customer(email="plan@example.com"))

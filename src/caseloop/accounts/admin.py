@@ -8,7 +8,7 @@ from .models import ApiToken, Team, User
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "role", "tier", "is_available", "is_active")
     list_filter = ("role", "tier", "is_available", "is_active")
-    fieldsets = BaseUserAdmin.fieldsets + (
+    fieldsets = tuple(BaseUserAdmin.fieldsets or ()) + (
         ("Desk", {"fields": ("role", "tier", "skills", "is_available", "customer")}),
     )
     filter_horizontal = ("skills", "groups", "user_permissions")

@@ -1,7 +1,7 @@
 """The public REST API: /api/v1/…, OpenAPI at /api/openapi.json, docs at /api/docs.
 
-Each app contributes a router from its own `api.py`; errors from the domain become clear
-4xx responses here, in one place.
+Each app contributes a router from its own `api.py`; errors from the domain (every one a
+`DomainError`) become clear 4xx responses here, in one handler.
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
-from caseloop.cases.errors import CaseError, InvalidTransition
-from caseloop.cases.selectors import InvalidCursor
-from caseloop.customers.errors import CustomerError, PurchaseImportError
-
-from .auth import AUTH
+from caseloop.accounts.auth import AUTH
+from caseloop.lib.errors import DomainError, http_status_for
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +36,7 @@ api = NinjaAPI(
 ROUTER_MODULES = [
     "caseloop.cases.api",
     "caseloop.cases.loop.api",
-    "caseloop.customers.api",
+    "caseloop.api.customers",
     "caseloop.channels.api",
     "caseloop.channels.email.api",
     "caseloop.channels.webform.api",
@@ -59,47 +56,10 @@ for module_name in ROUTER_MODULES:
     api.add_router("/v1/", module.router)
 
 
-@api.exception_handler(InvalidTransition)
-def _invalid_transition(request, exc: InvalidTransition):
-    return api.create_response(
-        request,
-        {
-            "detail": str(exc),
-            "current": exc.current,
-            "requested": exc.target,
-            "allowed": exc.allowed,
-        },
-        status=409,
-    )
-
-
-@api.exception_handler(CaseError)
-def _case_error(request, exc: CaseError):
-    body = {"detail": str(exc)}
-    field = getattr(exc, "field", None)
-    if field:
-        body["field"] = field
-    extra = getattr(exc, "payload", None)
-    if isinstance(extra, dict):
-        body.update(extra)
-    return api.create_response(request, body, status=exc.status_code)
-
-
-@api.exception_handler(PurchaseImportError)
-def _purchase_import_error(request, exc: PurchaseImportError):
-    return api.create_response(
-        request, {"detail": "import refused", "errors": exc.errors}, status=422
-    )
-
-
-@api.exception_handler(CustomerError)
-def _customer_error(request, exc: CustomerError):
-    return api.create_response(request, {"detail": str(exc)}, status=422)
-
-
-@api.exception_handler(InvalidCursor)
-def _invalid_cursor(request, exc: InvalidCursor):
-    return api.create_response(request, {"detail": str(exc), "field": "cursor"}, status=422)
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    body = {"detail": exc.summary(), "code": exc.code, **exc.facts()}
+    return api.create_response(request, body, status=http_status_for(exc))
 
 
 @api.exception_handler(Http404)

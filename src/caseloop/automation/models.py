@@ -13,6 +13,8 @@ from django.db import models
 
 from caseloop.cases.models import Channel, Priority
 
+from .templating import ACK_PLACEHOLDERS, DEFAULT_ACK_SUBJECT, ack_render_check
+
 
 def validate_timezone(value: str) -> None:
     try:
@@ -125,7 +127,7 @@ class AcknowledgementTemplate(models.Model):
         unique=True,
         help_text="Empty: every channel without its own template.",
     )
-    subject = models.CharField(max_length=200, default="We received your request [{reference}]")
+    subject = models.CharField(max_length=200, default=DEFAULT_ACK_SUBJECT)
     text = models.TextField()
     is_active = models.BooleanField(default=True)
 
@@ -133,8 +135,6 @@ class AcknowledgementTemplate(models.Model):
         return f"Acknowledgement ({self.get_channel_display() or 'all channels'})"
 
     def clean(self) -> None:
-        from .selectors import ACK_PLACEHOLDERS, ack_render_check
-
         for field in ("subject", "text"):
             problem = ack_render_check(getattr(self, field))
             if problem:

@@ -7,7 +7,6 @@ opening hours) and in UTC for durations, so daylight-saving changes count real m
 
 from __future__ import annotations
 
-import string
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,24 +17,19 @@ from django.utils import timezone
 from caseloop.cases.models import Priority
 
 from .models import AcknowledgementTemplate, BusinessHours, ResponseTarget
+from .templating import DEFAULT_ACK_SUBJECT, DEFAULT_ACK_TEXT
 
 # Working defaults for a desk nobody has configured yet.
-DEFAULT_INTERVALS = {day: ((time(9), time(17)),) for day in range(5)}
-DEFAULT_TARGET_MINUTES = {
+DEFAULT_INTERVALS: dict[int, tuple[tuple[time, time], ...]] = {
+    day: ((time(9), time(17)),) for day in range(5)
+}
+DEFAULT_TARGET_MINUTES: dict[str, int] = {
     Priority.URGENT: 60,
     Priority.HIGH: 120,
     Priority.NORMAL: 240,
     Priority.LOW: 480,
 }
 DEFAULT_NEAR_PERCENT = 75
-ACK_PLACEHOLDERS = ("reference", "expected_response", "customer_name", "subject")
-DEFAULT_ACK_SUBJECT = "We received your request [{reference}]"
-DEFAULT_ACK_TEXT = (
-    "Hello {customer_name},\n\n"
-    'Thank you for contacting us. Your request "{subject}" is case {reference}.\n'
-    "You can expect a first response {expected_response}.\n\n"
-    "Please keep the reference {reference} in any reply."
-)
 # Searching further than this for an open minute means the schedule has no open time.
 _MAX_DAYS = 800
 
@@ -217,22 +211,3 @@ def ack_template_for(*, channel: str) -> tuple[str, str] | None:
     if not template.is_active:
         return None
     return template.subject, template.text
-
-
-def ack_render_check(text: str) -> str:
-    """Why `text` is not a usable template ('' when it is)."""
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        return f"the braces do not match ({exc})"
-    unknown = sorted({name for name in names if name not in ACK_PLACEHOLDERS})
-    if unknown:
-        return f"unknown placeholder {', '.join('{' + n + '}' for n in unknown)}"
-    return ""
-
-
-def ack_render(text: str, values: dict[str, str]) -> str:
-    """Fill the placeholders; a broken template is shown literally rather than failing."""
-    if ack_render_check(text):
-        return text
-    return text.format(**{name: values.get(name, "") for name in ACK_PLACEHOLDERS})

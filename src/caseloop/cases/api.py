@@ -9,7 +9,6 @@ import json
 from datetime import datetime
 from typing import Literal
 
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
@@ -17,15 +16,16 @@ from ninja.errors import HttpError
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import model_validator
 
+from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team, User
-from caseloop.api.auth import require_staff
-from caseloop.api.schemas import UserRef
+from caseloop.accounts.schemas import UserRef
 from caseloop.customers.errors import InvalidContactPoint
 from caseloop.customers.services import Identity, customer_find_or_create
-from caseloop.triage.selectors import case_triage
+from caseloop.lib.idempotency import idempotent
 
 from . import selectors, services
 from .errors import CaseValidationError
+from .extensions import case_triage_summary
 from .models import Case, Category, IdempotencyKey, Message, Status
 from .transitions import allowed_transitions
 
@@ -113,7 +113,7 @@ class CaseOut(Schema):
             "awaiting_reply_since": case.awaiting_reply_since,
             "solved_at": case.solved_at,
             "closed_at": case.closed_at,
-            "triage": case_triage(case=case),
+            "triage": case_triage_summary(case=case),
         }
 
 
@@ -209,17 +209,22 @@ def _category(slug: str | None) -> Category | None:
 
 
 @router.post("/cases", response={201: CaseOut, 200: CaseOut}, summary="Open a case")
-def case_create(request: HttpRequest, payload: CaseCreateIn):
+def case_create(request: ApiRequest, payload: CaseCreateIn):
     """Open a case with its first message. Send an `Idempotency-Key` header so a retried
     request returns the case the first one created (200) instead of a second case."""
     user: User = request.auth
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
-    if key:
-        earlier = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
-        if earlier:
-            return Reply(
-                200, CaseOut.of(selectors.case_get_for_user(user=user, case_id=earlier.case_id))
-            )
+    case_id, created = idempotent(
+        seen=IdempotencyKey.objects.filter(user=user, key=key) if key else None,
+        replay=lambda earlier: (earlier.case_id, False),
+        perform=lambda: (_case_open(user=user, payload=payload, key=key).pk, True),
+    )
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    return Reply(201 if created else 200, CaseOut.of(case))
+
+
+def _case_open(*, user: User, payload: CaseCreateIn, key: str) -> Case:
+    """The work of `case_create`, inside its transaction; records the idempotency key."""
     if user.is_customer:
         if user.customer is None:
             raise HttpError(403, "this account is not linked to a customer")
@@ -236,33 +241,24 @@ def case_create(request: HttpRequest, payload: CaseCreateIn):
             )
         except InvalidContactPoint as exc:
             raise CaseValidationError(str(exc), field=f"customer.{exc.kind}") from exc
-    try:
-        with transaction.atomic():
-            case = services.case_create(
-                customer=customer,
-                subject=payload.subject,
-                text=payload.message.text,
-                html=payload.message.html or "",
-                channel=payload.channel,
-                actor=user if user.is_agent_like else None,
-                priority=payload.priority or "normal",
-                category=_category(payload.category),
-            )
-            if key:
-                IdempotencyKey.objects.create(user=user, key=key, case=case)
-    except IntegrityError:
-        # Two concurrent retries with one key: the other one won; answer with its case.
-        earlier = IdempotencyKey.objects.filter(user=user, key=key).first()
-        if not key or earlier is None:
-            raise
-        case = earlier.case
-        return Reply(200, CaseOut.of(selectors.case_get_for_user(user=user, case_id=case.pk)))
-    return Reply(201, CaseOut.of(selectors.case_get_for_user(user=user, case_id=case.pk)))
+    case = services.case_create(
+        customer=customer,
+        subject=payload.subject,
+        text=payload.message.text,
+        html=payload.message.html or "",
+        channel=payload.channel,
+        actor=user if user.is_agent_like else None,
+        priority=payload.priority or "normal",
+        category=_category(payload.category),
+    )
+    if key:
+        IdempotencyKey.objects.create(user=user, key=key, case=case)
+    return case
 
 
 @router.get("/cases", response=CasePage, summary="List cases")
 def case_list(
-    request: HttpRequest,
+    request: ApiRequest,
     status: str = "",
     team: str = "",
     owner: str = "",
@@ -296,13 +292,13 @@ def case_list(
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="Read a case")
-def case_detail(request: HttpRequest, case_id: str):
+def case_detail(request: ApiRequest, case_id: str):
     """By id or by reference (`CL-000123`)."""
     return CaseOut.of(selectors.case_get_for_user(user=request.auth, case_id=case_id))
 
 
 @router.patch("/cases/{case_id}", response=CaseOut, summary="Update a case")
-def case_patch(request: HttpRequest, case_id: str, payload: CasePatchIn):
+def case_patch(request: ApiRequest, case_id: str, payload: CasePatchIn):
     require_staff(request)
     case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
     given = payload.model_dump(exclude_unset=True)
@@ -335,7 +331,7 @@ CUSTOMER_TRANSITIONS = {("solved", "closed"), ("solved", "open"), ("closed", "op
 
 
 @router.post("/cases/{case_id}/transitions", response=CaseOut, summary="Change status")
-def case_transition(request: HttpRequest, case_id: str, payload: TransitionIn):
+def case_transition(request: ApiRequest, case_id: str, payload: TransitionIn):
     """Move along `new → open → pending_customer | pending_internal → solved → closed`;
     reopen from solved/closed. An illegal move is 409 naming the allowed ones."""
     user = request.auth
@@ -431,7 +427,7 @@ def _inline_schema(model: type[Schema]) -> dict:
         }
     },
 )
-def message_create(request: HttpRequest, case_id: str):
+def message_create(request: ApiRequest, case_id: str):
     """Agents reply (`outbound`, delivered on the case's channel) or write an internal
     `note`; customers add `inbound` messages. JSON (attachments base64) or multipart."""
     user = request.auth
@@ -455,14 +451,14 @@ def message_create(request: HttpRequest, case_id: str):
 
 
 @router.get("/cases/{case_id}/messages", response=list[MessageOut], summary="List messages")
-def message_list(request: HttpRequest, case_id: str):
+def message_list(request: ApiRequest, case_id: str):
     user = request.auth
     case = selectors.case_get_for_user(user=user, case_id=case_id)
     return [MessageOut.of(m) for m in selectors.case_messages(case=case, user=user)]
 
 
 @router.get("/cases/{case_id}/events", response=list[EventOut], summary="The case's event log")
-def event_list(request: HttpRequest, case_id: str):
+def event_list(request: ApiRequest, case_id: str):
     require_staff(request)
     case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
     return [
@@ -483,7 +479,7 @@ class TransferIn(Schema):
 
 
 @router.post("/cases/{case_id}/ownership", response=CaseOut, summary="Transfer ownership")
-def case_transfer(request: HttpRequest, case_id: str, payload: TransferIn):
+def case_transfer(request: ApiRequest, case_id: str, payload: TransferIn):
     """The only way ownership moves: an explicit transfer to another agent."""
     require_staff(request)
     case = selectors.case_get_for_user(user=request.auth, case_id=case_id)

@@ -6,17 +6,17 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caseloop.web.panels import Panel, panel_register
+        from caseloop.customers.hooks import on_customers_merged
 
-        from . import hooks
+        from . import hooks, services
+        from .extensions import Panel, panel_register
         from .loop import followups
         from .loop.panel import loop_panel_context
 
-        hooks.on_case_created(followups.on_case_created)
+        on_customers_merged("cases", services.case_move_to_customer)
+        hooks.on_case_created(followups.on_case_created, order=hooks.CREATED_EARLY)
         hooks.on_case_status_changed(followups.on_status_changed)
-        on_case_updated = getattr(hooks, "on_case_updated", None)
-        if on_case_updated is not None:
-            on_case_updated(followups.repeat_priority_keep)
+        hooks.on_case_updated(followups.repeat_priority_keep)
         panel_register(
             Panel(
                 key="loop",

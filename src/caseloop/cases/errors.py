@@ -1,17 +1,22 @@
-"""Typed errors of the case domain; the API maps each to a clear 4xx."""
+"""Typed errors of the case domain; the API maps each kind to a clear 4xx."""
 
 from __future__ import annotations
 
+from caseloop.lib.errors import DomainError, ErrorKind
 
-class CaseError(Exception):
-    status_code = 422
+
+class CaseError(DomainError):
+    code = "case_error"
+    kind = ErrorKind.INVALID
 
 
 class InvalidTransition(CaseError):
-    status_code = 409
+    code = "invalid_transition"
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, current: str, target: str, allowed: list[str]) -> None:
         self.current, self.target, self.allowed = current, target, allowed
+        self.payload = {"current": current, "requested": target, "allowed": allowed}
         allowed_text = ", ".join(allowed) if allowed else "none"
         super().__init__(
             f"cannot move a case from '{current}' to '{target}'; allowed from '{current}': "
@@ -20,11 +25,13 @@ class InvalidTransition(CaseError):
 
 
 class OwnershipError(CaseError):
-    status_code = 409
+    code = "ownership_conflict"
+    kind = ErrorKind.CONFLICT
 
 
 class AttachmentTooLarge(CaseError):
-    status_code = 413
+    code = "attachment_too_large"
+    kind = ErrorKind.TOO_LARGE
 
     def __init__(self, filename: str, size: int, limit: int) -> None:
         self.filename, self.size, self.limit = filename, size, limit
@@ -32,7 +39,8 @@ class AttachmentTooLarge(CaseError):
 
 
 class CaseValidationError(CaseError):
-    status_code = 422
+    code = "case_invalid"
+    kind = ErrorKind.INVALID
 
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field

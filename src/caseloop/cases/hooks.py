@@ -23,9 +23,17 @@ _case_status_changed: list[StatusCallback] = []
 _case_updated: list[UpdateCallback] = []
 
 
-def on_case_created(callback: CaseCallback) -> CaseCallback:
+# Reactions to a new case run in this order: the loop keeps the customer's words, triage
+# sets category and priority, and only then is the customer told what to expect.
+CREATED_EARLY, CREATED_DEFAULT, CREATED_LATE = 10, 50, 90
+_case_created_order: dict[CaseCallback, int] = {}
+
+
+def on_case_created(callback: CaseCallback, *, order: int = CREATED_DEFAULT) -> CaseCallback:
     if callback not in _case_created:
         _case_created.append(callback)
+    _case_created_order[callback] = order
+    _case_created.sort(key=lambda registered: _case_created_order.get(registered, CREATED_DEFAULT))
     return callback
 
 

@@ -1,7 +1,7 @@
 """The problem-solving loop as data: each stage of a case is a first-class record.
 
 Imported at the end of `cases.models` so these models belong to the cases app. Writes go
-through `caseloop.cases.loop.services`; nothing here has side effects.
+through the loop's stage modules (`caseloop.cases.loop.*`); nothing here has side effects.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from caseloop.accounts.models import STAFF_ROLES
+from caseloop.cases.loop.policies import RuleError, alternatives_normalize, rule_validate
 
 __all__ = [
     "LoopSettings",
@@ -164,7 +167,6 @@ class Policy(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from caseloop.cases.loop.policies import RuleError, alternatives_normalize, rule_validate
 
         try:
             rule_validate(self.rule)
@@ -268,7 +270,6 @@ class AuthorityRule(models.Model):
         return f"{self.remedy}: {self.role or 'staff'} tier ≥ {self.min_tier}, {limit}"
 
     def clean(self) -> None:
-        from caseloop.accounts.models import STAFF_ROLES
 
         if self.role and self.role not in STAFF_ROLES:
             raise ValidationError({"role": "choose agent, manager, admin or leave blank"})

@@ -49,6 +49,19 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# A solved or closed case needs nothing more from the desk (until it reopens).
+FINISHED_STATUSES = (Status.SOLVED, Status.CLOSED)
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL)
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def finished(self) -> CaseQuerySet:
+        return self.filter(status__in=FINISHED_STATUSES)
+
+
 class Priority(models.TextChoices):
     LOW = "low", "Low"
     NORMAL = "normal", "Normal"
@@ -56,7 +69,12 @@ class Priority(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
-PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+PRIORITY_RANK: dict[str, int] = {
+    Priority.LOW: 0,
+    Priority.NORMAL: 1,
+    Priority.HIGH: 2,
+    Priority.URGENT: 3,
+}
 
 
 class Case(models.Model):
@@ -104,6 +122,8 @@ class Case(models.Model):
         "empty once an agent replies or the case no longer waits on the desk.",
     )
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["status", "-id"], name="case_status_id"),
@@ -133,7 +153,7 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in (Status.SOLVED, Status.CLOSED)
+        return self.status not in FINISHED_STATUSES
 
 
 class Message(models.Model):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from caseloop.accounts.models import Team, User
+from caseloop.lib.errors import DomainError, ErrorKind
 
 from .models import Attachment, Case, CaseEvent, Category, Message
 
@@ -71,8 +72,10 @@ def cursor_encode(pk: int) -> str:
     return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
 
 
-class InvalidCursor(ValueError):
-    pass
+class InvalidCursor(DomainError, ValueError):
+    code = "invalid_cursor"
+    kind = ErrorKind.INVALID
+    field = "cursor"
 
 
 # Ids beyond a 64-bit integer match nothing; SQLite would refuse to bind them.
@@ -164,7 +167,6 @@ def customer_cases(*, customer_id: int) -> QuerySet[Case]:
 
 
 def case_counts_by_status(*, user) -> dict[str, int]:
-    from django.db.models import Count
 
     rows = case_visible_to(user=user).order_by().values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}

@@ -19,7 +19,7 @@ from django.utils.text import get_valid_filename
 from caseloop.lib.html import html_sanitize, html_to_text
 from caseloop.lib.realtime import DESK_GROUP, case_group, publish
 
-from . import hooks
+from . import extensions, hooks
 from .errors import (
     AttachmentTooLarge,
     CaseValidationError,
@@ -332,9 +332,7 @@ def message_add(
         if direction == Message.Direction.OUTBOUND:
             message.delivery_status = Message.Delivery.QUEUED
             fields.append("delivery_status")
-            from caseloop.channels.base import message_deliver_later
-
-            transaction.on_commit(lambda: message_deliver_later(message_id=message.pk))
+            transaction.on_commit(lambda: extensions.message_deliver_later(message_id=message.pk))
         message.save(update_fields=fields)
     else:
         _ensure_owner(case=case, actor=actor)
@@ -349,9 +347,7 @@ def message_add(
             case.save(update_fields=["first_response_at", "awaiting_reply_since", "updated_at"])
             message.delivery_status = Message.Delivery.QUEUED
             message.save(update_fields=["delivery_status"])
-            from caseloop.channels.base import message_deliver_later
-
-            transaction.on_commit(lambda: message_deliver_later(message_id=message.pk))
+            transaction.on_commit(lambda: extensions.message_deliver_later(message_id=message.pk))
     transaction.on_commit(lambda: hooks.message_added(message.pk))
     _after_commit_publish(case, "message.added", {"message_id": message.pk, "direction": direction})
     return message

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import Status
+from .models import FINISHED_STATUSES, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset({Status.OPEN}),
@@ -21,4 +21,4 @@ def allowed_transitions(current: str) -> list[str]:
 
 
 def is_reopen(current: str, target: str) -> bool:
-    return current in (Status.SOLVED, Status.CLOSED) and target == Status.OPEN
+    return current in FINISHED_STATUSES and target == Status.OPEN

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Query, Router, Schema
 
-from caseloop.api.auth import require_role
+from caseloop.accounts.auth import ApiRequest, require_role
 from caseloop.cases.errors import CaseError
 from caseloop.cases.selectors import InvalidCursor, _cursor_decode, cursor_encode
+from caseloop.lib.errors import ErrorKind
 
 from .intake import IntakeRejected, quarantine_discard, quarantine_retry
 from .models import QuarantinedMessage
@@ -26,7 +27,8 @@ StateName = Literal["held", "retried", "discarded"]
 
 
 class QuarantineRetryFailed(CaseError):
-    status_code = 422
+    code = "quarantine_retry_failed"
+    kind = ErrorKind.INVALID
 
     def __init__(self, reason: str) -> None:
         self.payload = {"reason": reason}
@@ -55,7 +57,7 @@ class QuarantineOut(Schema):
             "state": item.state,
             "attempts": item.attempts,
             "case_id": item.case_id,
-            "case_reference": item.case.reference if item.case_id else None,
+            "case_reference": item.case.reference if item.case else None,
             "created_at": item.created_at,
             "updated_at": item.updated_at,
         }
@@ -84,7 +86,7 @@ class QuarantinePage(Schema):
     next_cursor: str | None
 
 
-def _require_admin(request: HttpRequest) -> None:
+def _require_admin(request: ApiRequest) -> None:
     require_role(request, "admin", "manager")
 
 
@@ -97,7 +99,7 @@ def _get(quarantine_id: int) -> QuarantinedMessage:
 
 @router.get("/quarantine", response=QuarantinePage, summary="List quarantined input")
 def quarantine_list(
-    request: HttpRequest,
+    request: ApiRequest,
     state: StateName | None = None,
     channel: str = "",
     cursor: str = "",
@@ -123,7 +125,7 @@ def quarantine_list(
 @router.get(
     "/quarantine/{quarantine_id}", response=QuarantineDetailOut, summary="Read quarantined input"
 )
-def quarantine_read(request: HttpRequest, quarantine_id: int):
+def quarantine_read(request: ApiRequest, quarantine_id: int):
     _require_admin(request)
     return QuarantineDetailOut.of(_get(quarantine_id))
 
@@ -133,7 +135,7 @@ def quarantine_read(request: HttpRequest, quarantine_id: int):
     response=QuarantineDetailOut,
     summary="Run quarantined input through its channel again",
 )
-def quarantine_retry_endpoint(request: HttpRequest, quarantine_id: int):
+def quarantine_retry_endpoint(request: ApiRequest, quarantine_id: int):
     """On success the record is `retried` and names its case; on failure 422 gives the reason
     (kept on the record) and the record stays held."""
     _require_admin(request)
@@ -150,7 +152,7 @@ def quarantine_retry_endpoint(request: HttpRequest, quarantine_id: int):
     response=QuarantineDetailOut,
     summary="Discard quarantined input",
 )
-def quarantine_discard_endpoint(request: HttpRequest, quarantine_id: int):
+def quarantine_discard_endpoint(request: ApiRequest, quarantine_id: int):
     _require_admin(request)
     _get(quarantine_id)
     item = quarantine_discard(quarantined_id=quarantine_id)

@@ -60,22 +60,6 @@ def sender_for(channel: str) -> Sender | None:
     return _senders.get(channel)
 
 
-def message_deliver_later(*, message_id: int) -> None:
-    """Queue delivery of an outbound message; channels with no sender mark it not applicable."""
-    from caseloop.cases.models import Message
-    from caseloop.cases.services import message_delivery_mark
-
-    channel = Message.objects.filter(pk=message_id).values_list("channel", flat=True).first()
-    if channel is None:
-        return
-    if sender_for(channel) is None:
-        message_delivery_mark(message_id=message_id, status=Message.Delivery.NOT_APPLICABLE)
-        return
-    from .tasks import message_deliver
-
-    message_deliver(message_id)
-
-
 Retrier = Callable[..., object]
 _retriers: dict[str, Retrier] = {}
 

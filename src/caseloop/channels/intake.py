@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from caseloop.cases.models import Case, Message
 from caseloop.cases.services import case_create, message_add
 from caseloop.customers.errors import InvalidContactPoint
 from caseloop.customers.services import Identity, customer_find_or_create
+from caseloop.lib.errors import DomainError, ErrorKind
+from caseloop.lib.idempotency import idempotent
 
-from .base import InboundMessage
+from .base import InboundMessage, quarantine_retrier_for
 from .models import InboundReceipt, QuarantinedMessage
 
 logger = logging.getLogger(__name__)
 
 
-class IntakeRejected(Exception):
+class IntakeRejected(DomainError):
     """The message cannot become a case; the reason says why. Callers quarantine it."""
+
+    code = "intake_rejected"
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True)
@@ -76,10 +82,22 @@ def inbound_receive(inbound: InboundMessage) -> IntakeResult:
     result with `duplicate=True`. Raises IntakeRejected when the sender cannot be identified.
     Side effects: those of `case_create` / `message_add` (events, hooks, acknowledgement).
     """
-    if inbound.external_id:
-        earlier = _receipt(inbound)
-        if earlier is not None:
-            return earlier
+    seen = (
+        InboundReceipt.objects.select_related("case", "message").filter(
+            channel=inbound.channel, external_id=inbound.external_id[:500]
+        )
+        if inbound.external_id
+        else None
+    )
+    return idempotent(seen=seen, replay=_replay, perform=lambda: _receive(inbound))
+
+
+def _replay(receipt: InboundReceipt) -> IntakeResult:
+    return IntakeResult(case=receipt.case, message=receipt.message, created=False, duplicate=True)
+
+
+def _receive(inbound: InboundMessage) -> IntakeResult:
+    """The work of `inbound_receive`, inside its transaction; records the receipt."""
     try:
         identity = _identity(inbound)
         identity.contact_points()
@@ -87,68 +105,50 @@ def inbound_receive(inbound: InboundMessage) -> IntakeResult:
         raise IntakeRejected(str(exc)) from exc
     if not (identity.email or identity.phone or identity.chat or identity.social):
         raise IntakeRejected("the sender left no email, phone, chat id or handle")
-    try:
-        with transaction.atomic():
-            customer = customer_find_or_create(identity=identity)
-            case = _thread_case(inbound=inbound, customer=customer)
-            metadata = (
-                {**inbound.metadata, "auto_reply": inbound.is_auto_reply}
-                if inbound.is_auto_reply
-                else dict(inbound.metadata)
-            )
-            if case is None:
-                case = case_create(
-                    customer=customer,
-                    subject=inbound.subject,
-                    text=inbound.text,
-                    html=inbound.html,
-                    channel=inbound.channel,
-                    raw=inbound.raw,
-                    external_id=inbound.external_id,
-                    metadata=metadata,
-                    attachments=inbound.attachments,
-                )
-                message = case.messages.order_by("id").first()
-                created = True
-            else:
-                message = message_add(
-                    case=case,
-                    direction=Message.Direction.INBOUND,
-                    channel=inbound.channel,
-                    text=inbound.text,
-                    html=inbound.html,
-                    raw=inbound.raw,
-                    external_id=inbound.external_id,
-                    metadata=metadata,
-                    attachments=inbound.attachments,
-                    author_customer=customer,
-                )
-                created = False
-            if inbound.external_id:
-                InboundReceipt.objects.create(
-                    channel=inbound.channel,
-                    external_id=inbound.external_id[:500],
-                    case=case,
-                    message=message,
-                )
-    except IntegrityError:
-        # A concurrent delivery of the same message won the race; answer with its result.
-        earlier = _receipt(inbound) if inbound.external_id else None
-        if earlier is None:
-            raise
-        return earlier
-    return IntakeResult(case=case, message=message, created=created)
-
-
-def _receipt(inbound: InboundMessage) -> IntakeResult | None:
-    receipt = (
-        InboundReceipt.objects.select_related("case", "message")
-        .filter(channel=inbound.channel, external_id=inbound.external_id[:500])
-        .first()
+    customer = customer_find_or_create(identity=identity)
+    case = _thread_case(inbound=inbound, customer=customer)
+    metadata = (
+        {**inbound.metadata, "auto_reply": inbound.is_auto_reply}
+        if inbound.is_auto_reply
+        else dict(inbound.metadata)
     )
-    if receipt is None:
-        return None
-    return IntakeResult(case=receipt.case, message=receipt.message, created=False, duplicate=True)
+    if case is None:
+        case = case_create(
+            customer=customer,
+            subject=inbound.subject,
+            text=inbound.text,
+            html=inbound.html,
+            channel=inbound.channel,
+            raw=inbound.raw,
+            external_id=inbound.external_id,
+            metadata=metadata,
+            attachments=inbound.attachments,
+        )
+        # case_create wrote the case's first message.
+        message = cast(Message, case.messages.order_by("id").first())
+        created = True
+    else:
+        message = message_add(
+            case=case,
+            direction=Message.Direction.INBOUND,
+            channel=inbound.channel,
+            text=inbound.text,
+            html=inbound.html,
+            raw=inbound.raw,
+            external_id=inbound.external_id,
+            metadata=metadata,
+            attachments=inbound.attachments,
+            author_customer=customer,
+        )
+        created = False
+    if inbound.external_id:
+        InboundReceipt.objects.create(
+            channel=inbound.channel,
+            external_id=inbound.external_id[:500],
+            case=case,
+            message=message,
+        )
+    return IntakeResult(case=case, message=message, created=created)
 
 
 def inbound_quarantine(
@@ -166,13 +166,14 @@ def inbound_quarantine(
 class QuarantineNotRetryable(IntakeRejected):
     """The quarantined input cannot be retried (no pipeline for its channel, or discarded)."""
 
+    code = "quarantine_not_retryable"
+    kind = ErrorKind.CONFLICT
+
 
 def quarantine_retry(*, quarantined_id: int) -> QuarantinedMessage:
     """Run a quarantined input through its channel's pipeline again. On success it is marked
     retried and linked to its case; on failure the attempt and the new reason are kept and
     IntakeRejected is raised. Side effects: those of the channel's pipeline."""
-    from .base import quarantine_retrier_for
-
     with transaction.atomic():
         item = QuarantinedMessage.objects.select_for_update().get(pk=quarantined_id)
         if item.state != QuarantinedMessage.State.HELD:
@@ -190,7 +191,7 @@ def quarantine_retry(*, quarantined_id: int) -> QuarantinedMessage:
             failure = exc
         else:
             item.state = QuarantinedMessage.State.RETRIED
-            item.case = result.case
+            item.case = cast(IntakeResult, result).case
             item.save(update_fields=["attempts", "state", "case", "updated_at"])
             return item
     raise failure

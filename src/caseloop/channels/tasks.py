@@ -17,6 +17,18 @@ logger = logging.getLogger(__name__)
 DELIVERY_RETRIES = 5
 
 
+def message_deliver_later(message_id: int) -> None:
+    """Queue delivery of a committed outbound message; channels with no sender mark it not
+    applicable."""
+    channel = Message.objects.filter(pk=message_id).values_list("channel", flat=True).first()
+    if channel is None:
+        return
+    if sender_for(channel) is None:
+        message_delivery_mark(message_id=message_id, status=Message.Delivery.NOT_APPLICABLE)
+        return
+    message_deliver(message_id)
+
+
 @task(retries=DELIVERY_RETRIES, retry_delay=30, context=True)
 def message_deliver(message_id: int, task=None) -> None:
     """Deliver one outbound message on its channel. Transient failures retry with backoff;

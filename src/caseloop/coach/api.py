@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
-from caseloop.api.auth import require_staff
+from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.cases.selectors import case_get_for_user
 
 from .selectors import coach_check
@@ -33,7 +32,7 @@ class CoachOut(Schema):
 
 
 @router.post("/coach", response=CoachOut)
-def coach(request: HttpRequest, payload: CoachIn):
+def coach(request: ApiRequest, payload: CoachIn):
     """Check a draft reply against the desk's guidelines: findings with spans, rule ids and
     suggested rewrites. With `case`, the complaint rules apply when the case is a complaint."""
     require_staff(request)

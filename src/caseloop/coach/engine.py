@@ -113,7 +113,9 @@ def is_complaint_text(text: str, extra_cues: list[str] | None = None) -> bool:
     strong = STRONG_COMPLAINT_CUES + list(extra_cues or [])
     if _search_any(strong, text):
         return True
-    weak = sum(1 for cue in WEAK_COMPLAINT_CUES if _compile(cue).search(text))
+    weak = sum(
+        1 for cue in WEAK_COMPLAINT_CUES if (pattern := _compile(cue)) and pattern.search(text)
+    )
     return weak >= 2
 
 

@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 
 from django.db.models import Count
 
-from .engine import Finding, check_text, is_complaint_text
-from .models import CoachOverride, Guideline
+from caseloop.cases.extensions import case_is_complaint
 
-
-def _triage_says_complaint(case) -> bool | None:
-    try:
-        triage = importlib.import_module("caseloop.triage.selectors")
-    except ImportError:
-        return None
-    fn = getattr(triage, "case_is_complaint", None)
-    if fn is None:
-        return None
-    return bool(fn(case=case))
-
-
-def case_is_complaint(*, case) -> bool:
-    """Triage's verdict when it has one; else the 'complaint' tag; else the wording of the
-    customer's latest message."""
-    verdict = _triage_says_complaint(case)
-    if verdict:
-        return True
-    if any(tag.name == "complaint" for tag in case.tags.all()):
-        return True
-    from caseloop.cases.models import Message
-
-    latest = (
-        Message.objects.filter(case=case, direction=Message.Direction.INBOUND)
-        .order_by("-created_at", "-id")
-        .values_list("text", flat=True)
-        .first()
-    )
-    cues = []
-    for params in Guideline.objects.filter(
-        kind=Guideline.Kind.COMPLAINT_REQUIRES, is_active=True
-    ).values_list("params", flat=True):
-        cues += (params or {}).get("complaint_cues", [])
-    return is_complaint_text(latest or "", cues)
+from .engine import Finding, check_text
+from .models import CoachOverride
 
 
 def coach_check(*, text: str, case=None) -> list[Finding]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from .models import ContactPoint, Customer
+from .services import contact_normalize
 
 
 def customer_list(*, q: str = "") -> QuerySet[Customer]:
@@ -16,8 +17,6 @@ def customer_list(*, q: str = "") -> QuerySet[Customer]:
         .order_by("-id")
     )
     if q:
-        from django.db.models import Q
-
         customers = customers.filter(
             Q(name__icontains=q) | Q(contact_points__value__icontains=q.lower())
         ).distinct()
@@ -39,7 +38,6 @@ def customer_get_for_user(*, user, customer_id: int) -> Customer:
 
 
 def customer_find_by_contact(*, kind: str, value: str) -> Customer | None:
-    from .services import contact_normalize
 
     point = (
         ContactPoint.objects.select_related("customer")

@@ -10,15 +10,18 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .errors import CustomerMergeError, InvalidContactPoint, PurchaseImportError
+from .hooks import customers_merged
 from .models import ContactPoint, Customer, CustomerEvent, PurchaseRecord
 
 DEFAULT_PHONE_REGION = "US"
@@ -75,7 +78,7 @@ def _resolve_merged(customer: Customer) -> Customer:
     seen = set()
     while customer.merged_into_id and customer.pk not in seen:
         seen.add(customer.pk)
-        customer = customer.merged_into
+        customer = cast(Customer, customer.merged_into)
     return customer
 
 
@@ -135,7 +138,6 @@ def _find_or_create(*, points: list[tuple[str, str]], identity: Identity, actor)
 
 
 def _contact_filter(points: list[tuple[str, str]]):
-    from django.db.models import Q
 
     query = Q()
     for kind, value in points:
@@ -178,8 +180,6 @@ def customer_merge(*, source: Customer, target: Customer, actor=None) -> Custome
     Side effects: a `merged` event on both customers and a `customer_changed` event on every
     moved case; portal logins of the source now belong to the target.
     """
-    from caseloop.cases.services import case_move_to_customer
-
     if source.pk == target.pk:
         raise CustomerMergeError("cannot merge a customer into itself")
     if source.merged_into_id:
@@ -191,7 +191,7 @@ def customer_merge(*, source: Customer, target: Customer, actor=None) -> Custome
     # Portal logins follow the profile, or they would lose sight of their own cases.
     moved_users = list(source.users.values_list("pk", flat=True))
     source.users.update(customer=target)
-    moved_cases = case_move_to_customer(source=source, target=target, actor=actor)
+    moved = customers_merged(source=source, target=target, actor=actor)
     if target.is_vip is False and source.is_vip:
         target.is_vip = True
     if not target.name:
@@ -205,7 +205,7 @@ def customer_merge(*, source: Customer, target: Customer, actor=None) -> Custome
         "source": source.pk,
         "target": target.pk,
         "contacts": moved_contacts,
-        "cases": moved_cases,
+        "cases": moved.get("cases", []),
         "users": moved_users,
     }
     CustomerEvent.objects.create(customer=target, actor=actor, kind="merged", data=data)

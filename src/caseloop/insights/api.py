@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja import Status as Reply
 
+from caseloop.accounts.auth import ApiRequest
 from caseloop.cases import selectors as case_selectors
 
 from .models import SatisfactionRating
@@ -37,7 +37,7 @@ class RatingOut(Schema):
     def of(rating: SatisfactionRating) -> RatingOut:
         return RatingOut(
             id=rating.pk,
-            case=rating.case.reference,
+            case=rating.case.reference or "",
             score=rating.score,
             comment=rating.comment,
             channel=rating.channel,
@@ -46,14 +46,14 @@ class RatingOut(Schema):
 
 
 @router.get("/cases/{case_id}/rating", response=list[RatingOut], summary="The case's rating")
-def rating_list(request: HttpRequest, case_id: str):
+def rating_list(request: ApiRequest, case_id: str):
     """The customer's rating of the case, when there is one (a list of at most one)."""
     case = case_selectors.case_get_for_user(user=request.auth, case_id=case_id)
     return [RatingOut.of(r) for r in SatisfactionRating.objects.filter(case=case)]
 
 
 @router.post("/cases/{case_id}/rating", response={201: RatingOut}, summary="Rate the case")
-def rating_create(request: HttpRequest, case_id: str, payload: RatingIn):
+def rating_create(request: ApiRequest, case_id: str, payload: RatingIn):
     """Once per case, after it is solved (409 otherwise). A customer's own rating is
     recorded as given in the portal; an agent names the channel it was given on."""
     user = request.auth

@@ -7,12 +7,14 @@ from django.db import transaction
 from caseloop.cases.errors import CaseError, CaseValidationError
 from caseloop.cases.models import Case
 from caseloop.cases.services import event_record
+from caseloop.lib.errors import ErrorKind
 
 from .models import SatisfactionRating
 
 
 class AlreadyRated(CaseError):
-    status_code = 409
+    code = "already_rated"
+    kind = ErrorKind.CONFLICT
 
 
 def case_can_be_rated(case) -> bool:

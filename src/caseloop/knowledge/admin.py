@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
 
+from .errors import MacroInvalid
 from .models import Article, ArticleVersion, Deflection, Macro, SearchLog, SuggestionFeedback
+from .services import macro_placeholders
 
 
 class ArticleVersionInline(admin.TabularInline):
@@ -34,8 +36,6 @@ class MacroForm(forms.ModelForm):
         fields = ("name", "body", "team", "set_status", "add_tags", "is_active")
 
     def clean_body(self):
-        from .errors import MacroInvalid
-        from .services import macro_placeholders
 
         body = self.cleaned_data["body"]
         try:

@@ -12,13 +12,14 @@ from typing import Literal
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
 from ninja.errors import HttpError
 
+from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team
-from caseloop.api.auth import require_staff
-from caseloop.api.schemas import UserRef
+from caseloop.accounts.schemas import UserRef
 from caseloop.cases.models import Case, Category
 from caseloop.cases.selectors import case_get_for_user
 from caseloop.lib.ratelimit import rate_limited
@@ -116,7 +117,7 @@ class ArticleOut(Schema):
             "slug": article.slug,
             "body": article.body,
             "body_html": article.body_html,
-            "category": article.category.slug if article.category_id else None,
+            "category": article.category.slug if article.category else None,
             "kind": article.kind,
             "audience": article.audience,
             "tags": sorted(tag.name for tag in article.tags.all()),
@@ -158,7 +159,7 @@ class VersionOut(Schema):
             "number": version.number,
             "title": version.title,
             "body": version.body,
-            "category": version.category.slug if version.category_id else None,
+            "category": version.category.slug if version.category else None,
             "kind": version.kind,
             "audience": version.audience,
             "language": version.language,
@@ -256,7 +257,7 @@ class MacroOut(Schema):
             "id": macro.pk,
             "name": macro.name,
             "body": macro.body,
-            "team": macro.team.slug if macro.team_id else None,
+            "team": macro.team.slug if macro.team else None,
             "set_status": macro.set_status,
             "add_tags": macro.add_tags,
             "is_active": macro.is_active,
@@ -351,13 +352,13 @@ class GapsOut(Schema):
 # --- Articles -------------------------------------------------------------------------------
 
 
-def _article(request: HttpRequest, article_id: int) -> Article:
+def _article(request: ApiRequest, article_id: int) -> Article:
     return selectors.article_get_for_agent(article_id=article_id, user=request.auth)
 
 
 @router.get("/knowledge/articles", response=ArticlePage, summary="List articles")
 def article_list(
-    request: HttpRequest,
+    request: ApiRequest,
     state: str = "",
     audience: str = "",
     category: str = "",
@@ -378,7 +379,7 @@ def article_list(
 
 
 @router.post("/knowledge/articles", response={201: ArticleOut}, summary="Create a draft article")
-def article_create(request: HttpRequest, payload: ArticleIn):
+def article_create(request: ApiRequest, payload: ArticleIn):
     require_staff(request)
     article = services.article_create(
         title=payload.title,
@@ -399,7 +400,7 @@ def article_create(request: HttpRequest, payload: ArticleIn):
     response={201: ArticleOut},
     summary="Draft an article from a solved case or a lesson learned",
 )
-def article_from_case(request: HttpRequest, payload: FromCaseIn):
+def article_from_case(request: ApiRequest, payload: FromCaseIn):
     require_staff(request)
     case = case_get_for_user(user=request.auth, case_id=payload.case)
     lesson = None
@@ -413,7 +414,7 @@ def article_from_case(request: HttpRequest, payload: FromCaseIn):
 
 
 @router.get("/knowledge/articles/{article_id}", response=ArticleOut, summary="Read an article")
-def article_detail(request: HttpRequest, article_id: int):
+def article_detail(request: ApiRequest, article_id: int):
     require_staff(request)
     return ArticleOut.of(_article(request, article_id))
 
@@ -421,7 +422,7 @@ def article_detail(request: HttpRequest, article_id: int):
 @router.patch(
     "/knowledge/articles/{article_id}", response=ArticleOut, summary="Edit (a new version)"
 )
-def article_patch(request: HttpRequest, article_id: int, payload: ArticlePatchIn):
+def article_patch(request: ApiRequest, article_id: int, payload: ArticlePatchIn):
     require_staff(request)
     article = _article(request, article_id)
     given = payload.model_dump(exclude_unset=True)
@@ -441,7 +442,7 @@ def article_patch(request: HttpRequest, article_id: int, payload: ArticlePatchIn
     response={204: None},
     summary="Delete a never-published article",
 )
-def article_delete(request: HttpRequest, article_id: int):
+def article_delete(request: ApiRequest, article_id: int):
     require_staff(request)
     services.article_delete(article=_article(request, article_id), actor=request.auth)
     return Reply(204, None)
@@ -452,7 +453,7 @@ def article_delete(request: HttpRequest, article_id: int):
     response=ArticleOut,
     summary="Move through draft → review → published (or archived)",
 )
-def article_transition(request: HttpRequest, article_id: int, payload: ArticleTransitionIn):
+def article_transition(request: ApiRequest, article_id: int, payload: ArticleTransitionIn):
     require_staff(request)
     services.article_transition(
         article=_article(request, article_id), to=payload.to, actor=request.auth, note=payload.note
@@ -465,7 +466,7 @@ def article_transition(request: HttpRequest, article_id: int, payload: ArticleTr
     response=list[VersionOut],
     summary="Versions, newest first",
 )
-def article_versions(request: HttpRequest, article_id: int):
+def article_versions(request: ApiRequest, article_id: int):
     require_staff(request)
     article = _article(request, article_id)
     return [VersionOut.of(v) for v in selectors.article_versions(article=article)]
@@ -476,7 +477,7 @@ def article_versions(request: HttpRequest, article_id: int):
     response=VersionOut,
     summary="One old version",
 )
-def article_version(request: HttpRequest, article_id: int, number: int):
+def article_version(request: ApiRequest, article_id: int, number: int):
     require_staff(request)
     article = _article(request, article_id)
     return VersionOut.of(selectors.article_version_get(article=article, number=number))
@@ -487,7 +488,7 @@ def article_version(request: HttpRequest, article_id: int, number: int):
     response=ArticleOut,
     summary="Restore an old version (as a new version)",
 )
-def article_restore(request: HttpRequest, article_id: int, number: int):
+def article_restore(request: ApiRequest, article_id: int, number: int):
     require_staff(request)
     article = _article(request, article_id)
     selectors.article_version_get(article=article, number=number)
@@ -500,7 +501,7 @@ def article_restore(request: HttpRequest, article_id: int, number: int):
 
 @router.get("/knowledge/search", response=list[HitOut], summary="Search articles (agents)")
 def knowledge_search(
-    request: HttpRequest,
+    request: ApiRequest,
     q: str = Query(..., min_length=1, max_length=300),
     category: str = "",
     kind: str = "",
@@ -532,7 +533,7 @@ def knowledge_search(
     summary="Search past case messages (agents)",
 )
 def knowledge_search_messages(
-    request: HttpRequest,
+    request: ApiRequest,
     q: str = Query(..., min_length=1, max_length=300),
     limit: int = Query(20, ge=1, le=100),
 ):
@@ -553,7 +554,6 @@ def public_search(
     language: str = "",
     limit: int = Query(10, ge=1, le=20),
 ):
-    from django.urls import reverse
 
     if rate_limited(request, scope="public-search", limit=60):
         raise HttpError(429, "too many searches; try again in a minute")
@@ -582,14 +582,13 @@ def public_search(
     summary="A published public article (no login)",
 )
 def public_article(request: HttpRequest, article_id: int):
-    from django.urls import reverse
 
     article = selectors.article_get_public(article_id=article_id)
     return {
         "id": article.pk,
         "title": article.title,
         "body_html": article.body_html,
-        "category": article.category.slug if article.category_id else None,
+        "category": article.category.slug if article.category else None,
         "kind": article.kind,
         "language": article.language,
         "tags": sorted(tag.name for tag in article.tags.all()),
@@ -609,14 +608,14 @@ def _macro(request: HttpRequest, macro_id: int) -> Macro:
 
 
 @router.get("/knowledge/macros", response=list[MacroOut], summary="Macros I may use")
-def macro_list(request: HttpRequest, case: str = ""):
+def macro_list(request: ApiRequest, case: str = ""):
     require_staff(request)
     for_case = case_get_for_user(user=request.auth, case_id=case) if case else None
     return [MacroOut.of(m) for m in selectors.macros_for(user=request.auth, case=for_case)]
 
 
 @router.post("/knowledge/macros", response={201: MacroOut}, summary="Create a macro")
-def macro_create(request: HttpRequest, payload: MacroIn):
+def macro_create(request: ApiRequest, payload: MacroIn):
     require_staff(request)
     macro = services.macro_create(
         name=payload.name,
@@ -630,13 +629,13 @@ def macro_create(request: HttpRequest, payload: MacroIn):
 
 
 @router.get("/knowledge/macros/{macro_id}", response=MacroOut, summary="Read a macro")
-def macro_detail(request: HttpRequest, macro_id: int):
+def macro_detail(request: ApiRequest, macro_id: int):
     require_staff(request)
     return MacroOut.of(_macro(request, macro_id))
 
 
 @router.patch("/knowledge/macros/{macro_id}", response=MacroOut, summary="Edit a macro")
-def macro_patch(request: HttpRequest, macro_id: int, payload: MacroPatchIn):
+def macro_patch(request: ApiRequest, macro_id: int, payload: MacroPatchIn):
     require_staff(request)
     given = payload.model_dump(exclude_unset=True)
     if "team" in given:
@@ -648,7 +647,7 @@ def macro_patch(request: HttpRequest, macro_id: int, payload: MacroPatchIn):
 
 
 @router.delete("/knowledge/macros/{macro_id}", response={204: None}, summary="Delete a macro")
-def macro_delete(request: HttpRequest, macro_id: int):
+def macro_delete(request: ApiRequest, macro_id: int):
     require_staff(request)
     _macro(request, macro_id).delete()
     return Reply(204, None)
@@ -659,7 +658,7 @@ def macro_delete(request: HttpRequest, macro_id: int):
     response=MacroRenderOut,
     summary="The macro's text for a case (nothing is sent)",
 )
-def macro_render(request: HttpRequest, macro_id: int, case: str):
+def macro_render(request: ApiRequest, macro_id: int, case: str):
     require_staff(request)
     target = case_get_for_user(user=request.auth, case_id=case)
     macro = _macro(request, macro_id)
@@ -672,7 +671,7 @@ def macro_render(request: HttpRequest, macro_id: int, case: str):
     response=MacroApplyOut,
     summary="Send the macro as a reply on a case and run its actions",
 )
-def macro_apply(request: HttpRequest, macro_id: int, payload: MacroApplyIn):
+def macro_apply(request: ApiRequest, macro_id: int, payload: MacroApplyIn):
     require_staff(request)
     target = case_get_for_user(user=request.auth, case_id=payload.case)
     message = services.macro_apply(macro=_macro(request, macro_id), case=target, agent=request.auth)
@@ -692,7 +691,7 @@ def macro_apply(request: HttpRequest, macro_id: int, payload: MacroApplyIn):
     response=SuggestionsOut,
     summary="Articles and similar solved cases for a case",
 )
-def case_suggestions(request: HttpRequest, case_id: str):
+def case_suggestions(request: ApiRequest, case_id: str):
     require_staff(request)
     case = case_get_for_user(user=request.auth, case_id=case_id)
     found = selectors.case_suggestions(case=case, user=request.auth)
@@ -708,7 +707,7 @@ def case_suggestions(request: HttpRequest, case_id: str):
     response={201: FeedbackOut},
     summary="Mark a suggestion used or not helpful",
 )
-def case_suggestion_feedback(request: HttpRequest, case_id: str, payload: FeedbackIn):
+def case_suggestion_feedback(request: ApiRequest, case_id: str, payload: FeedbackIn):
     require_staff(request)
     case = case_get_for_user(user=request.auth, case_id=case_id)
     article = (
@@ -736,14 +735,14 @@ def case_suggestion_feedback(request: HttpRequest, case_id: str, payload: Feedba
 @router.get(
     "/knowledge/deflections", response=DeflectionsOut, summary="Cases customers did not need"
 )
-def deflections(request: HttpRequest, days: int | None = Query(None, ge=1, le=3650)):
+def deflections(request: ApiRequest, days: int | None = Query(None, ge=1, le=3650)):
     require_staff(request)
     return selectors.deflection_counts(days=days)
 
 
 @router.get("/knowledge/gaps", response=GapsOut, summary="Where the knowledge base falls short")
 def gaps(
-    request: HttpRequest,
+    request: ApiRequest,
     days: int = Query(90, ge=1, le=3650),
     min_cases: int = Query(3, ge=1, le=10_000),
 ):

@@ -6,8 +6,8 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from caseloop.cases.extensions import Panel, panel_register
         from caseloop.cases.hooks import on_message_added
-        from caseloop.web.panels import Panel, panel_register
 
         from . import panels, tasks
 

@@ -1,15 +1,19 @@
-"""Typed errors of the knowledge base; the API turns each into a clear 4xx."""
+"""Typed errors of the knowledge base; the API turns each kind into a clear 4xx."""
 
 from __future__ import annotations
 
 from caseloop.cases.errors import CaseError
+from caseloop.lib.errors import ErrorKind
 
 
 class KnowledgeError(CaseError):
-    status_code = 422
+    code = "knowledge_error"
+    kind = ErrorKind.INVALID
 
 
 class ArticleInvalid(KnowledgeError):
+    code = "article_invalid"
+
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
@@ -18,7 +22,8 @@ class ArticleInvalid(KnowledgeError):
 class WorkflowError(KnowledgeError):
     """An article moved where its workflow does not go."""
 
-    status_code = 409
+    code = "invalid_article_transition"
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, current: str, target: str, allowed: list[str]) -> None:
         self.payload = {"current": current, "requested": target, "allowed": allowed}
@@ -30,10 +35,13 @@ class WorkflowError(KnowledgeError):
 
 
 class ArticleLocked(KnowledgeError):
-    status_code = 409
+    code = "article_locked"
+    kind = ErrorKind.CONFLICT
 
 
 class MacroInvalid(KnowledgeError):
+    code = "macro_invalid"
+
     def __init__(self, message: str, field: str = "body", unknown: list[str] | None = None):
         self.field = field
         self.payload = {"unknown_placeholders": unknown} if unknown else {}
@@ -41,4 +49,5 @@ class MacroInvalid(KnowledgeError):
 
 
 class MacroNotAllowed(KnowledgeError):
-    status_code = 403
+    code = "macro_not_allowed"
+    kind = ErrorKind.FORBIDDEN

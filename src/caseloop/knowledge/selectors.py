@@ -14,6 +14,8 @@ from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
+from caseloop.cases.extensions import cases_similar
+from caseloop.cases.loop.selectors import case_resolution_text
 from caseloop.cases.models import Case, Category, Message
 
 from .models import (
@@ -153,31 +155,6 @@ def case_problem_text(*, case: Case) -> str:
     return (first.text.strip() if first else "") or case.subject
 
 
-def case_resolution_text(*, case: Case) -> str:
-    """How the case was solved: the loop's resolution text, else the last agent reply."""
-    try:
-        from caseloop.cases.loop.selectors import case_resolution_text as loop_resolution
-    except ImportError:
-        loop_resolution = None
-    if loop_resolution is not None:
-        try:
-            text = (loop_resolution(case=case) or "").strip()
-        except Exception:  # noqa: BLE001 - fall back to the last reply
-            logger.warning("no resolution text for case %s", case.pk, exc_info=True)
-            text = ""
-        if text:
-            return text
-    # An agent's last reply; automatic messages (acknowledgements) have no author.
-    last = (
-        Message.objects.filter(
-            case=case, direction=Message.Direction.OUTBOUND, author_user__isnull=False
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    return last.text.strip() if last else ""
-
-
 # --- Suggestions ----------------------------------------------------------------------------
 
 
@@ -294,10 +271,6 @@ def articles_rank_for_case(*, case: Case, limit: int = 5) -> list[ArticleSuggest
 
 
 def _similar_from_triage(*, case: Case, k: int) -> list[CaseSuggestion] | None:
-    try:
-        from caseloop.triage.selectors import cases_similar
-    except ImportError:
-        return None
     try:
         similar = list(cases_similar(case=case, k=k, solved_only=True))
     except Exception:  # noqa: BLE001 - a missing model must not take the case page down

@@ -12,7 +12,7 @@ import logging
 import re
 import string
 from collections.abc import Iterable
-from datetime import datetime
+from typing import cast
 
 import markdown
 from django.apps import apps
@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from caseloop.automation.selectors import case_first_response_due
 from caseloop.cases.models import Case, Category, Message, Status, Tag
 from caseloop.cases.services import (
     case_tags_add,
@@ -194,10 +195,12 @@ def article_update(
         if value != getattr(article, name):
             setattr(article, name, value)
             changed.append(name)
-    if category is not _UNSET and (category.pk if category else None) != article.category_id:
-        article.category = category
-        changed.append("category")
-    new_tags = _clean_tags(tags) if tags is not _UNSET else before_tags
+    if category is not _UNSET:
+        new_category = cast("Category | None", category)
+        if (new_category.pk if new_category else None) != article.category_id:
+            article.category = new_category
+            changed.append("category")
+    new_tags = _clean_tags(cast("Iterable[str]", tags)) if tags is not _UNSET else before_tags
     _check(
         title=article.title,
         body=article.body,
@@ -373,7 +376,7 @@ def macro_update(
     if set_status is not _UNSET:
         macro.set_status = str(set_status)
     if add_tags is not _UNSET:
-        macro.add_tags = _clean_tags(add_tags)
+        macro.add_tags = _clean_tags(cast("Iterable[str]", add_tags))
     if is_active is not _UNSET:
         macro.is_active = bool(is_active)
     _macro_check(name=macro.name, body=macro.body, set_status=macro.set_status)
@@ -382,19 +385,7 @@ def macro_update(
 
 
 def _expected_response(case: Case) -> str:
-    due: datetime | None = None
-    try:
-        from caseloop.automation.selectors import case_first_response_due
-    except ImportError:
-        case_first_response_due = None
-    if case_first_response_due is not None:
-        try:
-            due = case_first_response_due(case=case)
-        except Exception:  # noqa: BLE001 - a missing response policy must not block a reply
-            logger.warning("no first-response target for case %s", case.pk, exc_info=True)
-    if due is None:
-        return "within one business day"
-    local = timezone.localtime(due)
+    local = timezone.localtime(case_first_response_due(case=case))
     return f"by {local:%A %d %B %Y, %H:%M} ({local.tzname()})"
 
 
@@ -410,8 +401,8 @@ def macro_render(*, macro: Macro, case: Case, agent) -> str:
         "subject": case.subject,
         "agent_name": agent_name,
         "agent_first_name": (agent_name.split() or [""])[0],
-        "team_name": case.team.name if case.team_id else "our support team",
-        "category": case.category.name if case.category_id else "",
+        "team_name": case.team.name if case.team else "our support team",
+        "category": case.category.name if case.category else "",
     }
     if "expected_response" in used:
         values["expected_response"] = _expected_response(case)
@@ -421,7 +412,7 @@ def macro_render(*, macro: Macro, case: Case, agent) -> str:
 def macro_can_use(*, macro: Macro, user) -> bool:
     if not getattr(user, "is_agent_like", False) or not macro.is_active:
         return False
-    return macro.team_id is None or macro.team.members.filter(pk=user.pk).exists()
+    return macro.team is None or macro.team.members.filter(pk=user.pk).exists()
 
 
 @transaction.atomic

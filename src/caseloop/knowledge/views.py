@@ -3,6 +3,8 @@ form, and the agents' knowledge pages. Thin: parse, call a selector or service, 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from caseloop.accounts.models import User
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case, Category
 from caseloop.cases.selectors import case_get_for_user
@@ -118,7 +121,7 @@ def deflect(request: HttpRequest) -> HttpResponse:
 
 
 def _staff(request: HttpRequest) -> None:
-    if not request.user.is_agent_like:
+    if not cast(User, request.user).is_agent_like:
         raise PermissionDenied("agents only")
 
 

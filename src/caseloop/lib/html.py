@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import nh3
 
 _ALLOWED_TAGS = {
@@ -66,9 +69,6 @@ def html_sanitize(html: str) -> str:
 
 def html_to_text(html: str) -> str:
     """A plain-text rendering of `html` good enough for search, triage and previews."""
-    import re
-    from html import unescape
-
     text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", html or "")
     text = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])>", "\n", text)
     text = re.sub(r"<[^>]+>", " ", text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
@@ -29,7 +30,7 @@ def socket_loop_remember(loop: asyncio.AbstractEventLoop) -> None:
     _socket_loop = loop
 
 
-def layer_group_send(layer: BaseChannelLayer, group: str, event: dict) -> None:
+def layer_group_send(layer: BaseChannelLayer, group: str, event: dict[str, Any]) -> None:
     """Send `event` to `group` from synchronous code.
 
     The in-memory layer's queues belong to the loop serving the sockets. A job worker
@@ -48,7 +49,7 @@ def layer_group_send(layer: BaseChannelLayer, group: str, event: dict) -> None:
     async_to_sync(layer.group_send)(group, event)
 
 
-def publish(group: str, payload: dict) -> None:
+def publish(group: str, payload: dict[str, Any]) -> None:
     """Send `payload` to every socket in `group`. Realtime is best-effort: a failure here
     is logged and never undoes the change that caused it."""
     layer = get_channel_layer()

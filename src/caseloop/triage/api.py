@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
 from pydantic import field_validator
 
-from caseloop.api.auth import require_role, require_staff
+from caseloop.accounts.auth import ApiRequest, require_role, require_staff
 from caseloop.cases.selectors import case_get_for_user
 
 from . import selectors
+from .learning import model_train as train
 from .models import ModelVersion
+from .services import case_triage_run
 
 router = Router(tags=["triage"])
 
@@ -73,7 +74,7 @@ class TriageOut(Schema):
 
 
 @router.post("/triage", response=TriageOut, summary="Triage a text without creating a case")
-def triage_preview(request: HttpRequest, payload: TriageIn):
+def triage_preview(request: ApiRequest, payload: TriageIn):
     """Category with confidence, priority with every factor, sentiment and mood flags."""
     require_staff(request)
     return selectors.triage_preview(
@@ -100,7 +101,7 @@ class AccuracyOut(Schema):
 
 
 @router.get("/triage/accuracy", response=AccuracyOut, summary="Live accuracy against agents")
-def triage_accuracy(request: HttpRequest, window: int | None = Query(None, ge=1, le=10_000)):
+def triage_accuracy(request: ApiRequest, window: int | None = Query(None, ge=1, le=10_000)):
     """Rolling accuracy of triage's category guesses over the latest agent decisions
     (categories agents set, and categories confirmed by solving the case), and of priority."""
     require_staff(request)
@@ -117,7 +118,7 @@ class ModelVersionOut(Schema):
 
 
 @router.get("/triage/models", response=list[ModelVersionOut], summary="Trained model versions")
-def model_list(request: HttpRequest):
+def model_list(request: ApiRequest):
     require_staff(request)
     return list(ModelVersion.objects.order_by("kind", "-version")[:100])
 
@@ -134,11 +135,9 @@ class TrainOut(Schema):
 
 
 @router.post("/triage/models", response={201: TrainOut, 200: TrainOut}, summary="Retrain now")
-def model_train(request: HttpRequest, payload: TrainIn):
+def model_train(request: ApiRequest, payload: TrainIn):
     """Train a new model version from the desk's history now (managers and admins)."""
     require_role(request, "manager", "admin")
-    from .learning import model_train as train
-
     version = train(kind=payload.kind, force=payload.force)
     if version is None:
         return Reply(
@@ -162,7 +161,7 @@ class SimilarCaseOut(Schema):
     "/cases/{case_id}/similar", response=list[SimilarCaseOut], summary="Similar earlier cases"
 )
 def case_similar(
-    request: HttpRequest,
+    request: ApiRequest,
     case_id: str,
     k: int = Query(5, ge=1, le=50),
     solved_only: bool = False,
@@ -176,7 +175,7 @@ def case_similar(
             "reference": s.case.reference,
             "subject": s.case.subject,
             "status": s.case.status,
-            "category": s.case.category.slug if s.case.category_id else None,
+            "category": s.case.category.slug if s.case.category else None,
             "score": s.score,
             "resolution": s.resolution,
         }
@@ -185,11 +184,9 @@ def case_similar(
 
 
 @router.post("/cases/{case_id}/triage", response=dict, summary="Triage a case again")
-def case_retriage(request: HttpRequest, case_id: str):
+def case_retriage(request: ApiRequest, case_id: str):
     """Run triage again (after new rules or a new model). Fields agents set stay."""
     require_staff(request)
-    from .services import case_triage_run
-
     case = case_get_for_user(user=request.auth, case_id=case_id)
     case_triage_run(case_id=case.pk, route=False)
     case = case_get_for_user(user=request.auth, case_id=case.pk)

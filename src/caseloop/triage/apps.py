@@ -6,12 +6,15 @@ class TriageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caseloop.cases import hooks
-        from caseloop.web.panels import Panel, panel_register
+        from caseloop.cases import extensions, hooks
+        from caseloop.cases.extensions import Panel, panel_register
 
-        from . import handlers
+        from . import handlers, selectors
         from .panels import triage_panel_context
 
+        extensions.complaint_verdict_register(lambda case: selectors.case_is_complaint(case=case))
+        extensions.similar_finder_register(selectors.cases_similar)
+        extensions.triage_reader_register(lambda case: selectors.case_triage(case=case))
         hooks.on_case_created(handlers.case_created)
         hooks.on_message_added(handlers.message_added)
         hooks.on_case_updated(handlers.case_updated)

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -20,6 +21,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
+
+from .embeddings import embeddings_enabled, texts_embed
 
 _CONTRACTIONS = [
     (re.compile(r"n't\b"), " not"),
@@ -194,14 +197,14 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
 
         raw_texts = list(texts)
         texts = [text_normalize(t) for t in texts]
-        labels = np.array([str(label) for label in labels])
-        self.classes_ = np.array(sorted(set(labels)))
+        label_array = np.array([str(label) for label in labels])
+        self.classes_ = np.array(sorted(set(label_array)))
         if len(self.classes_) < 2:
             raise ValueError("training needs at least two categories")
         self.features_ = features_build(min_df=2 if len(texts) >= 500 else 1)
         matrix = self.features_.fit_transform(texts).tocsr()
-        truth = np.searchsorted(self.classes_, labels)
-        smallest = min(Counter(labels.tolist()).values())
+        truth = np.searchsorted(self.classes_, label_array)
+        smallest = min(Counter(label_array.tolist()).values())
         folds = min(self.folds, smallest)
         self.svm_ = None
         self.fallback_ = None
@@ -218,8 +221,6 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         self.temperature_ = temperature_fit(held_out, truth)
         self.svm_ = LinearSVC(C=self.svm_c).fit(matrix, labels)
         if self.embeddings:
-            from .embeddings import texts_embed
-
             self.embedding_model_ = LogisticRegression(C=self.embedding_c, max_iter=2000).fit(
                 texts_embed(raw_texts), labels
             )
@@ -265,9 +266,7 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
             return proba[:, np.searchsorted(self.fallback_.classes_, self.classes_)]
         total = _softmax(_decisions(self.svm_, matrix) * self.temperature_)
         if self.uses_embeddings:
-            from .embeddings import texts_embed
-
-            model = self.embedding_model_
+            model = cast(Any, self.embedding_model_)
             proba = model.predict_proba(texts_embed(texts))
             proba = proba[:, np.searchsorted(model.classes_, self.classes_)]
             return (total + self.embedding_weight * proba) / (1 + self.embedding_weight)
@@ -299,8 +298,6 @@ def category_model_fit(
     """Train the category model the desk uses in production. `embeddings` defaults to the
     desk's setting (on when the embeddings extra is installed, unless turned off)."""
     if embeddings is None:
-        from .embeddings import embeddings_enabled
-
         embeddings = embeddings_enabled()
     model = TextClassifier(embeddings=embeddings)
     return model.fit(list(texts), [str(label) for label in labels])

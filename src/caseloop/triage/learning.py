@@ -9,16 +9,22 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 
-from caseloop.cases.models import Case, Category, Message, Status
+from caseloop.cases.models import FINISHED_STATUSES, Case, Category, Message
 
-from .models import KeywordRule, ModelVersion, TriageLabel, TriagePolicy
+from .classifier import category_model_fit, category_model_predict
+from .embeddings import EmbeddingsUnavailable
+from .models import CaseTriage, KeywordRule, ModelVersion, TriageLabel, TriagePolicy
+from .priority import FEATURE_KEYS, PriorityContext, priority_score
+from .priority_model import priority_model_fit
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +77,7 @@ def training_set_category(*, policy: TriagePolicy | None = None) -> TrainingSet:
     agent_set = TriageLabel.objects.filter(field="category").values("case_id")
     rows = (
         Case.objects.filter(
-            Q(pk__in=agent_set)
-            | Q(status__in=[Status.SOLVED, Status.CLOSED], category__isnull=False)
+            Q(pk__in=agent_set) | Q(status__in=FINISHED_STATUSES, category__isnull=False)
         )
         .annotate(first=_first_inbound_text())
         .values_list("pk", "subject", "first", "category_id")
@@ -104,9 +109,6 @@ def training_set_priority() -> TrainingSet:
     labels = dict(
         TriageLabel.objects.filter(pk__in=Subquery(latest)).values_list("case_id", "value")
     )
-    from .models import CaseTriage
-    from .priority import FEATURE_KEYS, PriorityContext, priority_score
-
     factors = dict(
         CaseTriage.objects.filter(
             case_id__in=TriageLabel.objects.filter(field="priority").values("case_id")
@@ -217,14 +219,11 @@ def model_train(*, kind: str = ModelVersion.Kind.CATEGORY, force: bool = False):
     DATA_DIR/models/ and a ModelVersion row."""
     policy = policy_get()
     models_dir()
+    fit: Callable[..., Any]
     if kind == ModelVersion.Kind.PRIORITY:
-        from .priority_model import priority_model_fit
-
         data = training_set_priority()
         fit = priority_model_fit
     else:
-        from .classifier import category_model_fit
-
         data = training_set_category(policy=policy)
         fit = category_model_fit
     distinct = sorted(set(data.labels))
@@ -269,7 +268,7 @@ def _rules_guess(text: str) -> CategoryGuess:
     # alone is a coin toss (0.5), each further hit halves the doubt.
     support = 1 - 0.5**total
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    candidates = [
+    candidates: list[dict[str, Any]] = [
         {
             "category": category_id,
             "confidence": round(min(score / total * support, RULE_CONFIDENCE_CAP), 4),
@@ -291,9 +290,6 @@ def category_guess(text: str) -> CategoryGuess:
     except (OSError, EOFError, ValueError):
         logger.exception("category model v%s could not be loaded", version.version)
         return _rules_guess(text)
-    from .classifier import category_model_predict
-    from .embeddings import EmbeddingsUnavailable
-
     try:
         prediction = category_model_predict(model, [text])[0]
     except EmbeddingsUnavailable:

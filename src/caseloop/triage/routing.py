@@ -6,12 +6,13 @@ Routing assigns; it never makes anyone the owner (the first agent who acts owns 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Count, Q
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
-from caseloop.cases.models import Case, Status
+from caseloop.cases.models import FINISHED_STATUSES, Case, Category
 from caseloop.cases.services import case_update, event_record
 
 from .models import RoutingRule, TeamRouting
@@ -56,7 +57,7 @@ def _eligible(*, team: Team, case: Case, config: TeamRouting, steps: list[str]):
         skilled = available.filter(skills=case.category_id)
         steps.append(
             f"{team.name}: {total} member(s), {available.count()} available, "
-            f"{skilled.count()} with the skill '{case.category.name}'"
+            f"{skilled.count()} with the skill '{cast(Category, case.category).name}'"
         )
         return skilled
     steps.append(f"{team.name}: {total} member(s), {available.count()} available")
@@ -82,7 +83,7 @@ def _pick(*, config: TeamRouting, eligible, steps: list[str]) -> tuple[User, str
             .annotate(
                 load=Count(
                     "assigned_cases",
-                    filter=~Q(assigned_cases__status__in=[Status.SOLVED, Status.CLOSED]),
+                    filter=~Q(assigned_cases__status__in=FINISHED_STATUSES),
                 )
             )
             .values_list("pk", "load")
@@ -110,10 +111,10 @@ def case_route(*, case: Case) -> RouteDecision:
     if rule is not None:
         team = rule.team
         steps.append(
-            f"rule: {rule.category.name if rule.category_id else 'any category'} → {team.name}"
+            f"rule: {rule.category.name if rule.category else 'any category'} → {team.name}"
         )
     elif case.team_id:
-        team = case.team
+        team = cast(Team, case.team)
         steps.append(f"no routing rule matches; keeping the team {team.name}")
     else:
         decision = RouteDecision(None, None, "no routing rule matches the case", steps)
@@ -151,10 +152,9 @@ def case_route(*, case: Case) -> RouteDecision:
             steps.append(why)
             break
         if config.overflow_team_id and config.overflow_team_id not in seen:
-            steps.append(
-                f"nobody available in {current.name}; overflow to {config.overflow_team.name}"
-            )
-            current = config.overflow_team
+            overflow = cast(Team, config.overflow_team)
+            steps.append(f"nobody available in {current.name}; overflow to {overflow.name}")
+            current = overflow
             continue
         break
     if not why:

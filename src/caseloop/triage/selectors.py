@@ -3,21 +3,26 @@ model's accuracy against agents, and a preview of triage for any text."""
 
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db.models import OuterRef, Subquery
 
-from caseloop.cases.models import Case, Category, Message, Status
+from caseloop.cases.extensions import SimilarCase
+from caseloop.cases.models import FINISHED_STATUSES, Case, Category, Message, Priority
 
 from . import learning
 from .models import CaseTriage, MessageMood, ModelVersion, TriageLabel
 from .mood import COMPLAINT_THRESHOLD, mood_read
-from .priority import PriorityContext, priority_score
+from .priority import PriorityContext, PriorityResult, priority_for_score, priority_score
+
+logger = logging.getLogger(__name__)
 
 COMPLAINT_TAG = "complaint"
 COMPLAINT_UNREAD_LIMIT = 20
+LEARNED_PRIORITY_MIN_CONFIDENCE = 0.5
 
 
 def case_triage(*, case: Case) -> dict | None:
@@ -53,11 +58,16 @@ def case_triage(*, case: Case) -> dict | None:
 
 
 def case_is_complaint(*, case: Case) -> bool:
-    """Is the case a complaint: tagged so, or any inbound message whose complaint
-    probability is over the threshold?"""
+    """The desk's complaint verdict: tagged so, in a category named complaint(s), or any
+    inbound message whose complaint probability is over the threshold."""
     if case.pk is None:
         return False
     if case.tags.filter(name=COMPLAINT_TAG).exists():
+        return True
+    category = case.category
+    if category is not None and (
+        category.slug.startswith("complaint") or category.name.lower().startswith("complaint")
+    ):
         return True
     read = MessageMood.objects.filter(case_id=case.pk)
     if read.filter(complaint_probability__gte=COMPLAINT_THRESHOLD).exists():
@@ -78,13 +88,6 @@ def case_moods(*, case: Case) -> list[MessageMood]:
         .select_related("message")
         .order_by("message__created_at", "id")
     )
-
-
-@dataclass(frozen=True)
-class SimilarCase:
-    case: Case
-    score: float
-    resolution: str
 
 
 def _first_inbound():
@@ -112,8 +115,8 @@ class _SimilarIndex:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.key: tuple | None = None
-        self.vectorizer = None
-        self.matrix = None
+        self.vectorizer: Any = None
+        self.matrix: Any = None
         self.ids: list[int] = []
         self.categories: list[int | None] = []
 
@@ -146,7 +149,7 @@ _index = _SimilarIndex()
 
 def _index_key(limit: int) -> tuple:
     latest = Case.objects.order_by("-id").values_list("pk", "updated_at").first()
-    solved = Case.objects.filter(status__in=[Status.SOLVED, Status.CLOSED]).count()
+    solved = Case.objects.finished().count()
     return (limit, latest, solved, Case.objects.count())
 
 
@@ -188,7 +191,7 @@ def cases_similar(*, case: Case, k: int = 5, solved_only: bool = False) -> list[
         .annotate(resolution=_last_outbound())
     )
     if solved_only:
-        candidates = candidates.filter(status__in=[Status.SOLVED, Status.CLOSED])
+        candidates = candidates.finished()
     found = {c.pk: c for c in candidates}
     result = []
     for pk, score in wanted:
@@ -220,7 +223,7 @@ def triage_accuracy(*, window: int | None = None) -> dict:
     labelled_cases = TriageLabel.objects.filter(field="category").values("case_id")
     confirmed = (
         CaseTriage.objects.filter(
-            case__status__in=[Status.SOLVED, Status.CLOSED],
+            case__status__in=FINISHED_STATUSES,
             case__category__isnull=False,
             category__isnull=False,
         )
@@ -241,7 +244,7 @@ def triage_accuracy(*, window: int | None = None) -> dict:
     decisions.sort(key=lambda d: d[0], reverse=True)
     decisions = decisions[:window]
 
-    def summary(rows) -> dict:
+    def summary(rows) -> dict[str, Any]:
         n = len(rows)
         correct = sum(1 for r in rows if r[1])
         return {"n": n, "correct": correct, "accuracy": round(correct / n, 4) if n else None}
@@ -256,7 +259,7 @@ def triage_accuracy(*, window: int | None = None) -> dict:
     priority_labels = list(
         TriageLabel.objects.filter(field="priority").exclude(predicted="").order_by("-id")[:window]
     )
-    priority = {
+    priority: dict[str, Any] = {
         "n": len(priority_labels),
         "correct": sum(1 for label in priority_labels if label.correct),
     }
@@ -264,10 +267,38 @@ def triage_accuracy(*, window: int | None = None) -> dict:
     return {"window": window, "category": category, "priority": priority}
 
 
+def priority_apply_model(result: PriorityResult, *, text: str) -> PriorityResult:
+    """When agents have taught a priority model, let it decide (above a confidence floor);
+    the signals stay listed as the explanation and the model's view is one more factor."""
+    version = learning.model_active(ModelVersion.Kind.PRIORITY)
+    if version is None:
+        return result
+    try:
+        model = learning.model_load(version)
+    except (OSError, EOFError, ValueError):
+        logger.exception("priority model v%s could not be loaded", version.version)
+        return result
+    proba = model.predict_proba([(text, result.features())])[0]
+    best = int(proba.argmax())
+    learned, confidence = str(model.classes_[best]), float(proba[best])
+    if learned not in Priority.values or confidence < LEARNED_PRIORITY_MIN_CONFIDENCE:
+        return result
+    result.factors.append(
+        {
+            "signal": "learned_model",
+            "label": f"learned from agents (model v{version.version})",
+            "weight": 0.0,
+            "detail": f"{learned} at {confidence:.0%}; signals alone say "
+            f"{priority_for_score(result.score)}",
+        }
+    )
+    result.priority = learned
+    result.source = "model"
+    return result
+
+
 def triage_preview(*, text: str, is_vip: bool = False, service_level: str = "") -> dict:
     """What triage would say about `text`, without creating anything."""
-    from .services import priority_apply_model
-
     guess = learning.category_guess(text)
     policy = learning.policy_get()
     confident = guess.category_id is not None and guess.confidence >= policy.review_threshold
@@ -318,6 +349,6 @@ def triage_overview() -> dict:
         "accuracy": triage_accuracy(),
         "decisions_not_learned": new_decisions.count(),
         "needs_review": CaseTriage.objects.filter(needs_review=True)
-        .exclude(case__status__in=[Status.SOLVED, Status.CLOSED])
+        .exclude(case__status__in=FINISHED_STATUSES)
         .count(),
     }

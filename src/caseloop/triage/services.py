@@ -8,14 +8,22 @@ import logging
 from django.db import transaction
 
 from caseloop.cases.errors import CaseValidationError
-from caseloop.cases.models import Case, CaseEvent, Category, Message, Priority, Status
+from caseloop.cases.models import (
+    PRIORITY_RANK,
+    Case,
+    CaseEvent,
+    Category,
+    Message,
+    RepeatComplaint,
+)
 from caseloop.cases.services import case_update, event_record
 
 from . import learning
 from .models import CaseTriage, MessageMood, ModelVersion, TriageLabel
 from .mood import COMPLAINT_THRESHOLD, mood_read, mood_trend
-from .priority import PriorityContext, PriorityResult, priority_for_score, priority_score
+from .priority import PriorityContext, PriorityResult, priority_score
 from .routing import case_route
+from .selectors import case_is_complaint, priority_apply_model
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +32,6 @@ MOOD_FLAGGED = "mood_flagged"
 NEEDS_REVIEW_TAG = "needs-review"
 COMPLAINT_TAG = "complaint"
 REPEAT_LOOKBACK = 20
-LEARNED_PRIORITY_MIN_CONFIDENCE = 0.5
 
 
 def _message_mood_store(*, message: Message) -> MessageMood:
@@ -78,12 +85,10 @@ def _case_moods(case_id: int) -> list[MessageMood]:
 def _repeat_complaint(case: Case) -> tuple[bool, str]:
     """Is the customer coming back about a complaint that is still unresolved — another open
     case of theirs, or an earlier message in this one?"""
-    from .selectors import case_is_complaint
-
     earlier = (
         Case.objects.filter(customer_id=case.customer_id)
         .exclude(pk=case.pk)
-        .exclude(status__in=[Status.SOLVED, Status.CLOSED])
+        .open()
         .order_by("-id")[:REPEAT_LOOKBACK]
     )
     for other in earlier:
@@ -113,36 +118,6 @@ def _priority_for(*, case: Case, text: str, mood_score: float) -> PriorityResult
         mood_score=mood_score,
     )
     return priority_apply_model(priority_score(text=text, context=context), text=text)
-
-
-def priority_apply_model(result: PriorityResult, *, text: str) -> PriorityResult:
-    """When agents have taught a priority model, let it decide (above a confidence floor);
-    the signals stay listed as the explanation and the model's view is one more factor."""
-    version = learning.model_active(ModelVersion.Kind.PRIORITY)
-    if version is None:
-        return result
-    try:
-        model = learning.model_load(version)
-    except (OSError, EOFError, ValueError):
-        logger.exception("priority model v%s could not be loaded", version.version)
-        return result
-    proba = model.predict_proba([(text, result.features())])[0]
-    best = int(proba.argmax())
-    learned, confidence = str(model.classes_[best]), float(proba[best])
-    if learned not in Priority.values or confidence < LEARNED_PRIORITY_MIN_CONFIDENCE:
-        return result
-    result.factors.append(
-        {
-            "signal": "learned_model",
-            "label": f"learned from agents (model v{version.version})",
-            "weight": 0.0,
-            "detail": f"{learned} at {confidence:.0%}; signals alone say "
-            f"{priority_for_score(result.score)}",
-        }
-    )
-    result.priority = learned
-    result.source = "model"
-    return result
 
 
 def _agent_decided(case: Case, field_kind: str) -> bool:
@@ -196,7 +171,11 @@ def case_triage_run(*, case_id: int, route: bool = True) -> CaseTriage:
     )
     changes: dict = {}
     reasons = []
-    category = Category.objects.filter(pk=guess.category_id).first() if confident else None
+    category = (
+        Category.objects.filter(pk=guess.category_id).first()  # type: ignore[misc]  # pk=None: none
+        if confident
+        else None
+    )
     if category is not None and case.category_id is None:
         changes["category"] = category
         reasons.append(f"category {category.name} at {guess.confidence:.0%} ({guess.source})")
@@ -262,8 +241,6 @@ def case_triage_run(*, case_id: int, route: bool = True) -> CaseTriage:
 
 def _below_repeat_complaint_floor(case: Case, priority: str) -> bool:
     """A repeat complaint's priority was raised on purpose; triage may not lower it."""
-    from caseloop.cases.models import PRIORITY_RANK, RepeatComplaint
-
     floors = RepeatComplaint.objects.filter(case=case).values_list("priority_after", flat=True)
     return any(PRIORITY_RANK[priority] < PRIORITY_RANK.get(floor, 1) for floor in floors)
 
@@ -304,8 +281,6 @@ def message_mood_record(*, message_id: int) -> MessageMood | None:
         )
         text = learning.case_text(subject=case.subject, first_message=message.text)
         priority = _priority_for(case=case, text=text, mood_score=mood.score)
-        from caseloop.cases.models import PRIORITY_RANK
-
         if PRIORITY_RANK[priority.priority] > PRIORITY_RANK[case.priority] and not (
             _agent_decided(case, CaseEvent.Kind.PRIORITY_CHANGED)
         ):

@@ -7,28 +7,27 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from .learning import model_train
 from .models import ModelVersion
+from .services import case_triage_run, message_mood_record, triage_feedback_record
 
 logger = logging.getLogger(__name__)
 
 
 @db_task(retries=2, retry_delay=10)
 def case_triage_job(case_id: int) -> None:
-    from .services import case_triage_run
 
     case_triage_run(case_id=case_id)
 
 
 @db_task(retries=2, retry_delay=10)
 def message_mood_job(message_id: int) -> None:
-    from .services import message_mood_record
 
     message_mood_record(message_id=message_id)
 
 
 @db_task()
 def feedback_job(case_id: int, fields: list[str]) -> None:
-    from .services import triage_feedback_record
 
     triage_feedback_record(case_id=case_id, fields=fields)
 
@@ -47,7 +46,6 @@ def models_retrain_now() -> None:
 
 
 def models_train() -> None:
-    from .learning import model_train
 
     for kind in (ModelVersion.Kind.CATEGORY, ModelVersion.Kind.PRIORITY):
         version = model_train(kind=kind)

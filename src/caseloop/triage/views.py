@@ -4,6 +4,8 @@ hook, a training label for the next model. And the manager's "retrain now"."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,17 +13,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from caseloop.accounts.models import Role
+from caseloop.accounts.models import Role, User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.errors import CaseError
 
 from .services import case_decide
+from .tasks import models_retrain_now
 
 
 @login_required
 @require_POST
 def case_classify(request: HttpRequest, case_id: int) -> HttpResponse:
-    if not request.user.is_agent_like:
+    if not cast(User, request.user).is_agent_like:
         raise PermissionDenied
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     try:
@@ -44,10 +47,8 @@ def case_classify(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def models_retrain(request: HttpRequest) -> HttpResponse:
-    if request.user.role not in (Role.MANAGER, Role.ADMIN):
+    if cast(User, request.user).role not in (Role.MANAGER, Role.ADMIN):
         raise PermissionDenied("managers only")
-    from .tasks import models_retrain_now
-
     models_retrain_now()
     messages.success(
         request,

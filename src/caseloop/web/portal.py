@@ -18,11 +18,16 @@ from django.views.decorators.http import require_POST
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases import services as case_services
 from caseloop.cases.errors import CaseError
-from caseloop.cases.models import Message, Status
+from caseloop.cases.loop import followups as loop_followups
+from caseloop.cases.loop import plans as loop_plans
+from caseloop.cases.loop import problem as loop_problem
+from caseloop.cases.loop import selectors as loop_selectors
+from caseloop.cases.models import FINISHED_STATUSES, Message, Status
 from caseloop.insights.services import case_can_be_rated, rating_record
+from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import client_address, rate_limit_hit
 
-from . import optional, selectors, services
+from . import selectors, services
 from .views import help_centre_available
 
 logger = logging.getLogger(__name__)
@@ -67,7 +72,9 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user = services.magic_link_redeem(token=token)
     except services.LinkRefused as exc:
-        return render(request, "web/portal/link.html", {"error": str(exc)}, status=400)
+        return render(
+            request, "web/portal/link.html", {"error": str(exc)}, status=http_status_for(exc)
+        )
     if request.user.is_authenticated:
         logout(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -94,20 +101,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _loop_state(case) -> dict:
     """What the customer can answer on this case, from the loop when it is installed."""
-    loop = optional.module("caseloop.cases.loop.selectors")
-    state = {"statement": None, "plan": None, "followup": None}
-    if loop is None:
-        return state
-    statement_of = getattr(loop, "problem_statement_of", None)
-    plan_of = getattr(loop, "plan_current", None)
-    followup_of = getattr(loop, "followup_latest", None)
-    if statement_of:
-        state["statement"] = statement_of(case=case)
-    if plan_of:
-        state["plan"] = plan_of(case=case)
-    if followup_of:
-        state["followup"] = followup_of(case=case)
-    return state
+    return {
+        "statement": loop_selectors.problem_statement_of(case=case),
+        "plan": loop_selectors.plan_current(case=case),
+        "followup": loop_selectors.followup_latest(case=case),
+    }
 
 
 def _portal_case(request: HttpRequest, case_id: int):
@@ -131,7 +129,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "timeline": selectors.case_timeline(case=case, user=user),
             "loop": _loop_state(case),
             "can_confirm_solved": case.status == Status.SOLVED,
-            "can_reopen": case.status in (Status.SOLVED, Status.CLOSED),
+            "can_reopen": case.status in FINISHED_STATUSES,
             "can_rate": can_rate,
             "rated": rated,
             "help_centre": help_centre_available(),
@@ -165,19 +163,15 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
     return _back(case)
 
 
-def _loop_call(name: str):
-    return optional.function("caseloop.cases.loop.services", name)
-
-
 @require_POST
 def case_summary(request: HttpRequest, case_id: int) -> HttpResponse:
     """The customer confirms the agent's summary of the problem, or corrects it."""
     user, case = _portal_case(request, case_id)
     if user is None:
         return redirect("web:portal_signin")
-    answer = _loop_call("problem_answer_record")
+    answer = loop_problem.problem_answer_record
     statement = _loop_state(case)["statement"]
-    if answer is None or statement is None or not statement.paraphrase:
+    if statement is None or not statement.paraphrase:
         messages.error(request, "There is no summary waiting for your answer.")
         return _back(case)
     try:
@@ -200,10 +194,10 @@ def case_plan(request: HttpRequest, case_id: int) -> HttpResponse:
     user, case = _portal_case(request, case_id)
     if user is None:
         return redirect("web:portal_signin")
-    record = _loop_call("plan_consent_record")
+    record = loop_plans.plan_consent_record
     plan = _loop_state(case)["plan"]
     decision = request.POST.get("decision", "")
-    if record is None or plan is None or decision not in ("approved", "declined"):
+    if plan is None or decision not in ("approved", "declined"):
         messages.error(request, "There is no plan waiting for your answer.")
         return _back(case)
     try:
@@ -229,9 +223,9 @@ def case_solved(request: HttpRequest, case_id: int) -> HttpResponse:
     if user is None:
         return redirect("web:portal_signin")
     solved = request.POST.get("solved") == "yes"
-    answer = _loop_call("followup_answer")
+    answer = loop_followups.followup_answer
     try:
-        if answer is not None and case.status == Status.SOLVED:
+        if case.status == Status.SOLVED:
             answer(case=case, solved=solved, channel="portal", actor=user)
         elif solved:
             case_services.case_transition(

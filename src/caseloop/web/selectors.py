@@ -7,19 +7,24 @@ import base64
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain
+from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
-from caseloop.cases.models import PRIORITY_RANK, Case, CaseEvent, Message, Status
-from caseloop.cases.selectors import case_base_queryset, case_visible_to
+from caseloop.automation.selectors import cases_response_states
+from caseloop.cases.loop_models import Escalation
+from caseloop.cases.models import OPEN_STATUSES, PRIORITY_RANK, Case, CaseEvent, Message, Status
+from caseloop.cases.selectors import case_base_queryset, case_events, case_messages, case_visible_to
+from caseloop.coach.selectors import coach_override_counts
 from caseloop.customers.models import Customer
+from caseloop.knowledge.search import message_case_ids, query_respelled
+from caseloop.triage.selectors import case_triage
+from caseloop.triage.services import NEEDS_REVIEW_TAG
 
-from . import optional
 from .models import SavedView
 
-OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL]
 COUNT_CAP = 1000
 TARGET_CANDIDATES = 500
 # A text search also finds cases by their conversation: the most relevant this many.
@@ -51,25 +56,9 @@ SORTS = {
 PRIORITIES_HIGH_FIRST = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__, reverse=True)
 
 
-def response_states_fn():
-    return optional.function("caseloop.automation.selectors", "cases_response_states")
-
-
-def review_tag() -> str | None:
-    """The tag triage puts on cases it could not categorize with confidence."""
-    triage = optional.module("caseloop.triage.services")
-    return getattr(triage, "NEEDS_REVIEW_TAG", None)
-
-
 def queues_available() -> list[Queue]:
-    """The queues this desk can show; the target queue needs response targets, the review
-    queue needs triage."""
-    missing = set()
-    if response_states_fn() is None:
-        missing.add("target")
-    if review_tag() is None:
-        missing.add("review")
-    return [q for q in BASE_QUEUES if q.key not in missing]
+    """The queues this desk shows."""
+    return list(BASE_QUEUES)
 
 
 @dataclass(frozen=True)
@@ -95,8 +84,6 @@ class InboxParams:
         return cls(**values)
 
     def query_string(self, **overrides) -> str:
-        from urllib.parse import urlencode
-
         data = {**self.__dict__, **overrides}
         return urlencode({k: v for k, v in data.items() if v})
 
@@ -115,8 +102,7 @@ def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
     if queue == "escalated":
         return cases.filter(is_open, assignee=user).exclude(owner=user)
     if queue == "review":
-        tag = review_tag()
-        return cases.filter(is_open, tags__name=tag) if tag else cases.none()
+        return cases.filter(is_open, tags__name=NEEDS_REVIEW_TAG)
     if queue == "waiting":
         internal = Q(status=Status.PENDING_INTERNAL, assignee=user)
         # The customer awaits the owner's reply (an automatic acknowledgement is none).
@@ -166,8 +152,7 @@ def _filtered(cases: QuerySet[Case], params: InboxParams) -> QuerySet[Case]:
 def _message_matches(q: str) -> list[int]:
     """Cases whose conversation holds every word of `q` (full-text, when knowledge's
     search index is installed)."""
-    search = optional.function("caseloop.knowledge.search", "message_case_ids")
-    return search(q, limit=INBOX_MESSAGE_MATCHES) if search is not None else []
+    return message_case_ids(q, limit=INBOX_MESSAGE_MATCHES)
 
 
 def cursor_encode(pk: int, *, rank: int | None = None) -> str:
@@ -229,16 +214,13 @@ class InboxPage:
 def _target_ids(*, user, params: InboxParams) -> list[int]:
     """Open cases still waiting for a first reply whose target is near or passed, oldest
     first. Checked over a bounded window of the oldest candidates."""
-    states_of = response_states_fn()
-    if states_of is None:
-        return []
     candidates = list(
         _filtered(queue_queryset(user=user, queue="all"), params)
         .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
         .only("id", "created_at", "priority", "first_response_at")
         .order_by("id")[:TARGET_CANDIDATES]
     )
-    states = states_of(cases=candidates)
+    states = cases_response_states(cases=candidates)
     return [c.pk for c in candidates if states.get(c.pk) in ("near", "breached")]
 
 
@@ -249,8 +231,7 @@ def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) 
     page = _inbox_page(user=user, params=params, cursor=cursor, limit=limit)
     if page.cases or cursor or not _is_text_search(params.q):
         return page
-    respell = optional.function("caseloop.knowledge.search", "query_respelled")
-    corrected = respell(params.q) if respell is not None else None
+    corrected = query_respelled(params.q)
     if not corrected:
         return page
     page = _inbox_page(user=user, params=replace(params, q=corrected), cursor="", limit=limit)
@@ -337,11 +318,10 @@ def _by_waiting(
 
 
 def response_states(*, cases: list[Case]) -> dict[int, str]:
-    states_of = response_states_fn()
     waiting = [c for c in cases if c.is_open and c.first_response_at is None]
-    if states_of is None or not waiting:
+    if not waiting:
         return {}
-    return states_of(cases=waiting)
+    return cases_response_states(cases=waiting)
 
 
 def inbox_row(*, user, params: InboxParams, case_id: int) -> Case | None:
@@ -391,8 +371,6 @@ class TimelineItem:
 def case_timeline(*, case: Case, user) -> list[TimelineItem]:
     """Messages (all channels) and events in one chronological list. Message events are
     left out: the message itself stands for them. Customers never get events or notes."""
-    from caseloop.cases.selectors import case_events, case_messages
-
     messages = [
         TimelineItem("message", m.created_at, message=m)
         for m in case_messages(case=case, user=user)
@@ -425,16 +403,13 @@ def customer_sidebar(*, case: Case) -> dict:
         .order_by("-id")[:10]
     )
     purchases = list(customer.purchases.order_by("-purchased_at")[:5])
-    sentiment = None
-    triage = optional.function("caseloop.triage.selectors", "case_triage")
-    if triage is not None:
-        sentiment = triage(case=case)
+    sentiment = case_triage(case=case)
     return {
         "customer": customer,
         "contact_points": list(customer.contact_points.all()),
         "purchases": purchases,
         "earlier": earlier,
-        "complaints": sum(1 for c in earlier if c.is_complaint_tag),
+        "complaints": sum(1 for c in earlier if c.is_complaint_tag),  # type: ignore[attr-defined]  # annotated above
         "triage": sentiment,
     }
 
@@ -445,7 +420,7 @@ def customer_sidebar(*, case: Case) -> dict:
 def team_health() -> list[dict]:
     """Per team: new, open and pending cases and the oldest customer still waiting."""
     rows = (
-        Case.objects.filter(status__in=OPEN_STATUSES)
+        Case.objects.open()
         .values("team_id")
         .annotate(
             new=Count("id", filter=Q(status=Status.NEW)),
@@ -497,13 +472,8 @@ def agent_load() -> list[dict]:
 def escalations_waiting() -> list[dict] | None:
     """Escalations the solver has not solved yet, oldest first, with how long each has
     waited; None when the desk has no escalations."""
-    escalation = optional.model("caseloop.cases.models", "Escalation") or optional.model(
-        "caseloop.cases.loop_models", "Escalation"
-    )
-    if escalation is None:
-        return None
     pending = (
-        escalation.objects.filter(state__in=["open", "accepted", "returned"])
+        Escalation.objects.filter(state__in=["open", "accepted", "returned"])
         .select_related("case", "to_team", "to_user", "owner")
         .order_by("created_at")[:50]
     )
@@ -512,20 +482,15 @@ def escalations_waiting() -> list[dict] | None:
 
 
 def cases_near_target(*, limit: int = 20) -> list[tuple[Case, str]] | None:
-    states_of = response_states_fn()
-    if states_of is None:
-        return None
     candidates = list(
         case_base_queryset()
         .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
         .order_by("id")[:TARGET_CANDIDATES]
     )
-    states = states_of(cases=candidates)
+    states = cases_response_states(cases=candidates)
     flagged = [(c, states[c.pk]) for c in candidates if states.get(c.pk) in ("near", "breached")]
     return flagged[:limit]
 
 
 def coach_overrides_recent(*, days: int = 30) -> dict:
-    from caseloop.coach.selectors import coach_override_counts
-
     return coach_override_counts(since=timezone.now() - timedelta(days=days))

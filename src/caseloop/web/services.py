@@ -8,6 +8,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -23,6 +24,7 @@ from caseloop.cases.models import Case, Message
 from caseloop.coach.selectors import coach_check
 from caseloop.coach.services import coach_override_record
 from caseloop.customers.models import ContactPoint, Customer
+from caseloop.lib.errors import ErrorKind
 
 from .models import MagicLink, SavedView
 
@@ -105,7 +107,7 @@ def bulk_apply(*, actor, case_ids: list[int], action: str, value: str = "") -> B
                 case_services.case_transition(case=case, to=value, actor=actor)
             else:
                 case_services.case_tags_add(case=case, names=names, actor=actor)
-            result.done.append(case.reference)
+            result.done.append(case.reference or "")
         except CaseError as exc:
             result.failed.append(f"{case.reference}: {exc}")
     return result
@@ -117,7 +119,8 @@ def bulk_apply(*, actor, case_ids: list[int], action: str, value: str = "") -> B
 class CoachObjection(CaseError):
     """The coach has findings and the agent has not chosen to send anyway."""
 
-    status_code = 422
+    code = "coach_objection"
+    kind = ErrorKind.INVALID
 
     def __init__(self, findings) -> None:
         self.findings = findings
@@ -178,7 +181,7 @@ def magic_link_request(*, email: str, base_url: str = "") -> bool:
         return False
     customer = point.customer
     while customer.merged_into_id:
-        customer = customer.merged_into
+        customer = cast(Customer, customer.merged_into)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         MagicLink.objects.create(
@@ -205,7 +208,8 @@ def magic_link_request(*, email: str, base_url: str = "") -> bool:
 
 
 class LinkRefused(CaseError):
-    status_code = 400
+    code = "sign_in_link_refused"
+    kind = ErrorKind.MALFORMED
 
 
 @transaction.atomic

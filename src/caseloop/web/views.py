@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,22 +13,27 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from caseloop.accounts.models import Role, Team
+from caseloop.accounts.models import Role, Team, User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases import services as case_services
 from caseloop.cases.errors import CaseError
+from caseloop.cases.extensions import case_panels
 from caseloop.cases.models import Category, Channel, Priority, Status
 from caseloop.cases.services import AttachmentUpload
 from caseloop.cases.transitions import allowed_transitions
+from caseloop.knowledge import urls as knowledge_urls
+from caseloop.knowledge.selectors import macros_for
+from caseloop.knowledge.services import macro_render
+from caseloop.lib.errors import http_status_for
+from caseloop.triage.selectors import triage_overview
 
-from . import optional, selectors, services
-from .panels import case_panels
+from . import selectors, services
 
 MAIN_PANELS = {"loop"}
 
 
 def _staff_required(request: HttpRequest) -> None:
-    if not request.user.is_agent_like:
+    if not cast(User, request.user).is_agent_like:
         raise PermissionDenied("agents only")
 
 
@@ -140,8 +146,6 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
 
 def _case_context(request: HttpRequest, case, **extra) -> dict:
     panels = case_panels(case=case, user=request.user)
-    macros_for = optional.function("caseloop.knowledge.selectors", "macros_for")
-    escalate = optional.function("caseloop.cases.loop.escalations", "case_escalate")
     return {
         "case": case,
         "timeline": selectors.case_timeline(case=case, user=request.user),
@@ -150,9 +154,9 @@ def _case_context(request: HttpRequest, case, **extra) -> dict:
         "side_panels": [p for p in panels if p["key"] not in MAIN_PANELS],
         "sidebar": selectors.customer_sidebar(case=case),
         "channels": Channel.choices,
-        "macros": list(macros_for(user=request.user, case=case)) if macros_for else None,
+        "macros": list(macros_for(user=request.user, case=case)),
         "agents": selectors.agents_list(),
-        "loop_escalation": escalate is not None,
+        "loop_escalation": True,
         "states": selectors.response_states(cases=[case]),
         **extra,
     }
@@ -184,7 +188,7 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     text = request.POST.get("text", "")
     uploads = [
-        AttachmentUpload(filename=f.name, content=f.read(), content_type=f.content_type or "")
+        AttachmentUpload(filename=f.name or "", content=f.read(), content_type=f.content_type or "")
         for f in request.FILES.getlist("attachments")
     ]
     try:
@@ -209,7 +213,7 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
     except CaseError as exc:
         messages.error(request, str(exc))
         context = _case_context(request, case, draft=text)
-        return render(request, "web/case.html", context, status=exc.status_code)
+        return render(request, "web/case.html", context, status=http_status_for(exc))
     return redirect("web:case", case_id=case.pk)
 
 
@@ -262,21 +266,15 @@ def case_macro(request: HttpRequest, case_id: int, macro_id: int) -> HttpRespons
     """A prepared response rendered for this case, for the composer to insert."""
     _staff_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
-    macros_for = optional.function("caseloop.knowledge.selectors", "macros_for")
-    render_macro = optional.function("caseloop.knowledge.services", "macro_render")
-    if macros_for is None or render_macro is None:
-        return JsonResponse({"detail": "prepared responses are not available"}, status=404)
     macro = next((m for m in macros_for(user=request.user, case=case) if m.pk == macro_id), None)
     if macro is None:
         return JsonResponse({"detail": "no such prepared response"}, status=404)
-    rendered = render_macro(macro=macro, case=case, agent=request.user)
-    text = rendered if isinstance(rendered, str) else getattr(rendered, "text", str(rendered))
-    return JsonResponse({"text": text})
+    return JsonResponse({"text": macro_render(macro=macro, case=case, agent=request.user)})
 
 
 @login_required
 def manager(request: HttpRequest) -> HttpResponse:
-    if request.user.role not in (Role.MANAGER, Role.ADMIN):
+    if cast(User, request.user).role not in (Role.MANAGER, Role.ADMIN):
         raise PermissionDenied("managers only")
     return render(
         request,
@@ -287,16 +285,10 @@ def manager(request: HttpRequest) -> HttpResponse:
             "escalations": selectors.escalations_waiting(),
             "near": selectors.cases_near_target(),
             "overrides": selectors.coach_overrides_recent(),
-            "triage": _optional_call("caseloop.triage.selectors", "triage_overview"),
+            "triage": triage_overview(),
         },
     )
 
 
-def _optional_call(module_name: str, name: str):
-    found = optional.function(module_name, name)
-    return found() if found is not None else None
-
-
 def help_centre_available() -> bool:
-    urls = optional.module("caseloop.knowledge.urls")
-    return bool(getattr(urls, "urlpatterns", None))
+    return bool(knowledge_urls.urlpatterns)

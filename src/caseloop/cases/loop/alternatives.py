@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caseloop.accounts.models import User
+from caseloop.cases.extensions import cases_similar
 from caseloop.cases.models import Alternative, Case
 from caseloop.cases.services import event_record
 
@@ -163,27 +164,8 @@ def alternative_choose(*, alternative: Alternative, reason: str, actor: User) ->
 
 
 def _similar_cases(case: Case, k: int) -> list[Case]:
-    """Similar solved cases from triage when it is installed; none otherwise. Accepts the
-    shapes a similarity search may return: cases, (case, score) pairs, objects or dicts
-    with a `case`, or ids."""
-    try:
-        from caseloop.triage.selectors import cases_similar
-    except ImportError:
-        return []
-    found: list[Case] = []
-    for item in cases_similar(case=case, k=k, solved_only=True) or []:
-        candidate = item
-        if isinstance(item, tuple | list) and item:
-            candidate = item[0]
-        elif isinstance(item, dict):
-            candidate = item.get("case") or item.get("case_id") or item.get("id")
-        elif not isinstance(item, Case | int) and hasattr(item, "case"):
-            candidate = item.case
-        if isinstance(candidate, int):
-            candidate = Case.objects.filter(pk=candidate).first()
-        if isinstance(candidate, Case) and candidate.pk != case.pk:
-            found.append(candidate)
-    return found
+    """Similar solved cases, as the registered similarity finder ranks them."""
+    return [item.case for item in cases_similar(case=case, k=k, solved_only=True)]
 
 
 def alternatives_propose_similar(*, case: Case, actor: User, k: int = 5) -> list[Alternative]:

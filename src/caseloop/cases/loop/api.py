@@ -4,12 +4,13 @@ facts, links, alternatives, plan, escalations, follow-up, lessons, stages; and
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from ninja import Router
 from ninja import Status as Reply
 
+from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team, User
-from caseloop.api.auth import require_staff
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.models import (
     Alternative,
@@ -28,7 +29,18 @@ from caseloop.cases.models import (
 )
 from caseloop.customers.models import PurchaseRecord
 
-from . import selectors, services
+from . import (
+    alternatives,
+    authority,
+    escalations,
+    facts,
+    followups,
+    lessons,
+    needs,
+    plans,
+    problem,
+    selectors,
+)
 from .errors import LoopError
 from .schemas import (
     AlternativeIn,
@@ -74,7 +86,7 @@ router = Router(tags=["loop"])
 CASE = "/cases/{case_id}"
 
 
-def _case(request: HttpRequest, case_id: str, *, staff: bool = True) -> Case:
+def _case(request: ApiRequest, case_id: str, *, staff: bool = True) -> Case:
     if staff:
         require_staff(request)
     return case_selectors.case_get_for_user(user=request.auth, case_id=case_id)
@@ -98,13 +110,11 @@ def problem_get(request: HttpRequest, case_id: str):
 
 
 @router.put(f"{CASE}/problem", response=ProblemOut, summary="Set the paraphrase")
-def problem_put(request: HttpRequest, case_id: str, payload: ParaphraseIn):
+def problem_put(request: ApiRequest, case_id: str, payload: ParaphraseIn):
     """A changed paraphrase needs confirming again."""
     case = _case(request, case_id)
     return ProblemOut.of(
-        services.problem_paraphrase_set(
-            case=case, paraphrase=payload.paraphrase, actor=request.auth
-        )
+        problem.problem_paraphrase_set(case=case, paraphrase=payload.paraphrase, actor=request.auth)
     )
 
 
@@ -113,20 +123,20 @@ def problem_put(request: HttpRequest, case_id: str, payload: ParaphraseIn):
     response=ProblemOut,
     summary="Send the paraphrase to the customer",
 )
-def problem_send(request: HttpRequest, case_id: str):
+def problem_send(request: ApiRequest, case_id: str):
     """ "Here is what I understood…" on the case's channel, with signed confirm/correct links."""
     case = _case(request, case_id)
-    services.problem_send_for_confirmation(case=case, actor=request.auth)
-    return ProblemOut.of(services.problem_statement_ensure(case=case))
+    problem.problem_send_for_confirmation(case=case, actor=request.auth)
+    return ProblemOut.of(problem.problem_statement_ensure(case=case))
 
 
 @router.post(f"{CASE}/problem/answer", response=ProblemOut, summary="Record the customer's answer")
-def problem_answer(request: HttpRequest, case_id: str, payload: ProblemAnswerIn):
+def problem_answer(request: ApiRequest, case_id: str, payload: ProblemAnswerIn):
     """For answers given by phone, chat or mail: confirmed, or corrected with their words."""
     case = _case(request, case_id)
-    statement = services.problem_statement_ensure(case=case)
+    statement = problem.problem_statement_ensure(case=case)
     return ProblemOut.of(
-        services.problem_answer_record(
+        problem.problem_answer_record(
             statement=statement,
             confirmed=payload.confirmed,
             correction=payload.correction,
@@ -140,7 +150,6 @@ def problem_answer(request: HttpRequest, case_id: str, payload: ProblemAnswerIn)
 
 
 def _decisions(case: Case):
-    from django.db.models import Prefetch
 
     return (
         NeedsDecision.objects.filter(case=case)
@@ -151,11 +160,11 @@ def _decisions(case: Case):
 
 
 @router.post(f"{CASE}/policy-check", response={201: NeedsOut}, summary="Run the policy check")
-def policy_check_run(request: HttpRequest, case_id: str):
+def policy_check_run(request: ApiRequest, case_id: str):
     """Evaluate the desk's policies against the case's facts and the customer's purchases.
     Each check explains the rule that applied and why; out of policy proposes alternatives."""
     case = _case(request, case_id)
-    decision = services.policy_check_run(case=case, actor=request.auth)
+    decision = needs.policy_check_run(case=case, actor=request.auth)
     return Reply(201, NeedsOut.of(_decisions(case).get(pk=decision.pk)))
 
 
@@ -171,10 +180,10 @@ def policy_check_results(request: HttpRequest, case_id: str):
     response={201: NeedsOut},
     summary="Record: listened — no action wanted",
 )
-def needs_no_action(request: HttpRequest, case_id: str, payload: NoActionIn):
+def needs_no_action(request: ApiRequest, case_id: str, payload: NoActionIn):
     """For a customer who only wanted to be heard."""
     case = _case(request, case_id)
-    decision = services.needs_no_action_record(case=case, actor=request.auth, note=payload.note)
+    decision = needs.needs_no_action_record(case=case, actor=request.auth, note=payload.note)
     return Reply(201, NeedsOut.of(_decisions(case).get(pk=decision.pk)))
 
 
@@ -182,7 +191,7 @@ def needs_no_action(request: HttpRequest, case_id: str, payload: NoActionIn):
 
 
 @router.get("/remedies", response=list[RemedyOut], summary="Remedy types")
-def remedy_list(request: HttpRequest):
+def remedy_list(request: ApiRequest):
     require_staff(request)
     return [
         {"slug": r.slug, "name": r.name, "is_monetary": r.is_monetary}
@@ -191,14 +200,14 @@ def remedy_list(request: HttpRequest):
 
 
 @router.post(f"{CASE}/authority", response=DecisionOut, summary="Solve now or escalate?")
-def authority_check(request: HttpRequest, case_id: str, payload: AuthorityIn):
+def authority_check(request: ApiRequest, case_id: str, payload: AuthorityIn):
     """Ask the authority matrix whether you may grant this remedy (and amount) on this case.
     Limits are inclusive. The answer says why, and what an escalation needs."""
     case = _case(request, case_id)
     remedy = RemedyType.objects.filter(slug=payload.remedy).first()
     if remedy is None:
         raise LoopError(f"no remedy '{payload.remedy}'")
-    check, decision = services.authority_check_record(
+    check, decision = authority.authority_check_record(
         case=case,
         agent=request.auth,
         remedy=remedy,
@@ -231,10 +240,10 @@ def facts_get(request: HttpRequest, case_id: str):
 
 
 @router.post(f"{CASE}/facts", response={201: FactOut}, summary="Record a fact")
-def fact_create(request: HttpRequest, case_id: str, payload: FactIn):
+def fact_create(request: ApiRequest, case_id: str, payload: FactIn):
     """A newer value for a key supersedes the older one (history is kept)."""
     case = _case(request, case_id)
-    fact = services.fact_record(
+    fact = facts.fact_record(
         case=case, key=payload.key, value=payload.value, actor=request.auth, source=payload.source
     )
     return Reply(201, FactOut.of(fact))
@@ -250,7 +259,7 @@ def link_list(request: HttpRequest, case_id: str):
 
 
 @router.post(f"{CASE}/links", response={201: LinkOut}, summary="Link a record")
-def link_create(request: HttpRequest, case_id: str, payload: LinkIn):
+def link_create(request: ApiRequest, case_id: str, payload: LinkIn):
     """A purchase of the customer, an earlier case, a knowledge article, an attachment or
     a document URL."""
     case = _case(request, case_id)
@@ -264,7 +273,7 @@ def link_create(request: HttpRequest, case_id: str, payload: LinkIn):
             raise LoopError(f"no case '{payload.case}'") from exc
     if payload.attachment_id is not None:
         attachment = Attachment.objects.filter(pk=payload.attachment_id).first()
-    link = services.case_link_add(
+    link = facts.case_link_add(
         case=case,
         kind=payload.kind,
         actor=request.auth,
@@ -290,9 +299,9 @@ def alternative_list(request: HttpRequest, case_id: str):
 
 
 @router.post(f"{CASE}/alternatives", response={201: AlternativeOut}, summary="Add an alternative")
-def alternative_create(request: HttpRequest, case_id: str, payload: AlternativeIn):
+def alternative_create(request: ApiRequest, case_id: str, payload: AlternativeIn):
     case = _case(request, case_id)
-    alternative = services.alternative_add(
+    alternative = alternatives.alternative_add(
         case=case, title=payload.title, description=payload.description, actor=request.auth
     )
     return Reply(201, AlternativeOut.of(alternative))
@@ -303,12 +312,12 @@ def alternative_create(request: HttpRequest, case_id: str, payload: AlternativeI
     response=list[AlternativeOut],
     summary="Propose alternatives from similar solved cases",
 )
-def alternative_propose(request: HttpRequest, case_id: str):
+def alternative_propose(request: ApiRequest, case_id: str):
     """How similar solved cases were solved (needs triage's similarity; none without it)."""
     case = _case(request, case_id)
     return [
         AlternativeOut.of(a)
-        for a in services.alternatives_propose_similar(case=case, actor=request.auth)
+        for a in alternatives.alternatives_propose_similar(case=case, actor=request.auth)
     ]
 
 
@@ -322,12 +331,12 @@ def _alternative(case: Case, alternative_id: int) -> Alternative:
     summary="Weigh an alternative or record the customer's preference",
 )
 def alternative_patch(
-    request: HttpRequest, case_id: str, alternative_id: int, payload: AlternativePatchIn
+    request: ApiRequest, case_id: str, alternative_id: int, payload: AlternativePatchIn
 ):
     case = _case(request, case_id)
     alternative = _alternative(case, alternative_id)
     given = payload.model_dump(exclude_unset=True)
-    scores = {k: given[k] for k in services.SCORES if k in given}
+    scores = {k: given[k] for k in alternatives.SCORES if k in given}
     extra = {}
     if "cost_amount" in given:
         extra["cost_amount"] = payload.cost_amount
@@ -336,11 +345,11 @@ def alternative_patch(
     if "state" in given and payload.state:
         extra["state"] = payload.state
     if scores or extra:
-        alternative = services.alternative_weigh(
+        alternative = alternatives.alternative_weigh(
             alternative=alternative, actor=request.auth, scores=scores, **extra
         )
     if payload.customer_preference:
-        alternative = services.alternative_prefer(
+        alternative = alternatives.alternative_prefer(
             alternative=alternative,
             preference=payload.customer_preference,
             note=payload.preference_note,
@@ -354,9 +363,9 @@ def alternative_patch(
     response=AlternativeOut,
     summary="Choose an alternative, with the reason",
 )
-def alternative_choose(request: HttpRequest, case_id: str, alternative_id: int, payload: ChooseIn):
+def alternative_choose(request: ApiRequest, case_id: str, alternative_id: int, payload: ChooseIn):
     case = _case(request, case_id)
-    services.alternative_choose(
+    alternatives.alternative_choose(
         alternative=_alternative(case, alternative_id), reason=payload.reason, actor=request.auth
     )
     return AlternativeOut.of(_alternative(case, alternative_id))
@@ -386,12 +395,12 @@ def plan_get(request: HttpRequest, case_id: str):
 
 
 @router.post(f"{CASE}/plan", response={201: PlanOut}, summary="Write a plan")
-def plan_create(request: HttpRequest, case_id: str, payload: PlanIn):
+def plan_create(request: ApiRequest, case_id: str, payload: PlanIn):
     case = _case(request, case_id)
     alternative = (
         _alternative(case, payload.alternative_id) if payload.alternative_id is not None else None
     )
-    services.plan_create(
+    plans.plan_create(
         case=case,
         summary=payload.summary,
         steps=payload.steps,
@@ -404,39 +413,37 @@ def plan_create(request: HttpRequest, case_id: str, payload: PlanIn):
 
 
 @router.post(f"{CASE}/plan/steps", response={201: PlanOut}, summary="Add a step to the plan")
-def plan_step_create(request: HttpRequest, case_id: str, payload: StepIn):
+def plan_step_create(request: ApiRequest, case_id: str, payload: StepIn):
     case = _case(request, case_id)
-    services.plan_step_add(plan=_plan(case), text=payload.text, actor=request.auth)
+    plans.plan_step_add(plan=_plan(case), text=payload.text, actor=request.auth)
     return Reply(201, _plan_out(case))
 
 
 @router.patch(f"{CASE}/plan/steps/{{step_id}}", response=PlanOut, summary="Update a step")
-def plan_step_patch(request: HttpRequest, case_id: str, step_id: int, payload: StepPatchIn):
+def plan_step_patch(request: ApiRequest, case_id: str, step_id: int, payload: StepPatchIn):
     """todo → doing → done (or blocked); the plan is done when every step is."""
     case = _case(request, case_id)
     step = _get(PlanStep.objects.all(), pk=step_id, plan__case=case)
-    services.plan_step_update(
-        step=step, status=payload.status, note=payload.note, actor=request.auth
-    )
+    plans.plan_step_update(step=step, status=payload.status, note=payload.note, actor=request.auth)
     return _plan_out(case)
 
 
 @router.post(f"{CASE}/plan/share", response=PlanOut, summary="Share the plan, ask consent")
-def plan_share(request: HttpRequest, case_id: str):
+def plan_share(request: ApiRequest, case_id: str):
     """Sent on the customer's channel with signed approve / decline / suggest links."""
     case = _case(request, case_id)
-    services.plan_share(plan=_plan(case), actor=request.auth)
+    plans.plan_share(plan=_plan(case), actor=request.auth)
     return _plan_out(case)
 
 
 @router.post(f"{CASE}/plan/consent", response=PlanOut, summary="Record consent")
-def plan_consent(request: HttpRequest, case_id: str, payload: ConsentIn):
+def plan_consent(request: ApiRequest, case_id: str, payload: ConsentIn):
     """Agents record what the customer said (a verbal yes on a call: channel `phone`).
     A customer answering for their own case is recorded with channel `portal`."""
     user = request.auth
     case = _case(request, case_id, staff=False)
     channel = payload.channel if user.is_agent_like else "portal"
-    services.plan_consent_record(
+    plans.plan_consent_record(
         plan=_plan(case), decision=payload.decision, channel=channel, note=payload.note, actor=user
     )
     return _plan_out(case)
@@ -447,9 +454,9 @@ def plan_consent(request: HttpRequest, case_id: str, payload: ConsentIn):
     response={201: MessageRef},
     summary="Send the customer an update with the expected timeline",
 )
-def plan_update(request: HttpRequest, case_id: str, payload: UpdateIn):
+def plan_update(request: ApiRequest, case_id: str, payload: UpdateIn):
     case = _case(request, case_id)
-    message = services.plan_update_send(plan=_plan(case), actor=request.auth, text=payload.text)
+    message = plans.plan_update_send(plan=_plan(case), actor=request.auth, text=payload.text)
     return Reply(201, {"message_id": message.pk, "text": message.text})
 
 
@@ -477,7 +484,7 @@ def escalation_list(request: HttpRequest, case_id: str):
     response={201: EscalationOut},
     summary="Escalate (the owner stays the owner)",
 )
-def escalation_create(request: HttpRequest, case_id: str, payload: EscalateIn):
+def escalation_create(request: ApiRequest, case_id: str, payload: EscalateIn):
     """To a team (`to_team`) or a person (`to_user`). Refused with 422 and `missing` while
     the facts every hand-off needs are not recorded."""
     case = _case(request, case_id)
@@ -494,7 +501,7 @@ def escalation_create(request: HttpRequest, case_id: str, payload: EscalateIn):
         remedy = RemedyType.objects.filter(slug=payload.remedy).first()
         if remedy is None:
             raise LoopError(f"no remedy '{payload.remedy}'")
-    escalation = services.case_escalate(
+    escalation = escalations.case_escalate(
         case=case,
         actor=request.auth,
         reason=payload.reason,
@@ -507,7 +514,7 @@ def escalation_create(request: HttpRequest, case_id: str, payload: EscalateIn):
 
 
 @router.get("/escalations", response=list[EscalationOut], summary="Escalations waiting on me")
-def escalation_inbox(request: HttpRequest, state: str = ""):
+def escalation_inbox(request: ApiRequest, state: str = ""):
     """Escalations sent to you or to a team of yours, or taken by you; newest first.
     `state=open` lists those nobody has accepted yet."""
     require_staff(request)
@@ -528,9 +535,9 @@ def _escalation(case: Case, escalation_id: int) -> Escalation:
     response=EscalationOut,
     summary="Accept an escalation (become the assignee)",
 )
-def escalation_accept(request: HttpRequest, case_id: str, escalation_id: int):
+def escalation_accept(request: ApiRequest, case_id: str, escalation_id: int):
     case = _case(request, case_id)
-    services.escalation_accept(escalation=_escalation(case, escalation_id), solver=request.auth)
+    escalations.escalation_accept(escalation=_escalation(case, escalation_id), solver=request.auth)
     return EscalationOut.of(_escalation(case, escalation_id))
 
 
@@ -540,10 +547,10 @@ def escalation_accept(request: HttpRequest, case_id: str, escalation_id: int):
     summary="Return an escalation with a question",
 )
 def escalation_return(
-    request: HttpRequest, case_id: str, escalation_id: int, payload: EscalationTextIn
+    request: ApiRequest, case_id: str, escalation_id: int, payload: EscalationTextIn
 ):
     case = _case(request, case_id)
-    services.escalation_return(
+    escalations.escalation_return(
         escalation=_escalation(case, escalation_id), actor=request.auth, question=payload.text
     )
     return EscalationOut.of(_escalation(case, escalation_id))
@@ -555,11 +562,11 @@ def escalation_return(
     summary="Report an escalation solved",
 )
 def escalation_solved(
-    request: HttpRequest, case_id: str, escalation_id: int, payload: EscalationTextIn
+    request: ApiRequest, case_id: str, escalation_id: int, payload: EscalationTextIn
 ):
     """The case becomes solved; the owner is reminded until the customer confirms."""
     case = _case(request, case_id)
-    services.escalation_solved(
+    escalations.escalation_solved(
         escalation=_escalation(case, escalation_id), actor=request.auth, solution=payload.text
     )
     return EscalationOut.of(_escalation(case, escalation_id))
@@ -575,13 +582,13 @@ def followup_list(request: HttpRequest, case_id: str):
 
 
 @router.post(f"{CASE}/follow-up", response=FollowUpOut, summary="Answer the follow-up")
-def followup_answer(request: HttpRequest, case_id: str, payload: FollowUpAnswerIn):
+def followup_answer(request: ApiRequest, case_id: str, payload: FollowUpAnswerIn):
     """Is it solved? Yes closes the case; no reopens it to its owner. Customers answer for
     their own cases (channel `portal`); agents record an answer given by phone or mail."""
     user = request.auth
     case = _case(request, case_id, staff=False)
     channel = payload.channel if user.is_agent_like else "portal"
-    followup = services.followup_answer(
+    followup = followups.followup_answer(
         case=case, solved=payload.solved, channel=channel, actor=user
     )
     return FollowUpOut.of(followup)
@@ -597,11 +604,11 @@ def case_lesson_list(request: HttpRequest, case_id: str):
 
 
 @router.post(f"{CASE}/lessons", response={201: LessonOut}, summary="Record a lesson")
-def lesson_create(request: HttpRequest, case_id: str, payload: LessonIn):
+def lesson_create(request: ApiRequest, case_id: str, payload: LessonIn):
     """Once the case is solved or closed: what was learned, and whether it needs a prepared
     answer or a knowledge-base article."""
     case = _case(request, case_id)
-    lesson = services.lesson_record(
+    lesson = lessons.lesson_record(
         case=case,
         author=request.auth,
         summary=payload.summary,
@@ -612,7 +619,7 @@ def lesson_create(request: HttpRequest, case_id: str, payload: LessonIn):
 
 
 @router.get("/lessons", response=list[LessonOut], summary="Lessons for review")
-def lesson_list(request: HttpRequest, state: str = ""):
+def lesson_list(request: ApiRequest, state: str = ""):
     """Newest first; `state=open` lists those awaiting review."""
     require_staff(request)
     if state and state not in Lesson.State.values:
@@ -621,10 +628,10 @@ def lesson_list(request: HttpRequest, state: str = ""):
 
 
 @router.patch("/lessons/{lesson_id}", response=LessonOut, summary="Review a lesson")
-def lesson_patch(request: HttpRequest, lesson_id: int, payload: LessonPatchIn):
+def lesson_patch(request: ApiRequest, lesson_id: int, payload: LessonPatchIn):
     require_staff(request)
     lesson = _get(Lesson.objects.all(), pk=lesson_id)
-    services.lesson_review(lesson=lesson, state=payload.state, actor=request.auth)
+    lessons.lesson_review(lesson=lesson, state=payload.state, actor=request.auth)
     return LessonOut.of(selectors.lessons_list().get(pk=lesson_id))
 
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
+
 from caseloop.accounts.models import STAFF_ROLES, User
-from caseloop.cases.models import AuthorityRule, Case, RemedyType
+from caseloop.cases.models import AuthorityCheck, AuthorityRule, Case, RemedyType
+from caseloop.cases.services import event_record
 
 from .errors import LoopError
+from .events import LoopEvent
+from .guards import case_locked as _locked
 
 DEFAULT_CURRENCY = "USD"
 # Less demanding roles first when naming who could grant a remedy.
@@ -188,3 +193,42 @@ def authority_decide(
         else None,
     }
     return Decision(False, reason, needed, None, _eligible(rule=target, case=case, exclude=agent))
+
+
+@transaction.atomic
+def authority_check_record(
+    *,
+    case: Case,
+    agent: User,
+    remedy: RemedyType,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+) -> tuple[AuthorityCheck, Decision]:
+    """Ask the authority matrix and keep the answer on the case.
+    Side effects: an AuthorityCheck; an `authority_checked` event."""
+    case = _locked(case)
+    decision = authority_decide(
+        agent=agent, case=case, remedy=remedy, amount=amount, currency=currency
+    )
+    check = AuthorityCheck.objects.create(
+        case=case,
+        agent=agent,
+        remedy=remedy,
+        amount=amount,
+        currency=(currency or "USD").upper() if amount is not None else "",
+        solve_now=decision.solve_now,
+        reason=decision.reason,
+        needed=decision.needed or {},
+    )
+    event_record(
+        case=case,
+        actor=agent,
+        kind=LoopEvent.AUTHORITY_CHECKED,
+        data={
+            "remedy": remedy.slug,
+            "amount": f"{amount:.2f}" if amount is not None else None,
+            "solve_now": decision.solve_now,
+            "reason": decision.reason,
+        },
+    )
+    return check, decision

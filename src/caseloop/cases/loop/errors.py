@@ -1,18 +1,21 @@
-"""Errors of the loop; each becomes a clear 4xx through the API's CaseError handler."""
+"""Errors of the loop; each becomes a clear 4xx through the API's DomainError handler."""
 
 from __future__ import annotations
 
 from caseloop.cases.errors import CaseError
+from caseloop.lib.errors import ErrorKind
 
 
 class LoopError(CaseError):
-    status_code = 422
+    code = "loop_error"
+    kind = ErrorKind.INVALID
 
 
 class HandoffIncomplete(LoopError):
     """An escalation refused because facts every hand-off needs are missing."""
 
-    status_code = 422
+    code = "handoff_incomplete"
+    kind = ErrorKind.INVALID
 
     def __init__(self, missing: list[dict]) -> None:
         self.missing = missing
@@ -24,14 +27,17 @@ class HandoffIncomplete(LoopError):
 class LoopStateError(LoopError):
     """The step does not fit where the case is in the loop (e.g. consent on a draft plan)."""
 
-    status_code = 409
+    code = "loop_state_conflict"
+    kind = ErrorKind.CONFLICT
 
 
 class LinkInvalid(LoopError):
     """A signed link that was altered or not made by this desk."""
 
-    status_code = 400
+    code = "link_invalid"
+    kind = ErrorKind.MALFORMED
 
 
 class LinkExpired(LoopError):
-    status_code = 410
+    code = "link_expired"
+    kind = ErrorKind.GONE

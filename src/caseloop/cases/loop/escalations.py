@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.cases.models import (
+    FINISHED_STATUSES,
     Case,
     Escalation,
     LoopSettings,
@@ -233,7 +234,7 @@ def escalation_solved(*, escalation: Escalation, actor: User, solution: str) -> 
     )
     case = escalation.case
     case.refresh_from_db()
-    if case.status not in (Status.SOLVED, Status.CLOSED):
+    if case.status not in FINISHED_STATUSES:
         case_transition(
             case=case, to=Status.SOLVED, actor=actor, reason=f"solved by {actor.username}"
         )

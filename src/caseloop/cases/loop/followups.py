@@ -15,7 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from caseloop.accounts.models import User
+from caseloop.cases.extensions import case_is_complaint
 from caseloop.cases.models import (
+    FINISHED_STATUSES,
     PRIORITY_RANK,
     Case,
     CaseEvent,
@@ -31,6 +33,7 @@ from caseloop.cases.services import case_transition, case_update, event_record, 
 from .errors import LoopError, LoopStateError
 from .escalations import escalations_confirm_by_customer
 from .events import LoopEvent
+from .problem import problem_statement_ensure
 from .tokens import link_url
 
 logger = logging.getLogger(__name__)
@@ -245,7 +248,7 @@ def on_status_changed(case_id: int, before: str, after: str) -> None:
         return
     if after == Status.SOLVED:
         followup_schedule(case=case)
-    elif after == Status.OPEN and before in (Status.SOLVED, Status.CLOSED):
+    elif after == Status.OPEN and before in FINISHED_STATUSES:
         followup_cancel(case=case, reason="case reopened")
     elif after == Status.CLOSED:
         # Closed by an agent before the customer answered: nothing left to ask.
@@ -253,27 +256,6 @@ def on_status_changed(case_id: int, before: str, after: str) -> None:
 
 
 # --- 10. Repeat complaints ---------------------------------------------------------------
-
-
-def case_is_complaint(case: Case) -> bool:
-    """Tagged "complaint", in a category named complaint(s), or judged a complaint by
-    triage when it is installed."""
-    if any(tag.name == "complaint" for tag in case.tags.all()):
-        return True
-    category = case.category
-    if category is not None and (
-        category.slug.startswith("complaint") or category.name.lower().startswith("complaint")
-    ):
-        return True
-    try:
-        from caseloop.triage.selectors import case_is_complaint as triage_is_complaint
-    except ImportError:
-        return False
-    try:
-        return bool(triage_is_complaint(case=case))
-    except Exception:  # noqa: BLE001 - triage failing must not stop intake reactions
-        logger.warning("triage complaint detection failed for %s", case.pk, exc_info=True)
-        return False
 
 
 REPEAT_TAG = "repeat-complaint"
@@ -305,7 +287,7 @@ def repeat_complaint_check(*, case: Case) -> RepeatComplaint | None:
         .prefetch_related("tags")
         .order_by("-id")[:20]
     )
-    earlier = next((c for c in earlier_cases if case_is_complaint(c)), None)
+    earlier = next((c for c in earlier_cases if case_is_complaint(case=c)), None)
     if earlier is None:
         return None
     before = case.priority
@@ -366,8 +348,6 @@ def repeat_priority_keep(case_id: int, fields: list[str]) -> None:
 
 def on_case_created(case_id: int) -> None:
     """Hook: keep the customer's own words; flag a repeat complaint."""
-    from .services import problem_statement_ensure
-
     case = Case.objects.filter(pk=case_id).first()
     if case is None:
         return
@@ -376,7 +356,6 @@ def on_case_created(case_id: int) -> None:
 
 
 __all__ = [
-    "case_is_complaint",
     "followup_answer",
     "followup_ask",
     "followup_cancel",

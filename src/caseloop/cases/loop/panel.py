@@ -1,5 +1,5 @@
 """The loop's panel on the case page: each stage with what is done and what is next, and
-plain forms for the main actions (they post to `caseloop.cases.loop.views`)."""
+plain forms for the main actions (they post to `caseloop.web.loop_views`)."""
 
 from __future__ import annotations
 

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from caseloop.lib.errors import DomainError, ErrorKind
+
 KINDS = {
     "purchase_age_max_days",
     "fact_equals",
@@ -31,8 +33,11 @@ KINDS = {
 }
 
 
-class RuleError(ValueError):
+class RuleError(DomainError, ValueError):
     """A rule that does not follow the format; the message says what is wrong."""
+
+    code = "rule_invalid"
+    kind = ErrorKind.INVALID
 
 
 def _require(rule: dict, name: str, kind: type | tuple, where: str):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from caseloop.api.schemas import UserRef
+from caseloop.accounts.schemas import UserRef
 from caseloop.cases.models import (
     Alternative,
     AuthorityCheck,

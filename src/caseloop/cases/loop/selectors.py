@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from caseloop.cases.models import (
+    FINISHED_STATUSES,
     Alternative,
     AuthorityCheck,
     Case,
@@ -233,8 +234,6 @@ def escalations_of(*, case: Case) -> QuerySet[Escalation]:
 def escalations_for_solver(*, user, state: str = "") -> QuerySet[Escalation]:
     """Escalations waiting on `user`: sent to them, or to a team they belong to, or taken
     by them. Newest first."""
-    from django.db.models import Q
-
     mine = Q(to_user=user) | Q(to_team__members=user) | Q(solver=user)
     escalations = (
         Escalation.objects.filter(mine)
@@ -573,7 +572,7 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
         )
     )
     # Once solved, only the follow-up and the lessons are still to come.
-    finished = case.status in (Status.SOLVED, Status.CLOSED)
+    finished = case.status in FINISHED_STATUSES
     pending = [
         s.next
         for s in stages

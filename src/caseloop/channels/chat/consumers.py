@@ -55,12 +55,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json(await database_sync_to_async(self._welcome)())
 
+    @property
+    def _widget(self) -> ChatWidget:
+        # connect() closes the socket when the key names no active widget.
+        assert self.widget is not None
+        return self.widget
+
     def _welcome(self) -> dict:
-        conversation = services.conversation_current(widget=self.widget, visitor_id=self.visitor_id)
+        conversation = services.conversation_current(
+            widget=self._widget, visitor_id=self.visitor_id
+        )
         return {
             "type": "welcome",
             "visitor": self.visitor_id,
-            "greeting": self.widget.greeting,
+            "greeting": self._widget.greeting,
             "email": conversation.email if conversation else "",
             "reference": conversation.case.reference if conversation and conversation.case else "",
             "history": services.chat_history(conversation=conversation),
@@ -105,10 +113,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "detail": "malformed JSON"})
 
     async def _message(self, content: dict) -> None:
-        text = content.get("text") if isinstance(content.get("text"), str) else ""
-        client_id = content.get("id") if isinstance(content.get("id"), str) else ""
+        text = value if isinstance(value := content.get("text"), str) else ""
+        client_id = value if isinstance(value := content.get("id"), str) else ""
         received = await database_sync_to_async(services.chat_message_receive)(
-            widget=self.widget, visitor_id=self.visitor_id, text=text, client_id=client_id
+            widget=self._widget, visitor_id=self.visitor_id, text=text, client_id=client_id
         )
         await self.send_json(
             {
@@ -120,10 +128,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def _identify(self, content: dict) -> None:
-        email = content.get("email") if isinstance(content.get("email"), str) else ""
-        name = content.get("name") if isinstance(content.get("name"), str) else ""
+        email = value if isinstance(value := content.get("email"), str) else ""
+        name = value if isinstance(value := content.get("name"), str) else ""
         identification = await database_sync_to_async(services.chat_identify)(
-            widget=self.widget, visitor_id=self.visitor_id, email=email, name=name
+            widget=self._widget, visitor_id=self.visitor_id, email=email, name=name
         )
         if identification.code_sent:
             await self.send_json({"type": "code_sent", "email": identification.email})
@@ -131,15 +139,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "identified", "email": identification.email})
 
     async def _verify(self, content: dict) -> None:
-        code = content.get("code") if isinstance(content.get("code"), str) else ""
+        code = value if isinstance(value := content.get("code"), str) else ""
         identification = await database_sync_to_async(services.chat_verify)(
-            widget=self.widget, visitor_id=self.visitor_id, code=code
+            widget=self._widget, visitor_id=self.visitor_id, code=code
         )
         await self.send_json({"type": "identified", "email": identification.email})
 
     async def _close(self) -> None:
         conversation = await database_sync_to_async(services.chat_close)(
-            widget=self.widget, visitor_id=self.visitor_id
+            widget=self._widget, visitor_id=self.visitor_id
         )
         transcript = bool(conversation and conversation.email and conversation.case_id)
         await self.send_json({"type": "closed", "transcript": transcript})

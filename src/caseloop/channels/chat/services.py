@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from caseloop.cases.errors import CaseError
-from caseloop.cases.models import Case, Channel, Message
+from caseloop.cases.models import Channel, Message
 from caseloop.cases.services import event_record
 from caseloop.channels.base import DeliveryError, InboundMessage
 from caseloop.channels.intake import IntakeResult, inbound_receive
@@ -30,8 +30,10 @@ from caseloop.customers.services import (
     customer_find_or_create,
     customer_merge,
 )
+from caseloop.lib.errors import ErrorKind
 from caseloop.lib.realtime import layer_group_send
 
+from . import tasks
 from .models import ChatConversation, ChatEmailClaim, ChatWidget
 
 MAX_TEXT = 5000
@@ -44,7 +46,8 @@ _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class ChatError(CaseError):
-    status_code = 422
+    code = "chat_refused"
+    kind = ErrorKind.INVALID
 
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
@@ -110,7 +113,7 @@ def chat_message_receive(
             chat_id=visitor_id,
             text=text,
             subject=f"Chat: {first_line}",
-            case_reference=case.reference if case is not None else "",
+            case_reference=(case.reference or "") if case is not None else "",
             external_id=f"{visitor_id}:{client_id[:64]}" if client_id else "",
             metadata={"widget": widget.key, "conversation": conversation.pk},
         )
@@ -231,7 +234,7 @@ def _email_claim_start(*, widget: ChatWidget, visitor_id: str, email: str, name:
     claim.code_hash = _claim_hash(claim, code)
     claim.save()
     conversation = conversation_current(widget=widget, visitor_id=visitor_id)
-    if conversation is not None and conversation.case_id:
+    if conversation is not None and conversation.case is not None:
         event_record(
             case=conversation.case,
             kind="chat_email_claimed",
@@ -276,7 +279,7 @@ def _identity_link(
     if conversation is not None:
         conversation.email = email
         conversation.save(update_fields=["email"])
-        if conversation.case_id:
+        if conversation.case is not None:
             event_record(
                 case=conversation.case,
                 kind="chat_identified",
@@ -296,69 +299,16 @@ def chat_close(*, widget: ChatWidget, visitor_id: str) -> ChatConversation | Non
     conversation.state = ChatConversation.State.CLOSED
     conversation.closed_at = timezone.now()
     conversation.save(update_fields=["state", "closed_at"])
-    if conversation.case_id:
+    if conversation.case is not None:
         event_record(
             case=conversation.case,
             kind="chat_closed",
             data={"conversation": conversation.pk, "transcript_to": conversation.email},
         )
     if conversation.email and conversation.case_id:
-        from .tasks import chat_transcript_send
-
         conversation_id = conversation.pk
-        transaction.on_commit(lambda: chat_transcript_send(conversation_id))
+        transaction.on_commit(lambda: tasks.chat_transcript_send(conversation_id))
     return conversation
-
-
-def chat_transcript_text(*, conversation: ChatConversation) -> str:
-    lines = []
-    messages = (
-        Message.objects.filter(
-            case_id=conversation.case_id, created_at__gte=conversation.created_at
-        )
-        .exclude(direction=Message.Direction.NOTE)
-        .select_related("author_user")
-        .order_by("created_at", "id")
-    )
-    for message in messages:
-        if message.direction == Message.Direction.INBOUND:
-            who = "You"
-        elif message.author_user_id:
-            who = message.author_user.get_full_name() or message.author_user.username
-        else:
-            who = "Support"
-        lines.append(f"[{message.created_at:%Y-%m-%d %H:%M} UTC] {who}:\n{message.text}\n")
-    return "\n".join(lines)
-
-
-@transaction.atomic
-def chat_transcript_send(*, conversation_id: int) -> bool:
-    """Mail the transcript of a closed conversation once.
-    Side effects: an email; `transcript_sent_at`; a `chat_transcript_sent` case event."""
-    conversation = (
-        ChatConversation.objects.select_for_update(of=("self",))
-        .select_related("case")
-        .filter(pk=conversation_id)
-        .first()
-    )
-    if conversation is None or conversation.transcript_sent_at or not conversation.email:
-        return False
-    case: Case = conversation.case
-    body = (
-        f"Here is the transcript of your chat with us (case {case.reference}).\n"
-        f"Reply to this email or quote {case.reference} to continue.\n\n"
-        + chat_transcript_text(conversation=conversation)
-    )
-    EmailMessage(
-        subject=f"Your chat transcript [{case.reference}]",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[conversation.email],
-    ).send()
-    conversation.transcript_sent_at = timezone.now()
-    conversation.save(update_fields=["transcript_sent_at"])
-    event_record(case=case, kind="chat_transcript_sent", data={"to": conversation.email})
-    return True
 
 
 def chat_history(*, conversation: ChatConversation | None, limit: int = 200) -> list[dict]:
@@ -379,7 +329,7 @@ def chat_history(*, conversation: ChatConversation | None, limit: int = 200) -> 
 def message_payload(message: Message) -> dict:
     if message.direction == Message.Direction.INBOUND:
         author = "you"
-    elif message.author_user_id:
+    elif message.author_user is not None:
         author = message.author_user.get_full_name() or message.author_user.username
     else:
         author = "Support"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from huey.contrib.djhuey import task
 
-from . import services
+from . import transcripts
 
 
 @task(retries=3, retry_delay=60)
 def chat_transcript_send(conversation_id: int) -> None:
-    services.chat_transcript_send(conversation_id=conversation_id)
+    transcripts.chat_transcript_send(conversation_id=conversation_id)

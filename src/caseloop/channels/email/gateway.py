@@ -17,6 +17,7 @@ import hmac
 import logging
 import ssl
 from dataclasses import dataclass
+from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
@@ -24,6 +25,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
+from .models import Mailbox
 from .services import email_ingest, mailbox_for_address
 
 logger = logging.getLogger(__name__)
@@ -38,7 +40,6 @@ def _mailbox_id(address: str) -> int | None:
 
 
 def _store(raw: bytes, recipients: list[str], peer: str) -> bool:
-    from .models import Mailbox
 
     close_old_connections()
     mailbox = mailbox_for_address(recipients[0]) if recipients else None
@@ -68,7 +69,8 @@ class IntakeHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session: Session, envelope: Envelope):
-        raw = envelope.original_content or envelope.content
+        # With decode_data=False aiosmtpd hands over the DATA as bytes; never None here.
+        raw = cast("bytes | str", envelope.original_content or envelope.content)
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         peer = session.peer[0] if session.peer else "?"
@@ -137,7 +139,7 @@ class GatewayController(Controller):
         if (require_tls or login) and tls_context is None:
             raise ValueError("requiring TLS or a login needs a certificate (tls_context)")
         self.lmtp = lmtp
-        security = {}
+        security: dict[str, Any] = {}
         if tls_context is not None:
             security = {"tls_context": tls_context, "require_starttls": require_tls}
         if login is not None:

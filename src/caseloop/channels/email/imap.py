@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from imap_tools import MailBox, MailBoxUnencrypted
+from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError
 
 from .models import Mailbox
@@ -42,6 +42,7 @@ class MailboxPollError(Exception):
 
 def _connect(mailbox: Mailbox, *, timeout: float = 30):
     settings = imap_url_parse(mailbox.imap_url)
+    client: BaseMailBox
     if settings["ssl"]:
         client = MailBox(
             settings["host"],

@@ -20,13 +20,17 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
 from caseloop.cases.services import AttachmentUpload
+from caseloop.lib.errors import DomainError, ErrorKind
 from caseloop.lib.html import html_to_text
 
 from .quotes import reply_split
 
 
-class EmailUnparsable(ValueError):
+class EmailUnparsable(DomainError, ValueError):
     """The bytes are not an email message we can read; the message says why."""
+
+    code = "email_unparsable"
+    kind = ErrorKind.MALFORMED
 
 
 @dataclass

@@ -71,8 +71,8 @@ def _build(message: Message) -> EmailMultiAlternatives:
     thread_ids = _thread_ids(message)
     headers = {
         "Message-ID": f"<{message_id}>",
-        "Reply-To": reply_address(mailbox_address=from_address, reference=case.reference),
-        "X-Caseloop-Case": case.reference,
+        "Reply-To": reply_address(mailbox_address=from_address, reference=case.reference or ""),
+        "X-Caseloop-Case": case.reference or "",
     }
     if thread_ids:
         headers["In-Reply-To"] = f"<{thread_ids[-1]}>"
@@ -85,7 +85,7 @@ def _build(message: Message) -> EmailMultiAlternatives:
         case.subject if case.subject.lower().startswith("re:") else f"Re: {case.subject}"
     )
     mail = EmailMultiAlternatives(
-        subject=subject_tagged(subject, case.reference),
+        subject=subject_tagged(subject, case.reference or ""),
         body=message.text or "",
         from_email=formataddr((from_name, from_address)) if from_name else from_address,
         to=[_recipient(message)],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from caseloop.channels.intake import (
     inbound_receive,
 )
 from caseloop.channels.models import QuarantinedMessage
+from caseloop.lib.errors import DomainError, ErrorKind
 
 from .models import EmailThread, Mailbox, url_redact
 from .parser import EmailUnparsable, ParsedEmail, email_parse, raw_to_text
@@ -39,9 +41,12 @@ CHANNEL = "email"
 class EmailRejected(IntakeRejected):
     """This email cannot become a case; the message says why."""
 
+    code = "email_rejected"
 
-class MailboxInvalid(ValueError):
-    pass
+
+class MailboxInvalid(DomainError, ValueError):
+    code = "mailbox_invalid"
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def _bounce_record(parsed: ParsedEmail) -> list[int]:
 
 
 def _metadata(parsed: ParsedEmail, *, mailbox: Mailbox | None, source: str, envelope, enc: str):
-    data = {
+    data: dict[str, Any] = {
         "message_id": parsed.message_id,
         "from": parsed.from_email,
         "to": parsed.to[:20],

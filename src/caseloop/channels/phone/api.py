@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
 
-from caseloop.api.auth import require_staff
+from caseloop.accounts.auth import ApiRequest, require_staff
 
 from . import selectors
 from .models import CallLog
@@ -56,7 +55,7 @@ class CallOut(Schema):
             "duration_seconds": call.duration_seconds,
             "notes": call.notes,
             "started_at": call.started_at,
-            "agent": call.agent.username if call.agent_id else None,
+            "agent": call.agent.username if call.agent else None,
             "case": {
                 "id": call.case.pk,
                 "reference": call.case.reference,
@@ -76,7 +75,7 @@ class CallerOut(Schema):
 
 
 @router.post("/calls", response={201: CallOut}, summary="Log a phone call")
-def call_create(request: HttpRequest, payload: CallIn):
+def call_create(request: ApiRequest, payload: CallIn):
     """Opens a case for the caller (found by phone number) or adds the call to the case
     named by `case_reference`."""
     require_staff(request)
@@ -86,7 +85,7 @@ def call_create(request: HttpRequest, payload: CallIn):
 
 
 @router.get("/calls", response=list[CallOut], summary="List calls")
-def call_index(request: HttpRequest, phone: str = "", case: int | None = None):
+def call_index(request: ApiRequest, phone: str = "", case: int | None = None):
     require_staff(request)
     number = phone_normalize(phone=phone) if phone else ""
     return [CallOut.of(call) for call in selectors.call_list(phone=number, case_id=case)]
@@ -97,7 +96,7 @@ class CallerQuery(Schema):
 
 
 @router.get("/calls/caller", response=CallerOut, summary="Who is calling?")
-def caller_lookup(request: HttpRequest, query: Query[CallerQuery]):
+def caller_lookup(request: ApiRequest, query: Query[CallerQuery]):
     """The customer owning a phone number and their open cases, for the agent taking a call."""
     require_staff(request)
     number = phone_normalize(phone=query.phone)

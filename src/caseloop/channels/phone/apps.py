@@ -8,10 +8,13 @@ class PhoneChannelConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caseloop.web.panels import Panel, panel_register
+        from caseloop.cases.extensions import Panel, panel_register
+        from caseloop.channels.webhook.services import webhook_payload_retrier_register
 
         from .selectors import calls_panel_context
+        from .webhook import phone_report_retry
 
         panel_register(
             Panel("calls", "Calls", "phone/partials/calls_panel.html", calls_panel_context, 70)
         )
+        webhook_payload_retrier_register("call", phone_report_retry)

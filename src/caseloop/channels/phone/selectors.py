@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
-from caseloop.cases.models import Case, Status
+from caseloop.cases.models import Case
 from caseloop.customers.models import ContactPoint, Customer
 
 from .models import CallLog
@@ -27,11 +28,7 @@ def customer_by_phone(*, phone: str) -> Customer | None:
 
 
 def customer_open_cases(*, customer: Customer, limit: int = 20) -> list[Case]:
-    return list(
-        Case.objects.filter(customer=customer)
-        .exclude(status__in=[Status.SOLVED, Status.CLOSED])
-        .order_by("-id")[:limit]
-    )
+    return list(Case.objects.filter(customer=customer).open().order_by("-id")[:limit])
 
 
 def call_list(*, phone: str = "", case_id: int | None = None, limit: int = 50) -> QuerySet:
@@ -47,8 +44,6 @@ def calls_panel_context(*, case, user) -> dict | None:
     """The case page's Calls panel: the calls on the case and a link to log one."""
     if not getattr(user, "is_agent_like", False):
         return None
-    from django.urls import reverse
-
     calls = list(
         CallLog.objects.filter(case=case).select_related("agent").order_by("-started_at")[:20]
     )

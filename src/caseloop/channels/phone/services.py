@@ -17,6 +17,7 @@ from caseloop.channels.intake import IntakeRejected, inbound_receive
 from caseloop.customers.errors import InvalidContactPoint
 from caseloop.customers.models import ContactPoint
 from caseloop.customers.services import Identity, contact_normalize, customer_find_or_create
+from caseloop.lib.errors import ErrorKind
 
 from .models import CallLog
 
@@ -24,7 +25,8 @@ CALL_LOGGED = "call_logged"
 
 
 class CallRejected(CaseError):
-    status_code = 422
+    code = "call_rejected"
+    kind = ErrorKind.INVALID
 
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -9,9 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from caseloop.accounts.models import User
 from caseloop.channels.webhook.models import WebhookEndpoint
 from caseloop.channels.webhook.services import WebhookRefused
 from caseloop.channels.webhook.signing import SIGNATURE_HEADER
+from caseloop.channels.webhook.views import refused_response
 
 from .forms import CallLogForm
 from .services import CallDetails, CallRejected, call_log
@@ -22,7 +26,7 @@ DEFAULT_ENDPOINT = "phone"
 
 @login_required
 def call_form(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_agent_like:
+    if not cast(User, request.user).is_agent_like:
         raise PermissionDenied("agents only")
     form = CallLogForm(
         request.POST or None, initial={"case_reference": request.GET.get("case", "")}
@@ -60,8 +64,5 @@ def provider_webhook(request: HttpRequest) -> JsonResponse:
             endpoint=endpoint, header=request.headers.get(SIGNATURE_HEADER, ""), body=request.body
         )
     except WebhookRefused as exc:
-        body: dict = {"detail": exc.detail}
-        if exc.errors:
-            body["errors"] = exc.errors
-        return JsonResponse(body, status=exc.status)
+        return refused_response(exc)
     return JsonResponse(result.body, status=result.status)

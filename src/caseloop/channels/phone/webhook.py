@@ -11,17 +11,20 @@ Inbound calls are from the `from` number, outbound calls to the `to` number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from caseloop.channels.intake import IntakeRejected, inbound_quarantine
 from caseloop.channels.webhook.models import WebhookDelivery, WebhookEndpoint
 from caseloop.channels.webhook.services import (
+    WebhookIncomplete,
     WebhookRefused,
     webhook_body_parse,
     webhook_verify,
 )
+from caseloop.lib.idempotency import idempotent
 
 from .services import CallDetails, CallRejected, call_log
 
@@ -45,7 +48,7 @@ def _details(*, endpoint: WebhookEndpoint, payload: dict) -> CallDetails:
         errors.append({"field": "event_id", "message": "a non-empty string is required"})
     if not isinstance(call, dict):
         errors.append({"field": "call", "message": "an object is required"})
-        raise WebhookRefused(422, "the payload is missing required fields", errors)
+        raise WebhookIncomplete("the payload is missing required fields", errors)
     direction = DIRECTIONS.get(_str(call.get("direction"), 10).lower())
     if direction is None:
         errors.append({"field": "call.direction", "message": "inbound or outbound"})
@@ -61,9 +64,9 @@ def _details(*, endpoint: WebhookEndpoint, payload: dict) -> CallDetails:
     if call.get("started_at") and started is None:
         errors.append({"field": "call.started_at", "message": "an ISO 8601 date-time"})
     if errors:
-        raise WebhookRefused(422, "the payload is missing required fields", errors)
+        raise WebhookIncomplete("the payload is missing required fields", errors)
     return CallDetails(
-        direction=direction,
+        direction=cast(str, direction),  # a missing direction raised above
         phone=_str(call.get(number_field), 40),
         duration_seconds=duration,
         notes=_str(call.get("notes"), 20_000),
@@ -86,46 +89,46 @@ def phone_webhook_receive(
     payload = webhook_body_parse(body=body)
     details = _details(endpoint=endpoint, payload=payload)
     event_id = _str(payload["event_id"], 200)
+    return idempotent(
+        seen=WebhookDelivery.objects.filter(endpoint=endpoint, event_id=event_id),
+        replay=_duplicate,
+        perform=lambda: _log_once(endpoint=endpoint, details=details, event_id=event_id, body=body),
+    )
+
+
+def _log_once(
+    *, endpoint: WebhookEndpoint, details: CallDetails, event_id: str, body: bytes
+) -> PhoneWebhookResult:
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id=event_id, outcome=WebhookDelivery.Outcome.ACCEPTED
+    )
     try:
         with transaction.atomic():
-            earlier = WebhookDelivery.objects.filter(endpoint=endpoint, event_id=event_id).first()
-            if earlier is not None:
-                return _duplicate(earlier)
-            delivery = WebhookDelivery.objects.create(
-                endpoint=endpoint, event_id=event_id, outcome=WebhookDelivery.Outcome.ACCEPTED
-            )
-            try:
-                with transaction.atomic():
-                    call = call_log(details=details)
-            except CallRejected as exc:
-                held = inbound_quarantine(
-                    channel="phone",
-                    raw=body,
-                    reason=str(exc),
-                    source=f"webhook:{endpoint.slug}",
-                    metadata={"event_id": event_id, "endpoint": endpoint.slug, "payload": "call"},
-                )
-                delivery.outcome = WebhookDelivery.Outcome.QUARANTINED
-                delivery.quarantine = held
-                delivery.save(update_fields=["outcome", "quarantine"])
-                return PhoneWebhookResult(
-                    202, {"status": "quarantined", "quarantine_id": held.pk, "reason": str(exc)}
-                )
-            delivery.case_id = call.case_id
-            delivery.save(update_fields=["case"])
-            return PhoneWebhookResult(
-                201,
-                {
-                    "status": "accepted",
-                    "call": call.pk,
-                    "case": {"id": call.case_id, "reference": call.case.reference},
-                },
-            )
-    except IntegrityError:
-        earlier = WebhookDelivery.objects.filter(endpoint=endpoint, event_id=event_id).first()
-        if earlier is None:
-            raise
-        return _duplicate(earlier)
+            call = call_log(details=details)
+    except CallRejected as exc:
+        held = inbound_quarantine(
+            channel="phone",
+            raw=body,
+            reason=str(exc),
+            source=f"webhook:{endpoint.slug}",
+            metadata={"event_id": event_id, "endpoint": endpoint.slug, "payload": "call"},
+        )
+        delivery.outcome = WebhookDelivery.Outcome.QUARANTINED
+        delivery.quarantine = held
+        delivery.save(update_fields=["outcome", "quarantine"])
+        return PhoneWebhookResult(
+            202, {"status": "quarantined", "quarantine_id": held.pk, "reason": str(exc)}
+        )
+    delivery.case_id = call.case_id
+    delivery.save(update_fields=["case"])
+    return PhoneWebhookResult(
+        201,
+        {
+            "status": "accepted",
+            "call": call.pk,
+            "case": {"id": call.case_id, "reference": call.case.reference},
+        },
+    )
 
 
 def _duplicate(delivery: WebhookDelivery) -> PhoneWebhookResult:

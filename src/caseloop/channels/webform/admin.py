@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 
 from .models import WebForm
@@ -10,7 +11,6 @@ class WebFormAdmin(admin.ModelAdmin):
 
     @admin.display(description="Embed on a site")
     def embed_snippet(self, obj: WebForm) -> str:
-        from django.conf import settings
 
         if not obj.pk:
             return "Save the form first."

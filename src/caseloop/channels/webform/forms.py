@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -83,8 +85,8 @@ class ContactForm(forms.Form):
                 )
         return files
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = cast("dict[str, Any]", super().clean())
         if not data.get("email") and not data.get("phone") and not self.has_error("phone"):
             raise forms.ValidationError("Give an email address or a phone number so we can reply.")
         return data

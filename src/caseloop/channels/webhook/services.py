@@ -11,9 +11,10 @@ The payload integrators post (JSON):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 
 from caseloop.cases.errors import CaseError
@@ -26,6 +27,8 @@ from caseloop.channels.intake import (
     inbound_receive,
 )
 from caseloop.channels.models import QuarantinedMessage
+from caseloop.lib.errors import DomainError, ErrorKind
+from caseloop.lib.idempotency import idempotent
 
 from .models import WebhookDelivery, WebhookEndpoint
 from .signing import SignatureError, signature_verify
@@ -33,12 +36,38 @@ from .signing import SignatureError, signature_verify
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class WebhookRefused(Exception):
-    """The request is refused as a whole; `status` is the HTTP status to answer with."""
+class WebhookRefused(DomainError):
+    """The request is refused as a whole; the subclass says why, `errors` lists the fields."""
 
-    def __init__(self, status: int, detail: str, errors: list[dict] | None = None) -> None:
-        self.status, self.detail, self.errors = status, detail, errors or []
+    code = "webhook_refused"
+    kind = ErrorKind.INVALID
+
+    def __init__(self, detail: str, errors: list[dict] | None = None) -> None:
+        self.detail, self.errors = detail, errors or []
         super().__init__(detail)
+
+    def facts(self) -> dict:
+        return {"errors": self.errors} if self.errors else {}
+
+
+class WebhookUnverified(WebhookRefused):
+    code = "webhook_unverified"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class WebhookMalformed(WebhookRefused):
+    code = "webhook_malformed"
+    kind = ErrorKind.MALFORMED
+
+
+class WebhookTooLarge(WebhookRefused):
+    code = "webhook_too_large"
+    kind = ErrorKind.TOO_LARGE
+
+
+class WebhookIncomplete(WebhookRefused):
+    code = "webhook_incomplete"
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True)
@@ -51,15 +80,15 @@ class WebhookResult:
 
 
 def webhook_body_parse(*, body: bytes) -> dict:
-    """The JSON object in `body`; WebhookRefused 400 when it is not JSON at all."""
+    """The JSON object in `body`; WebhookMalformed when it is not JSON at all."""
     if len(body) > MAX_BODY_BYTES:
-        raise WebhookRefused(413, f"body over {MAX_BODY_BYTES} bytes")
+        raise WebhookTooLarge(f"body over {MAX_BODY_BYTES} bytes")
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WebhookRefused(400, f"malformed JSON: {exc}") from exc
+        raise WebhookMalformed(f"malformed JSON: {exc}") from exc
     if not isinstance(payload, dict):
-        raise WebhookRefused(422, "the body must be a JSON object")
+        raise WebhookIncomplete("the body must be a JSON object")
     return payload
 
 
@@ -93,27 +122,27 @@ def webhook_payload_check(*, payload: dict) -> list[dict]:
 
 
 def webhook_verify(*, endpoint: WebhookEndpoint, header: str, body: bytes) -> None:
-    """Refuse (401) a request whose signature is missing, wrong or outside the window."""
+    """Refuse a request whose signature is missing, wrong or outside the window."""
     try:
         signature_verify(
             secret=endpoint.secret, header=header, body=body, tolerance=endpoint.tolerance_seconds
         )
     except SignatureError as exc:
-        raise WebhookRefused(401, str(exc)) from exc
+        raise WebhookUnverified(str(exc)) from exc
 
 
 def webhook_receive(*, endpoint: WebhookEndpoint, header: str, body: bytes) -> WebhookResult:
     """Verify and take one signed delivery for `endpoint`.
 
-    Refused with WebhookRefused: bad signature or stale timestamp (401), not JSON (400),
-    missing fields (422). A replayed event id changes nothing. A well-formed message that
-    cannot be placed is quarantined with the reason.
+    Refused with a WebhookRefused: bad signature or stale timestamp (WebhookUnverified), not
+    JSON (WebhookMalformed), missing fields (WebhookIncomplete). A replayed event id changes
+    nothing. A well-formed message that cannot be placed is quarantined with the reason.
     Side effects: a WebhookDelivery row; those of `inbound_receive` or `inbound_quarantine`."""
     webhook_verify(endpoint=endpoint, header=header, body=body)
     payload = webhook_body_parse(body=body)
     errors = webhook_payload_check(payload=payload)
     if errors:
-        raise WebhookRefused(422, "the payload is missing required fields", errors)
+        raise WebhookIncomplete("the payload is missing required fields", errors)
     return _deliver(endpoint=endpoint, payload=payload, body=body)
 
 
@@ -153,7 +182,7 @@ def _thread_reference(*, thread: str) -> str:
     if not thread:
         return ""
     earlier = thread_messages(thread).select_related("case").order_by("-id").first()
-    return earlier.case.reference if earlier is not None else ""
+    return (earlier.case.reference or "") if earlier is not None else ""
 
 
 def thread_messages(thread: str) -> QuerySet[Message]:
@@ -163,57 +192,58 @@ def thread_messages(thread: str) -> QuerySet[Message]:
 
 def _deliver(*, endpoint: WebhookEndpoint, payload: dict, body: bytes) -> WebhookResult:
     event_id = _text(payload["event_id"], 200)
+    return idempotent(
+        seen=WebhookDelivery.objects.select_related("case").filter(
+            endpoint=endpoint, event_id=event_id
+        ),
+        replay=lambda earlier: WebhookResult(status="duplicate", case=earlier.case),
+        perform=lambda: _deliver_once(
+            endpoint=endpoint, payload=payload, body=body, event_id=event_id
+        ),
+    )
+
+
+def _deliver_once(
+    *, endpoint: WebhookEndpoint, payload: dict, body: bytes, event_id: str
+) -> WebhookResult:
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id=event_id, outcome=WebhookDelivery.Outcome.ACCEPTED
+    )
     try:
         with transaction.atomic():
-            seen = WebhookDelivery.objects.select_related("case").filter(
-                endpoint=endpoint, event_id=event_id
-            )
-            earlier = seen.first()
-            if earlier is not None:
-                return WebhookResult(status="duplicate", case=earlier.case)
-            delivery = WebhookDelivery.objects.create(
-                endpoint=endpoint, event_id=event_id, outcome=WebhookDelivery.Outcome.ACCEPTED
-            )
-            try:
-                with transaction.atomic():
-                    result = inbound_receive(
-                        _inbound(endpoint=endpoint, payload=payload, body=body)
-                    )
-            except (IntakeRejected, CaseError) as exc:
-                quarantined = inbound_quarantine(
-                    channel=endpoint.channel,
-                    raw=body,
-                    reason=str(exc),
-                    source=f"webhook:{endpoint.slug}",
-                    metadata={
-                        "event_id": event_id,
-                        "endpoint": endpoint.slug,
-                        "payload": "message",
-                    },
-                )
-                delivery.outcome = WebhookDelivery.Outcome.QUARANTINED
-                delivery.quarantine = quarantined
-                delivery.save(update_fields=["outcome", "quarantine"])
-                return WebhookResult(status="quarantined", quarantine=quarantined, reason=str(exc))
-            delivery.case = result.case
-            delivery.save(update_fields=["case"])
-            status = "duplicate" if result.duplicate else "accepted"
-            return WebhookResult(status=status, case=result.case, created=result.created)
-    except IntegrityError:
-        # The same event raced in on another connection; it won.
-        earlier = (
-            WebhookDelivery.objects.select_related("case")
-            .filter(endpoint=endpoint, event_id=event_id)
-            .first()
+            result = inbound_receive(_inbound(endpoint=endpoint, payload=payload, body=body))
+    except (IntakeRejected, CaseError) as exc:
+        quarantined = inbound_quarantine(
+            channel=endpoint.channel,
+            raw=body,
+            reason=str(exc),
+            source=f"webhook:{endpoint.slug}",
+            metadata={"event_id": event_id, "endpoint": endpoint.slug, "payload": "message"},
         )
-        if earlier is None:
-            raise
-        return WebhookResult(status="duplicate", case=earlier.case)
+        delivery.outcome = WebhookDelivery.Outcome.QUARANTINED
+        delivery.quarantine = quarantined
+        delivery.save(update_fields=["outcome", "quarantine"])
+        return WebhookResult(status="quarantined", quarantine=quarantined, reason=str(exc))
+    delivery.case = result.case
+    delivery.save(update_fields=["case"])
+    status = "duplicate" if result.duplicate else "accepted"
+    return WebhookResult(status=status, case=result.case, created=result.created)
 
 
 @dataclass(frozen=True)
 class RetryResult:
     case: Case
+
+
+PayloadRetrier = Callable[..., Case]
+_payload_retriers: dict[str, PayloadRetrier] = {}
+
+
+def webhook_payload_retrier_register(payload: str, retrier: PayloadRetrier) -> None:
+    """Register how a quarantined delivery of another app's payload kind (its metadata's
+    "payload", e.g. "call") is retried: retrier(endpoint=..., payload=...) returns the case
+    or raises IntakeRejected. Deliveries of no registered kind are messages."""
+    _payload_retriers[payload] = retrier
 
 
 def webhook_quarantine_retry(*, raw: bytes, metadata: dict) -> IntakeResult | RetryResult:
@@ -227,11 +257,10 @@ def webhook_quarantine_retry(*, raw: bytes, metadata: dict) -> IntakeResult | Re
         payload = webhook_body_parse(body=raw)
     except WebhookRefused as exc:
         raise IntakeRejected(exc.detail) from exc
-    if metadata.get("payload") == "call":
-        from caseloop.channels.phone.webhook import phone_report_retry
-
+    retrier = _payload_retriers.get(metadata.get("payload", ""))
+    if retrier is not None:
         result: IntakeResult | RetryResult = RetryResult(
-            case=phone_report_retry(endpoint=endpoint, payload=payload)
+            case=retrier(endpoint=endpoint, payload=payload)
         )
     else:
         errors = webhook_payload_check(payload=payload)

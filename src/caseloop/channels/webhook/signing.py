@@ -10,15 +10,22 @@ import hashlib
 import hmac
 import time
 
+from caseloop.lib.errors import DomainError, ErrorKind
+
 SIGNATURE_HEADER = "X-Caseloop-Signature"
 
 
-class SignatureError(Exception):
-    """The request is not proven to come from the holder of the secret (HTTP 401)."""
+class SignatureError(DomainError):
+    """The request is not proven to come from the holder of the secret."""
+
+    code = "signature_invalid"
+    kind = ErrorKind.UNAUTHENTICATED
 
 
 class SignatureStale(SignatureError):
     """Correctly signed, but outside the allowed time window: a possible replay."""
+
+    code = "signature_stale"
 
 
 def signature_compute(*, secret: str, timestamp: int, body: bytes) -> str:

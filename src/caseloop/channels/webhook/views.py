@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from caseloop.lib.errors import http_status_for
+
 from .models import WebhookEndpoint
 from .services import WebhookRefused, WebhookResult, webhook_receive
 from .signing import SIGNATURE_HEADER
@@ -27,7 +29,7 @@ def refused_response(exc: WebhookRefused) -> JsonResponse:
     body: dict = {"detail": exc.detail}
     if exc.errors:
         body["errors"] = exc.errors
-    return JsonResponse(body, status=exc.status)
+    return JsonResponse(body, status=http_status_for(exc))
 
 
 @csrf_exempt

@@ -10,15 +10,16 @@ nothing matches, and snippets that are escaped text with only <mark> tags.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from ..models import Article, Audience, State
-from . import text
+from ..models import Article, Audience, State, Term
+from . import lite, pg, text
+from .hits import Hit, MessageHit
 from .typo import query_correct, terms_correct
 
 AudienceName = Literal["public", "agent"]
@@ -34,40 +35,8 @@ class ArticleFilters:
     states: tuple[str, ...] = (State.PUBLISHED,)  # agents only; the public sees published
 
 
-@dataclass(frozen=True)
-class Hit:
-    article_id: int
-    score: float
-    title: str
-    snippet_html: str
-    kind: str = ""
-    category_id: int | None = None
-    audience: str = ""
-    corrected_query: str = ""
-
-
-@dataclass(frozen=True)
-class MessageHit:
-    message_id: int
-    case_id: int
-    score: float
-    snippet_html: str
-    case_reference: str = ""
-    case_subject: str = ""
-    case_status: str = ""
-    direction: str = ""
-    created_at: object = None
-    extra: dict = field(default_factory=dict)
-
-
 def _backend():
-    if connection.vendor == "postgresql":
-        from . import pg
-
-        return pg
-    from . import lite
-
-    return lite
+    return pg if connection.vendor == "postgresql" else lite
 
 
 def articles_searchable(*, audience: AudienceName, filters: ArticleFilters) -> QuerySet[Article]:
@@ -229,8 +198,6 @@ def articles_reindex(*, article_ids: list[int] | None = None) -> int:
 
 
 def terms_learn(*, texts: list[str]) -> None:
-    from ..models import Term
-
     vocabulary: set[str] = set()
     for value in texts:
         vocabulary |= text.words(value)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import QuerySet
 
-from caseloop.cases.models import Case, Message, Status
+from caseloop.cases.models import FINISHED_STATUSES, Case, Message
 
 from ..models import Article
+from .hits import Hit, MessageHit
 from .text import START, STOP, snippet_safe
 
 ARTICLE_FTS = "knowledge_article_fts"
@@ -47,8 +48,6 @@ def _snippets(table: str, column: int, match: str, ids: list[int], tokens: int) 
 def articles_match(
     *, terms: list[str], candidates: QuerySet[Article], language: str, limit: int, prefix: bool
 ):
-    from . import Hit
-
     allowed_sql, allowed_params = candidates.values("id").query.sql_with_params()
     match = _match_expression(terms, operator="OR", prefix=prefix)
     sql = (
@@ -100,14 +99,12 @@ def messages_match(
     solved_only: bool,
     exclude_case_id: int | None,
 ):
-    from . import MessageHit
-
     match = _match_expression(terms, operator="AND" if require_all else "OR")
     where = [f"{MESSAGE_FTS} MATCH %s"]
     params: list = [match]
     if solved_only:
         where.append("c.status IN (%s, %s)")
-        params += [Status.SOLVED, Status.CLOSED]
+        params += FINISHED_STATUSES
     if exclude_case_id is not None:
         where.append("c.id <> %s")
         params.append(exclude_case_id)

@@ -3,13 +3,16 @@ indexes, ts_rank ranking and ts_headline snippets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, QuerySet
 
-from caseloop.cases.models import Message, Status
+from caseloop.cases.models import FINISHED_STATUSES, Message
 
 from ..models import Article, MessageDocument
+from .hits import Hit, MessageHit
 from .text import START, STOP, snippet_safe
 
 # Text-search configurations for the languages articles are written in; others: 'simple'.
@@ -32,7 +35,7 @@ MESSAGE_CONFIG = "english"
 RECENT_MATCHES = 5000
 # ts_rank weights for D, C, B, A: body (C) and tags (B) count alike, the title (A) most.
 ARTICLE_WEIGHTS = [0.1, 0.5, 0.5, 1.0]
-HEADLINE = {
+HEADLINE: dict[str, Any] = {
     "start_sel": START,
     "stop_sel": STOP,
     "max_words": 30,
@@ -57,8 +60,6 @@ def _tsquery(terms: list[str], *, operator: str, prefix: bool = False) -> str:
 def articles_match(
     *, terms: list[str], candidates: QuerySet[Article], language: str, limit: int, prefix: bool
 ):
-    from . import Hit
-
     config = config_for(language)
     query = SearchQuery(
         _tsquery(terms, operator="|", prefix=prefix), search_type="raw", config=config
@@ -120,8 +121,6 @@ def messages_match(
     solved_only: bool,
     exclude_case_id: int | None,
 ):
-    from . import MessageHit
-
     query = SearchQuery(
         _tsquery(terms, operator="&" if require_all else "|"),
         search_type="raw",
@@ -129,7 +128,7 @@ def messages_match(
     )
     documents = MessageDocument.objects.filter(document=query)
     if solved_only:
-        documents = documents.filter(case__status__in=[Status.SOLVED, Status.CLOSED])
+        documents = documents.filter(case__status__in=FINISHED_STATUSES)
     if exclude_case_id is not None:
         documents = documents.exclude(case_id=exclude_case_id)
     # Rank only the most recent matches: a common word can match a large share of all

@@ -8,6 +8,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from caseloop.cases.models import Case
+from caseloop.triage.classifier import category_model_evaluate
+from caseloop.triage.learning import model_train
+from caseloop.triage.selectors import triage_accuracy
+from caseloop.triage.services import case_triage_run
+
 
 def read_labelled_csv(path: str, *, text_col: str, label_col: str) -> tuple[list[str], list[str]]:
     """Texts and labels from a CSV with a header; rows missing either are skipped."""
@@ -58,7 +64,6 @@ class Command(BaseCommand):
         getattr(self, f"_{action}")(**options)
 
     def _train(self, *, kind: str, force: bool, **_) -> None:
-        from caseloop.triage.learning import model_train
 
         kinds = ["category", "priority"] if kind == "all" else [kind]
         out = {}
@@ -77,7 +82,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(out, indent=2))
 
     def _eval(self, *, train: str, test: str, text_col: str, label_col: str, **_) -> None:
-        from caseloop.triage.classifier import category_model_evaluate
 
         train_texts, train_labels = read_labelled_csv(train, text_col=text_col, label_col=label_col)
         test_texts, test_labels = read_labelled_csv(test, text_col=text_col, label_col=label_col)
@@ -92,13 +96,10 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result))
 
     def _accuracy(self, **_) -> None:
-        from caseloop.triage.selectors import triage_accuracy
 
         self.stdout.write(json.dumps(triage_accuracy(), indent=2))
 
     def _run(self, *, case_ids: list[int], **_) -> None:
-        from caseloop.cases.models import Case
-        from caseloop.triage.services import case_triage_run
 
         ids = case_ids or list(
             Case.objects.filter(triage__isnull=True).order_by("id").values_list("pk", flat=True)

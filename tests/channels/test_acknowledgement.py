@@ -2,8 +2,8 @@ import pytest
 
 from caseloop.automation.models import AcknowledgementTemplate
 from caseloop.automation.selectors import case_first_response_due
-from caseloop.automation.services import case_acknowledge
 from caseloop.cases.models import CaseEvent, Message
+from caseloop.channels.acknowledgement import case_acknowledge
 from caseloop.channels.base import InboundMessage
 from caseloop.channels.intake import inbound_receive
 

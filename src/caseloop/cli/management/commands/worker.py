@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from caseloop.automation.jobs import consumer_create
+from caseloop.cli.jobs import consumer_create
 
 
 class Command(BaseCommand):

@@ -17,7 +17,3 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "caseloop"
     execute_from_command_line(argv)
-
-
-if __name__ == "__main__":
-    main()

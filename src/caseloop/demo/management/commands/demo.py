@@ -29,11 +29,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.accounts.services import team_add_member, user_create
-from caseloop.automation import demo_data as data
-from caseloop.automation import demo_knowledge
 from caseloop.cases.models import Case, Category, Status
 from caseloop.cases.services import (
     AttachmentUpload,
@@ -43,6 +42,8 @@ from caseloop.cases.services import (
     case_update,
     message_add,
 )
+from caseloop.channels import base
+from caseloop.channels.chat.models import ChatWidget
 from caseloop.customers.models import Customer, Organization, PurchaseRecord
 from caseloop.customers.services import (
     Identity,
@@ -50,6 +51,11 @@ from caseloop.customers.services import (
     customer_find_or_create,
     purchases_import_csv,
 )
+from caseloop.demo import data
+from caseloop.demo import knowledge as demo_knowledge
+from caseloop.knowledge.services import article_create, article_transition, macro_create
+from caseloop.triage.learning import model_train
+from caseloop.triage.models import KeywordRule, RoutingRule
 
 # How many cases end in each status (scaled to --cases), and how old they are (hours).
 STATUS_MIX = [
@@ -90,8 +96,6 @@ def clock_installed(clock: DemoClock) -> Iterator[DemoClock]:
 @contextmanager
 def deliveries_recorded_only() -> Iterator[None]:
     """Demo customers are fictional: replies are recorded but no channel delivers them."""
-    from caseloop.channels import base
-
     saved = dict(base._senders)
     base._senders.clear()
     try:
@@ -105,8 +109,6 @@ def jobs_run_inline() -> Iterator[None]:
     """Triage, mood and feedback jobs run as the history is written, as a desk's worker would
     have run them at the time: the model then trains on the agents' decisions, and the first
     `serve` does not start with a backlog of the past's jobs."""
-    from huey.contrib.djhuey import HUEY
-
     before = HUEY.immediate
     # Hundreds of "Executing …" lines would bury the sign-in help.
     huey_log = logging.getLogger("huey")
@@ -199,8 +201,6 @@ class Command(BaseCommand):
                 self._run(plan, clock)
         trained = self._triage_learn()
         articles = self._knowledge(desk)
-        from caseloop.channels.chat.models import ChatWidget
-
         # The desk's own address is always allowed, so the preview page can chat right away.
         ChatWidget.objects.get_or_create(
             key=DEMO_CHAT_WIDGET, defaults={"name": f"{data.COMPANY} shop"}
@@ -229,8 +229,6 @@ class Command(BaseCommand):
         """Keyword rules for the cold start and routing from each category to its team, set
         up before the first case as an admin would: triage guesses and routes while the
         history is written, and the agents' decisions are measured against its guesses."""
-        from caseloop.triage.models import KeywordRule, RoutingRule
-
         for slug, keywords in data.CATEGORY_KEYWORDS.items():
             KeywordRule.objects.get_or_create(category=desk.categories[slug], keywords=keywords)
         for _name, slug, _description, team_slug in data.CATEGORIES:
@@ -241,16 +239,12 @@ class Command(BaseCommand):
     def _triage_learn(self):
         """A model trained on the seeded history, so new cases on the demo desk arrive
         categorized by what the desk's agents decided."""
-        from caseloop.triage.learning import model_train
-
         return model_train()
 
     @transaction.atomic
     def _knowledge(self, desk: Desk) -> int:
         """The shop's articles, taken through review to where they stand, and its prepared
         responses; written through the knowledge services, so they are indexed for search."""
-        from caseloop.knowledge.services import article_create, article_transition, macro_create
-
         author = desk.users["manager"]
         for title, category, kind, audience, state, tags, body in demo_knowledge.ARTICLES:
             article = article_create(
@@ -472,8 +466,8 @@ class Command(BaseCommand):
             who = rng.choices(desk.customers, weights)[0]
             plan = CasePlan(desk=desk, rng=rng, who=who, outcome=outcome)
             plan.compose()
-            age = timedelta(hours=rng.uniform(low, high))
-            plan.start = now - age - plan.duration
+            ago = timedelta(hours=rng.uniform(low, high))
+            plan.start = now - ago - plan.duration
             plans.append(plan)
         plans.sort(key=lambda p: p.start)
         return plans
@@ -530,7 +524,7 @@ class CasePlan:
             "months": rng.randint(4, 20),
             "org": (
                 who.customer.organization.name
-                if who.customer.organization_id
+                if who.customer.organization
                 else f"{who.customer.name.split()[-1]} Consulting Ltd"
             ),
             "goodwill": rng_choice(data.GOODWILL),
@@ -619,6 +613,12 @@ class CasePlan:
         elif outcome == "reopened":
             self.add(self.minutes(600, 4320), lambda: self.inbound(data.CUSTOMER_REOPEN))
 
+    @property
+    def opened(self) -> Case:
+        """The case, once open_case (always the first step) has opened it."""
+        assert self.case is not None
+        return self.case
+
     def open_case(self) -> None:
         s, rng = self.scenario, self.rng
         text = self.inbound_text(s.openings, first_message=True)
@@ -647,7 +647,7 @@ class CasePlan:
         if self.who.customer.is_vip:
             tags.append("vip")
         case_update(
-            case=self.case,
+            case=self.opened,
             actor=self.agent,
             category=self.desk.categories[s.category],
             team=self.team,
@@ -657,14 +657,14 @@ class CasePlan:
 
     def reply(self, options: list[str]) -> None:
         message_add(
-            case=self.case,
+            case=self.opened,
             direction="outbound",
             text=self.outbound_text(self.fill(options)),
             actor=self.agent,
         )
 
     def note(self, options: list[str]) -> None:
-        message_add(case=self.case, direction="note", text=self.fill(options), actor=self.agent)
+        message_add(case=self.opened, direction="note", text=self.fill(options), actor=self.agent)
 
     def inbound(self, options: list[str], *, attach: bool = False) -> None:
         uploads = (
@@ -673,20 +673,20 @@ class CasePlan:
             else []
         )
         message_add(
-            case=self.case,
+            case=self.opened,
             direction="inbound",
             text=self.inbound_text(options),
             attachments=uploads,
         )
 
     def move(self, to: str) -> None:
-        self.case = case_transition(case=self.case, to=to, actor=self.agent)
+        self.case = case_transition(case=self.opened, to=to, actor=self.agent)
 
     def escalate(self) -> None:
         escalations = self.desk.teams["escalations"]
         self.vars["team"] = "our specialist team"
         message_add(
-            case=self.case,
+            case=self.opened,
             direction="note",
             text=(
                 f"Escalating to {escalations.name}: {self.fill(self.scenario.notes)} "
@@ -696,7 +696,7 @@ class CasePlan:
             actor=self.agent,
         )
         case_update(
-            case=self.case,
+            case=self.opened,
             actor=self.agent,
             assignee=self.specialist,
             team=escalations,
@@ -712,15 +712,18 @@ class CasePlan:
         new_owner = self.rng.choice(colleagues)
         self.vars["next_agent"] = new_owner.first_name
         message_add(
-            case=self.case, direction="note", text=self.fill(data.HANDOVER_NOTES), actor=self.agent
+            case=self.opened,
+            direction="note",
+            text=self.fill(data.HANDOVER_NOTES),
+            actor=self.agent,
         )
         case_transfer_ownership(
-            case=self.case, to_user=new_owner, actor=self.agent, reason="shift handover"
+            case=self.opened, to_user=new_owner, actor=self.agent, reason="shift handover"
         )
         self.agent = new_owner
         self.vars["agent"] = new_owner.first_name
 
     def close(self) -> None:
         self.case = case_transition(
-            case=self.case, to=Status.CLOSED, actor=None, reason=data.CLOSING_NOTE
+            case=self.opened, to=Status.CLOSED, actor=None, reason=data.CLOSING_NOTE
         )

@@ -1,12 +1,8 @@
-"""Shared API schemas."""
+"""API schemas for people: a reference to a user, as every endpoint names one."""
 
 from __future__ import annotations
 
 from ninja import Schema
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class UserRef(Schema):

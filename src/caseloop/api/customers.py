@@ -6,16 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja import Status as Reply
 from ninja.errors import HttpError
 
-from caseloop.api.auth import require_staff
-
-from . import selectors, services
-from .errors import InvalidContactPoint
-from .models import Customer
+from caseloop.accounts.auth import ApiRequest, require_staff
+from caseloop.cases.selectors import customer_cases
+from caseloop.customers import selectors, services
+from caseloop.customers.errors import InvalidContactPoint
+from caseloop.customers.models import Customer
 
 router = Router(tags=["customers"])
 
@@ -39,7 +38,7 @@ class CustomerSummaryOut(Schema):
         return {
             "id": customer.pk,
             "name": customer.name,
-            "organization": customer.organization.name if customer.organization_id else None,
+            "organization": customer.organization.name if customer.organization else None,
             "language": customer.language,
             "is_vip": customer.is_vip,
             "contact_points": [
@@ -94,7 +93,7 @@ class MergeIn(Schema):
 
 @router.get("/customers", response=CustomerPage, summary="List customers")
 def customer_list(
-    request: HttpRequest, q: str = "", cursor: str = "", limit: int = Query(50, ge=1, le=200)
+    request: ApiRequest, q: str = "", cursor: str = "", limit: int = Query(50, ge=1, le=200)
 ):
     require_staff(request)
     customers = selectors.customer_list(q=q.strip())
@@ -108,7 +107,7 @@ def customer_list(
 
 
 @router.post("/customers", response={201: CustomerOut}, summary="Create a customer")
-def customer_create(request: HttpRequest, payload: CustomerIn):
+def customer_create(request: ApiRequest, payload: CustomerIn):
     require_staff(request)
     if not (payload.name or payload.email or payload.phone or payload.social):
         raise HttpError(422, "give at least a name, email, phone or social handle")
@@ -128,9 +127,7 @@ def customer_create(request: HttpRequest, payload: CustomerIn):
     return Reply(201, _customer_out(request, customer.pk))
 
 
-def _customer_out(request: HttpRequest, customer_id: int) -> dict:
-    from caseloop.cases.selectors import customer_cases
-
+def _customer_out(request: ApiRequest, customer_id: int) -> dict:
     customer = selectors.customer_get_for_user(user=request.auth, customer_id=customer_id)
     return {
         **CustomerSummaryOut.of(customer),
@@ -142,13 +139,13 @@ def _customer_out(request: HttpRequest, customer_id: int) -> dict:
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut, summary="Read a customer")
-def customer_detail(request: HttpRequest, customer_id: int):
+def customer_detail(request: ApiRequest, customer_id: int):
     """With contact points, purchases and case history."""
     return _customer_out(request, customer_id)
 
 
 @router.post("/customers/{customer_id}/merge", response=CustomerOut, summary="Merge customers")
-def customer_merge(request: HttpRequest, customer_id: int, payload: MergeIn):
+def customer_merge(request: ApiRequest, customer_id: int, payload: MergeIn):
     """Fold this customer into `into`: contact points, purchases and cases move; the
     history of both is kept."""
     require_staff(request)
@@ -159,7 +156,7 @@ def customer_merge(request: HttpRequest, customer_id: int, payload: MergeIn):
 
 
 @router.post("/purchases/import", summary="Import purchase records (CSV)")
-def purchases_import(request: HttpRequest, file: UploadedFile = File(...)):
+def purchases_import(request: ApiRequest, file: UploadedFile = File(...)):
     """CSV columns: email (or phone), order_id, product, purchased_at, amount, currency."""
     require_staff(request)
     return services.purchases_import_csv(data=file.read(), actor=request.auth)

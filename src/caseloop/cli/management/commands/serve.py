@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from caseloop.automation.jobs import consumer_create
+from caseloop.cli.jobs import consumer_create
 
 
 class Command(BaseCommand):

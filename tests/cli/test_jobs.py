@@ -10,7 +10,7 @@ SCRIPT = """
 import json, django
 django.setup()
 from huey.contrib.djhuey import HUEY
-from caseloop.automation.jobs import consumer_create
+from caseloop.cli.jobs import consumer_create
 consumer_create(workers=1)
 print(json.dumps(sorted(HUEY._registry._registry)))
 """

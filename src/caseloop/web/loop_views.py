@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from caseloop.accounts.models import Team, User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.errors import CaseError
+from caseloop.cases.loop import alternatives as loop_alternatives
+from caseloop.cases.loop import authority as loop_authority
+from caseloop.cases.loop import escalations as loop_escalations
+from caseloop.cases.loop import facts as loop_facts
+from caseloop.cases.loop import followups as loop_followups
+from caseloop.cases.loop import lessons as loop_lessons
+from caseloop.cases.loop import needs as loop_needs
+from caseloop.cases.loop import plans as loop_plans
+from caseloop.cases.loop import problem as loop_problem
+from caseloop.cases.loop.errors import LinkInvalid, LoopError
+from caseloop.cases.loop.tokens import token_read
 from caseloop.cases.models import (
     Alternative,
     Case,
@@ -28,11 +40,8 @@ from caseloop.cases.models import (
     RemedyType,
 )
 from caseloop.insights.services import case_can_be_rated, rating_record
+from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import rate_limited
-
-from . import services
-from .errors import LinkExpired, LinkInvalid, LoopError, LoopStateError
-from .tokens import token_read
 
 # --- Agent actions from the panel --------------------------------------------------------
 
@@ -63,24 +72,24 @@ def _score(request: HttpRequest, name: str) -> int | None:
 
 
 def _paraphrase(request, case):
-    services.problem_paraphrase_set(
+    loop_problem.problem_paraphrase_set(
         case=case, paraphrase=request.POST.get("paraphrase", ""), actor=request.user
     )
     return "Paraphrase saved."
 
 
 def _send_problem(request, case):
-    services.problem_send_for_confirmation(case=case, actor=request.user)
+    loop_problem.problem_send_for_confirmation(case=case, actor=request.user)
     return "Sent to the customer to confirm."
 
 
 def _policy_check(request, case):
-    decision = services.policy_check_run(case=case, actor=request.user)
+    decision = loop_needs.policy_check_run(case=case, actor=request.user)
     return f"Policy check: {decision.get_outcome_display()}. {decision.summary}"
 
 
 def _no_action(request, case):
-    services.needs_no_action_record(
+    loop_needs.needs_no_action_record(
         case=case, actor=request.user, note=request.POST.get("note", "")
     )
     return "Recorded: listened, no action wanted."
@@ -90,7 +99,7 @@ def _authority(request, case):
     remedy = RemedyType.objects.filter(pk=request.POST.get("remedy") or 0).first()
     if remedy is None:
         raise LoopError("choose a remedy")
-    _, decision = services.authority_check_record(
+    _, decision = loop_authority.authority_check_record(
         case=case,
         agent=request.user,
         remedy=remedy,
@@ -101,7 +110,7 @@ def _authority(request, case):
 
 
 def _fact(request, case):
-    services.fact_record(
+    loop_facts.fact_record(
         case=case,
         key=request.POST.get("key", ""),
         value=request.POST.get("value", ""),
@@ -111,7 +120,7 @@ def _fact(request, case):
 
 
 def _alternative(request, case):
-    services.alternative_add(
+    loop_alternatives.alternative_add(
         case=case,
         title=request.POST.get("title", ""),
         description=request.POST.get("description", ""),
@@ -122,15 +131,15 @@ def _alternative(request, case):
 
 def _weigh(request, case):
     alternative = _one(Alternative, request, "alternative", case)
-    services.alternative_weigh(
+    loop_alternatives.alternative_weigh(
         alternative=alternative,
         actor=request.user,
-        scores={name: _score(request, name) for name in services.SCORES},
+        scores={name: _score(request, name) for name in loop_alternatives.SCORES},
         cost_amount=_decimal(request.POST.get("cost_amount", "")),
     )
     preference = request.POST.get("preference", "")
     if preference:
-        services.alternative_prefer(
+        loop_alternatives.alternative_prefer(
             alternative=alternative, preference=preference, actor=request.user
         )
     return "Alternative weighed."
@@ -138,14 +147,14 @@ def _weigh(request, case):
 
 def _choose(request, case):
     alternative = _one(Alternative, request, "alternative", case)
-    services.alternative_choose(
+    loop_alternatives.alternative_choose(
         alternative=alternative, reason=request.POST.get("reason", ""), actor=request.user
     )
     return f"Chosen: {alternative.title}."
 
 
 def _plan(request, case):
-    services.plan_create(
+    loop_plans.plan_create(
         case=case,
         summary=request.POST.get("summary", ""),
         steps=request.POST.get("steps", "").splitlines(),
@@ -156,12 +165,12 @@ def _plan(request, case):
 
 
 def _share(request, case):
-    services.plan_share(plan=_one(Plan, request, "plan", case), actor=request.user)
+    loop_plans.plan_share(plan=_one(Plan, request, "plan", case), actor=request.user)
     return "Plan shared with the customer."
 
 
 def _verbal(request, case):
-    services.plan_consent_record(
+    loop_plans.plan_consent_record(
         plan=_one(Plan, request, "plan", case),
         decision=request.POST.get("decision", "approved"),
         channel="phone",
@@ -175,12 +184,14 @@ def _step(request, case):
     step = PlanStep.objects.select_related("plan").filter(pk=request.POST.get("step") or 0).first()
     if step is None or step.plan.case_id != case.pk:
         raise LoopError("no such step")
-    services.plan_step_update(step=step, status=request.POST.get("status", ""), actor=request.user)
+    loop_plans.plan_step_update(
+        step=step, status=request.POST.get("status", ""), actor=request.user
+    )
     return "Step updated."
 
 
 def _update(request, case):
-    services.plan_update_send(
+    loop_plans.plan_update_send(
         plan=_one(Plan, request, "plan", case),
         actor=request.user,
         text=request.POST.get("text", ""),
@@ -191,7 +202,7 @@ def _update(request, case):
 def _escalate(request, case):
     team = Team.objects.filter(pk=request.POST.get("team") or 0).first()
     user = User.objects.filter(pk=request.POST.get("user") or 0).first()
-    services.case_escalate(
+    loop_escalations.case_escalate(
         case=case,
         actor=request.user,
         reason=request.POST.get("reason", ""),
@@ -206,19 +217,19 @@ def _escalation_action(request, case):
     action = request.POST.get("do", "")
     text = request.POST.get("text", "")
     if action == "accept":
-        services.escalation_accept(escalation=escalation, solver=request.user)
+        loop_escalations.escalation_accept(escalation=escalation, solver=request.user)
     elif action == "return":
-        services.escalation_return(escalation=escalation, actor=request.user, question=text)
+        loop_escalations.escalation_return(escalation=escalation, actor=request.user, question=text)
     elif action == "solved":
-        services.escalation_solved(escalation=escalation, actor=request.user, solution=text)
+        loop_escalations.escalation_solved(escalation=escalation, actor=request.user, solution=text)
     else:
         raise LoopError("accept, return or solved")
     return "Escalation updated."
 
 
 def _problem_answer(request, case):
-    statement = services.problem_statement_ensure(case=case)
-    services.problem_answer_record(
+    statement = loop_problem.problem_statement_ensure(case=case)
+    loop_problem.problem_answer_record(
         statement=statement,
         confirmed=request.POST.get("answer") == "confirmed",
         correction=request.POST.get("correction", ""),
@@ -237,7 +248,7 @@ def _link(request, case):
             linked = case_selectors.case_get_for_user(user=request.user, case_id=ref)
         except Http404 as exc:
             raise LoopError(f"no case '{ref}'") from exc
-    services.case_link_add(
+    loop_facts.case_link_add(
         case=case,
         kind=kind,
         actor=request.user,
@@ -251,12 +262,12 @@ def _link(request, case):
 
 def _step_add(request, case):
     plan = _one(Plan, request, "plan", case)
-    services.plan_step_add(plan=plan, text=request.POST.get("text", ""), actor=request.user)
+    loop_plans.plan_step_add(plan=plan, text=request.POST.get("text", ""), actor=request.user)
     return "Step added."
 
 
 def _followup(request, case):
-    services.followup_answer(
+    loop_followups.followup_answer(
         case=case,
         solved=request.POST.get("solved") == "yes",
         channel=request.POST.get("channel") or "phone",
@@ -266,7 +277,7 @@ def _followup(request, case):
 
 
 def _lesson(request, case):
-    services.lesson_record(
+    loop_lessons.lesson_record(
         case=case,
         author=request.user,
         summary=request.POST.get("summary", ""),
@@ -305,7 +316,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Case], str]] = {
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     """One panel form: run the action, say what happened, go back to the case."""
-    if not request.user.is_agent_like:
+    if not cast(User, request.user).is_agent_like:
         raise PermissionDenied("agents only")
     handler = ACTIONS.get(action)
     if handler is None:
@@ -341,17 +352,10 @@ def _answer_page(request: HttpRequest, purpose: str, token: str, handle) -> Http
     try:
         object_id, answer = token_read(purpose=purpose, token=token)
         return handle(request, object_id, answer)
-    except LinkExpired as exc:
-        return _error(request, 410, str(exc))
-    except LinkInvalid as exc:
-        return _error(request, 400, str(exc))
-    except LoopStateError as exc:
-        return _error(request, 409, str(exc))
-    except LoopError as exc:
-        return _error(request, 422, str(exc))
     except CaseError as exc:
-        # The case moved on meanwhile (e.g. it was reopened): say so, record nothing.
-        return _error(request, exc.status_code, str(exc))
+        # An altered or expired link, or the case moved on meanwhile (e.g. it was
+        # reopened): say so, record nothing.
+        return _error(request, http_status_for(exc), str(exc))
 
 
 def _render(request, **context) -> HttpResponse:
@@ -364,7 +368,7 @@ def _problem(request: HttpRequest, object_id: int, answer: str) -> HttpResponse:
         raise LinkInvalid("this link is not valid")
     done = statement.confirmation == answer and answer == "confirmed"
     if request.method == "POST" and not done:
-        services.problem_answer_record(
+        loop_problem.problem_answer_record(
             statement=statement,
             confirmed=answer == "confirmed",
             correction=request.POST.get("note", ""),
@@ -389,7 +393,7 @@ def _plan_page(request: HttpRequest, object_id: int, answer: str) -> HttpRespons
     last = plan.consents.order_by("-id").first()
     done = last is not None and last.decision == answer and answer != "counter"
     if request.method == "POST" and not done:
-        services.plan_consent_record(
+        loop_plans.plan_consent_record(
             plan=plan, decision=answer, channel="link", note=request.POST.get("note", "")
         )
         return _render(request, title="Thank you", recorded=True, text="We have your answer.")
@@ -400,7 +404,7 @@ def _plan_page(request: HttpRequest, object_id: int, answer: str) -> HttpRespons
     }
     return _render(
         request,
-        title="Our plan for " + plan.case.reference,
+        title=f"Our plan for {plan.case.reference}",
         quote=plan.summary,
         steps=[s.text for s in plan.steps.all()],
         timeline=plan.expected_timeline,
@@ -419,7 +423,7 @@ def _followup_page(request: HttpRequest, object_id: int, answer: str) -> HttpRes
     if request.method == "POST" and done and "score" in request.POST:
         return _followup_rate(request, followup, answer)
     if request.method == "POST" and not done:
-        services.followup_answer(
+        loop_followups.followup_answer(
             case=followup.case, solved=answer == "yes", channel="link", followup=followup
         )
         followup.case.refresh_from_db()

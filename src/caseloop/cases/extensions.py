@@ -1,0 +1,132 @@
+"""What the core asks of the apps around it, without importing them.
+
+The core owns these registries; outer apps fill them in their AppConfig.ready():
+- case-page panels (triage, the loop, knowledge, calls…),
+- the message deliverer (channels: queue an outbound message on its channel),
+- the complaint verdict (triage),
+- similar solved cases (triage),
+- the triage summary shown with a case (triage).
+
+An empty registry answers with a safe default, so the core works (and is tested) alone.
+Callbacks that react to changes after they commit live in `hooks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .models import Case
+
+# --- Case-page panels ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel on the case page: a template and a function returning its context (None
+    hides the panel for that case and user)."""
+
+    key: str
+    title: str
+    template: str
+    context: Callable[..., dict | None]
+    order: int = 100
+
+
+_panels: dict[str, Panel] = {}
+
+
+def panel_register(panel: Panel) -> None:
+    _panels[panel.key] = panel
+
+
+def case_panels(*, case: Case, user: Any) -> list[dict]:
+    shown = []
+    for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key)):
+        context = panel.context(case=case, user=user)
+        if context is not None:
+            shown.append(
+                {
+                    "key": panel.key,
+                    "title": panel.title,
+                    "template": panel.template,
+                    "context": context,
+                }
+            )
+    return shown
+
+
+# --- Message delivery ------------------------------------------------------------------
+
+Deliverer = Callable[[int], None]
+_deliverers: list[Deliverer] = []
+
+
+def deliverer_register(deliverer: Deliverer) -> None:
+    """`deliverer(message_id)` queues delivery of a committed outbound message."""
+    if deliverer not in _deliverers:
+        _deliverers.append(deliverer)
+
+
+def message_deliver_later(*, message_id: int) -> None:
+    for deliverer in list(_deliverers):
+        deliverer(message_id)
+
+
+# --- Complaint verdict -----------------------------------------------------------------
+
+ComplaintVerdict = Callable[[Case], bool]
+_complaint_verdict: list[ComplaintVerdict] = []
+
+
+def complaint_verdict_register(verdict: ComplaintVerdict) -> None:
+    _complaint_verdict[:] = [verdict]
+
+
+def case_is_complaint(*, case: Case) -> bool:
+    """The desk's one answer to "is this case a complaint?" (triage's verdict); with no
+    verdict registered, the agent's "complaint" tag."""
+    if _complaint_verdict:
+        return _complaint_verdict[0](case)
+    return case.pk is not None and case.tags.filter(name="complaint").exists()
+
+
+# --- Similar cases ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    case: Case
+    score: float
+    resolution: str
+
+
+SimilarFinder = Callable[..., list[SimilarCase]]
+_similar_finder: list[SimilarFinder] = []
+
+
+def similar_finder_register(finder: SimilarFinder) -> None:
+    """`finder(case=, k=, solved_only=)` returns up to k SimilarCase, best first."""
+    _similar_finder[:] = [finder]
+
+
+def cases_similar(*, case: Case, k: int = 5, solved_only: bool = False) -> list[SimilarCase]:
+    if not _similar_finder:
+        return []
+    return _similar_finder[0](case=case, k=k, solved_only=solved_only)
+
+
+# --- Triage summary --------------------------------------------------------------------
+
+TriageReader = Callable[[Case], dict | None]
+_triage_reader: list[TriageReader] = []
+
+
+def triage_reader_register(reader: TriageReader) -> None:
+    _triage_reader[:] = [reader]
+
+
+def case_triage_summary(*, case: Case) -> dict | None:
+    """The case's stored triage (category, priority and their reasons), or None."""
+    return _triage_reader[0](case) if _triage_reader else None

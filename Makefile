@@ -47,10 +47,11 @@ demo: install migrate ## Seed a demo desk and serve it on http://127.0.0.1:8000
 serve: install migrate ## Serve the desk (no demo data)
 	$(SITE_URL) $(BIN)/caseloop serve --host $(HOST) --port $(PORT)
 
-lint: install ## ruff, import-linter (layers) and the import-cycle check
+lint: install ## ruff, import-linter (layers), the import-cycle check and mypy
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/import_graph.py
+	$(BIN)/mypy
 
 test: install install-embeddings system-deps lint ## The whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set
 	bash scripts/test.sh

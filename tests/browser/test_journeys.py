@@ -96,7 +96,7 @@ def test_web_form_to_live_inbox_to_coached_reply_to_portal_plan_and_solved(
     expect(agent.locator("body[data-ready=yes]")).to_have_count(1)
     agent.locator("h1").click()
     agent.keyboard.press("e")
-    expect(agent.locator("#loop-esc-team, #escalate-to").first).to_be_focused()
+    expect(agent.locator("#loop-esc-team").first).to_be_focused()
 
     # The customer signs in to the portal by emailed link and sees the reply.
     customer.goto(base + "/portal/sign-in/")

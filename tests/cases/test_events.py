@@ -1,11 +1,13 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from caseloop.cases.events import UnknownEventKind, event_kinds
 from caseloop.cases.models import CaseEvent, Status
 from caseloop.cases.services import (
     AttachmentUpload,
     attachment_add,
     case_transition,
+    event_record,
     message_add,
 )
 from tests.builders import bearer, make_agent, make_case, make_category, make_team
@@ -203,3 +205,17 @@ def test_a_refused_change_writes_no_event(api):
     )
     assert response.status_code == 409
     assert new_events(case, mark) == []
+
+
+def test_an_event_of_a_kind_no_app_registered_is_refused():
+    case = make_case()
+    with pytest.raises(UnknownEventKind):
+        event_record(case=case, kind="statsu_changed", data={})
+    assert not CaseEvent.objects.filter(case=case, kind="statsu_changed").exists()
+    # Every app's kinds are known from start-up, with the words the timeline uses.
+    kinds = event_kinds()
+    assert kinds["status_changed"].label == "Status changed"
+    assert kinds["triaged"].label == "Triaged"
+    assert kinds["escalated"].label == "Escalated"
+    assert kinds["chat_closed"].label == "Chat closed"
+    assert kinds["satisfaction_rated"].label == "Satisfaction rated"

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from caseloop.accounts.models import Team, User
-from caseloop.cases.models import Case, CaseEvent, Message, Status
+from caseloop.cases.models import Case, CaseEvent, Escalation, Message, Status
 from caseloop.customers.models import ContactPoint, Customer, PurchaseRecord
 from caseloop.demo.data import DEMO_PASSWORD
 
@@ -45,6 +45,16 @@ def test_the_demo_seeds_a_working_desk_and_says_how_to_sign_in(client):
     assert CaseEvent.objects.filter(kind="owner_transferred").exists()
     escalated = Case.objects.filter(status=Status.PENDING_INTERNAL)
     assert all(case.assignee and case.assignee.tier >= 2 for case in escalated)
+    # Demo escalations go through the loop's one escalation service: each carries its
+    # hand-off package, and the solver it went to has accepted it.
+    escalations = Escalation.objects.select_related("case", "to_user")
+    assert escalations.exists()
+    for escalation in escalations:
+        assert escalation.package["escalation"]["reason"] == "needs tier 2 authority"
+        assert escalation.to_user.tier >= 2 and escalation.accepted_at is not None
+        if escalation.case.status == Status.PENDING_INTERNAL:
+            assert escalation.state == "accepted"
+            assert escalation.case.assignee_id == escalation.to_user_id
     # Every case that left "new" has an owner, as the ownership rule demands.
     assert not Case.objects.exclude(status=Status.NEW).filter(owner__isnull=True).exists()
     # The history is spread over time, not all stamped "now".

@@ -1,5 +1,6 @@
 import pytest
 
+from caseloop.cases import hooks
 from caseloop.cases.errors import CaseValidationError
 from caseloop.cases.models import Attachment, CaseEvent, Message, Status
 from caseloop.cases.services import AttachmentUpload, case_merge, case_update, message_add
@@ -42,3 +43,28 @@ def test_only_cases_of_one_customer_merge_and_never_into_themselves():
     with pytest.raises(CaseValidationError):
         case_merge(source=a, target=a, actor=agent)
     assert a.messages.count() == 1 and b.messages.count() == 1
+
+
+def test_merging_closes_the_source_through_the_status_machine_so_status_hooks_run(
+    django_capture_on_commit_callbacks,
+):
+    seen = []
+
+    def record(case_id, before, after):
+        seen.append((case_id, before, after))
+
+    hooks.on_case_status_changed(record)
+    try:
+        agent = make_agent()
+        customer = make_customer(email="hooks@example.com")
+        source = make_case(customer=customer, actor=agent)
+        target = make_case(customer=customer, actor=agent)
+        source.refresh_from_db()
+        before = source.status
+        with django_capture_on_commit_callbacks(execute=True):
+            case_merge(source=source, target=target, actor=agent)
+    finally:
+        hooks._case_status_changed.remove(record)
+    assert (source.pk, before, Status.CLOSED) in seen
+    event = CaseEvent.objects.get(case=source, kind="status_changed", data__after="closed")
+    assert event.data["reason"] == f"merged into {target.reference}"

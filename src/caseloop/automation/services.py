@@ -13,11 +13,11 @@ from caseloop.cases.models import Case, Status
 from caseloop.cases.services import event_record
 from caseloop.lib.realtime import DESK_GROUP, publish
 
+from .events import FIRST_RESPONSE_BREACHED
 from .selectors import case_first_response_due, case_response_state, response_policy_load
 
 logger = logging.getLogger(__name__)
 
-FIRST_RESPONSE_BREACHED = "first_response_breached"
 
 
 def first_response_breaches_record(*, now: datetime | None = None, limit: int = 500) -> list[int]:

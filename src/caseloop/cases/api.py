@@ -100,8 +100,8 @@ class CaseOut(Schema):
             "status": case.status,
             "channel": case.channel,
             "priority": case.priority,
-            "category": case.category.slug if case.category_id else None,
-            "team": case.team.slug if case.team_id else None,
+            "category": case.category.slug if case.category else None,
+            "team": case.team.slug if case.team else None,
             "owner": UserRef.of(case.owner),
             "assignee": UserRef.of(case.assignee),
             "customer": {"id": case.customer_id, "name": case.customer.name},
@@ -351,7 +351,7 @@ def _message_in(request: HttpRequest) -> tuple[MessageIn, list[services.Attachme
             payload = MessageIn.model_validate(data)
             uploads = [
                 services.AttachmentUpload(
-                    filename=f.name, content=f.read(), content_type=f.content_type or ""
+                    filename=f.name or "", content=f.read(), content_type=f.content_type or ""
                 )
                 for f in request.FILES.getlist("attachments")
             ]

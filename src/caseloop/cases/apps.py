@@ -10,7 +10,7 @@ class CasesConfig(AppConfig):
 
         from . import hooks, services
         from .extensions import Panel, panel_register
-        from .loop import followups
+        from .loop import events, followups  # noqa: F401 - events registers its kinds
         from .loop.panel import loop_panel_context
 
         on_customers_merged("cases", services.case_move_to_customer)

@@ -30,7 +30,7 @@ class Panel:
     key: str
     title: str
     template: str
-    context: Callable[..., dict | None]
+    context: Callable[..., dict[str, Any] | None]
     order: int = 100
 
 
@@ -41,7 +41,7 @@ def panel_register(panel: Panel) -> None:
     _panels[panel.key] = panel
 
 
-def case_panels(*, case: Case, user: Any) -> list[dict]:
+def case_panels(*, case: Case, user: Any) -> list[dict[str, Any]]:
     shown = []
     for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key)):
         context = panel.context(case=case, user=user)
@@ -119,7 +119,7 @@ def cases_similar(*, case: Case, k: int = 5, solved_only: bool = False) -> list[
 
 # --- Triage summary --------------------------------------------------------------------
 
-TriageReader = Callable[[Case], dict | None]
+TriageReader = Callable[[Case], dict[str, Any] | None]
 _triage_reader: list[TriageReader] = []
 
 
@@ -127,6 +127,6 @@ def triage_reader_register(reader: TriageReader) -> None:
     _triage_reader[:] = [reader]
 
 
-def case_triage_summary(*, case: Case) -> dict | None:
+def case_triage_summary(*, case: Case) -> dict[str, Any] | None:
     """The case's stored triage (category, priority and their reasons), or None."""
     return _triage_reader[0](case) if _triage_reader else None

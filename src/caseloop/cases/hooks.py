@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def on_case_updated(callback: UpdateCallback) -> UpdateCallback:
     return callback
 
 
-def _run(callbacks: list, object_id: int, *args) -> None:
+def _run(callbacks: list[Callable[..., None]], object_id: int, *args: Any) -> None:
     for callback in list(callbacks):
         try:
             callback(object_id, *args)

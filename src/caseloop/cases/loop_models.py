@@ -442,6 +442,10 @@ class Alternative(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not stored: set on the instances the loop's selectors rank.
+    rank: int
+    score: float | None
+
     class Meta:
         ordering = ["id"]
 

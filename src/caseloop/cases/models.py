@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.db.models.fields.json import KT
@@ -233,11 +235,11 @@ class Attachment(models.Model):
         return self.filename
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class AppendOnlyQuerySet(models.QuerySet["CaseEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("case events are append-only; they cannot be updated")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise TypeError("case events are append-only; they cannot be deleted")
 
 
@@ -262,6 +264,8 @@ class CaseEvent(models.Model):
         CUSTOMER_CHANGED = "customer_changed", "Customer changed"
         ATTACHMENT_ADDED = "attachment_added", "Attachment added"
         DELIVERY_CHANGED = "delivery_changed", "Delivery status changed"
+        MERGED_INTO = "merged_into", "Merged into another case"
+        MERGED_FROM = "merged_from", "Another case merged in"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -284,12 +288,12 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} on {self.case_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise TypeError("case events are append-only; they cannot be updated")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("case events are append-only; they cannot be deleted")
 
 

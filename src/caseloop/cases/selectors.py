@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -20,7 +22,7 @@ def case_base_queryset() -> QuerySet[Case]:
     ).prefetch_related("tags")
 
 
-def case_visible_to(*, user) -> QuerySet[Case]:
+def case_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Case]:
     """Cases `user` may see: staff see every case; a customer only their own."""
     cases = case_base_queryset()
     if user is None or not user.is_authenticated:
@@ -32,7 +34,7 @@ def case_visible_to(*, user) -> QuerySet[Case]:
     return cases.filter(customer_id=user.customer_id)
 
 
-def case_get_for_user(*, user, case_id: int | str) -> Case:
+def case_get_for_user(*, user: User | AnonymousUser | None, case_id: int | str) -> Case:
     """The case, if `user` may see it; 404 otherwise, so existence is not leaked."""
     pk = (
         case_id
@@ -86,13 +88,15 @@ def _is_id(value: str) -> bool:
     return value.isascii() and value.isdigit() and int(value) <= MAX_ID
 
 
-def _id_of(model, **lookup) -> Subquery:
+def _id_of(model: type[Team] | type[User] | type[Category], **lookup: Any) -> Subquery:
     """The id of the row matching `lookup`, as a scalar subquery: the database knows the id
     before it plans the scan, so the (team|owner|…, status, -id) indexes serve the filter."""
     return Subquery(model.objects.filter(**lookup).values("id")[:1])
 
 
-def case_list(*, user, filters: CaseFilters, cursor: str = "", limit: int = 50):
+def case_list(
+    *, user: User | AnonymousUser | None, filters: CaseFilters, cursor: str = "", limit: int = 50
+) -> tuple[list[Case], str | None]:
     """A page of cases newest first, keyset-paginated on id so inserts never shift pages.
     Returns (cases, next_cursor)."""
     cases = case_visible_to(user=user)
@@ -145,7 +149,7 @@ def case_list(*, user, filters: CaseFilters, cursor: str = "", limit: int = 50):
     return page[:limit], next_cursor
 
 
-def case_messages(*, case: Case, user) -> QuerySet[Message]:
+def case_messages(*, case: Case, user: User) -> QuerySet[Message]:
     """The case's messages; customers never see internal notes."""
     messages = (
         Message.objects.filter(case=case)
@@ -166,7 +170,7 @@ def customer_cases(*, customer_id: int) -> QuerySet[Case]:
     return case_base_queryset().filter(customer_id=customer_id).order_by("-id")
 
 
-def case_counts_by_status(*, user) -> dict[str, int]:
+def case_counts_by_status(*, user: User | AnonymousUser | None) -> dict[str, int]:
 
     rows = case_visible_to(user=user).order_by().values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,6 +28,7 @@ from .errors import (
     InvalidTransition,
     OwnershipError,
 )
+from .events import event_kind_get
 from .models import (
     Attachment,
     Case,
@@ -37,7 +40,11 @@ from .models import (
     Status,
     Tag,
 )
-from .transitions import TRANSITIONS, allowed_transitions, is_reopen
+from .transitions import allowed_transitions, is_reopen, transition_allowed
+
+if TYPE_CHECKING:
+    from caseloop.accounts.models import Team, User
+    from caseloop.customers.models import Customer
 
 # Statuses in which the customer is not waiting on the desk for a reply.
 NOT_AWAITING_REPLY = frozenset({Status.PENDING_CUSTOMER, Status.SOLVED, Status.CLOSED})
@@ -55,18 +62,22 @@ class AttachmentUpload:
     content_id: str = ""
 
 
-def event_record(*, case: Case, kind: str, actor=None, data: dict | None = None) -> CaseEvent:
-    """Append one event to the case's log. Call it inside the transaction of the change."""
+def event_record(
+    *, case: Case, kind: str, actor: User | None = None, data: dict[str, Any] | None = None
+) -> CaseEvent:
+    """Append one event to the case's log. Call it inside the transaction of the change.
+    Raises UnknownEventKind for a kind no app registered."""
+    event_kind_get(kind)
     return CaseEvent.objects.create(case=case, actor=actor, kind=kind, data=data or {})
 
 
-def _is_staff(user) -> bool:
-    return user is not None and getattr(user, "is_agent_like", False)
+def _is_staff(user: object) -> bool:
+    return user is not None and bool(getattr(user, "is_agent_like", False))
 
 
-def _ensure_owner(*, case: Case, actor) -> None:
+def _ensure_owner(*, case: Case, actor: User | None) -> None:
     """The first agent who acts on a case becomes its owner."""
-    if case.owner_id is None and _is_staff(actor):
+    if case.owner_id is None and actor is not None and _is_staff(actor):
         case.owner = actor
         case.save(update_fields=["owner", "updated_at"])
         event_record(
@@ -77,7 +88,7 @@ def _ensure_owner(*, case: Case, actor) -> None:
         )
 
 
-def _after_commit_publish(case: Case, kind: str, extra: dict | None = None) -> None:
+def _after_commit_publish(case: Case, kind: str, extra: dict[str, Any] | None = None) -> None:
     payload = {
         "kind": kind,
         "case_id": case.pk,
@@ -92,15 +103,15 @@ def _after_commit_publish(case: Case, kind: str, extra: dict | None = None) -> N
 @transaction.atomic
 def case_create(
     *,
-    customer,
+    customer: Customer,
     subject: str,
     text: str = "",
     html: str = "",
     channel: str,
-    actor=None,
+    actor: User | None = None,
     raw: str = "",
     external_id: str = "",
-    metadata: dict | None = None,
+    metadata: dict[str, Any] | None = None,
     category: Category | None = None,
     priority: str = Priority.NORMAL,
     attachments: Iterable[AttachmentUpload] = (),
@@ -175,11 +186,11 @@ def _message_store(
     html: str,
     raw: str,
     external_id: str,
-    metadata: dict | None,
+    metadata: dict[str, Any] | None,
     attachments: Iterable[AttachmentUpload],
-    actor,
-    author_user=None,
-    author_customer=None,
+    actor: User | None,
+    author_user: User | None = None,
+    author_customer: Customer | None = None,
 ) -> Message:
     clean_html = html_sanitize(html)
     message = Message.objects.create(
@@ -223,7 +234,7 @@ def attachment_add(
     case: Case,
     upload: AttachmentUpload,
     message: Message | None = None,
-    actor=None,
+    actor: User | None = None,
     record_event: bool = True,
 ) -> Attachment:
     """Store an attachment under the data dir; refuses anything over the configured limit.
@@ -265,11 +276,11 @@ def message_add(
     channel: str | None = None,
     text: str = "",
     html: str = "",
-    actor=None,
-    author_customer=None,
+    actor: User | None = None,
+    author_customer: Customer | None = None,
     raw: str = "",
     external_id: str = "",
-    metadata: dict | None = None,
+    metadata: dict[str, Any] | None = None,
     attachments: Iterable[AttachmentUpload] = (),
     system: bool = False,
 ) -> Message:
@@ -353,9 +364,11 @@ def message_add(
     return message
 
 
-def _transition(*, case: Case, to: str, actor, reason: str = "") -> None:
+def _transition(
+    *, case: Case, to: str, actor: User | None, reason: str = "", merge: bool = False
+) -> None:
     current = case.status
-    if to not in TRANSITIONS.get(current, ()):
+    if not transition_allowed(current, to, merge=merge):
         raise InvalidTransition(current, to, allowed_transitions(current))
     if to == Status.OPEN and case.owner_id is None:
         if not _is_staff(actor):
@@ -378,7 +391,7 @@ def _transition(*, case: Case, to: str, actor, reason: str = "") -> None:
         case.closed_at = None
         fields += ["solved_at", "closed_at"]
     case.save(update_fields=fields)
-    data = {"before": current, "after": to}
+    data: dict[str, Any] = {"before": current, "after": to}
     if reason:
         data["reason"] = reason
     if is_reopen(current, to):
@@ -389,7 +402,7 @@ def _transition(*, case: Case, to: str, actor, reason: str = "") -> None:
 
 
 @transaction.atomic
-def case_transition(*, case: Case, to: str, actor=None, reason: str = "") -> Case:
+def case_transition(*, case: Case, to: str, actor: User | None = None, reason: str = "") -> Case:
     """Move the case along the status machine. Raises InvalidTransition naming the allowed
     targets. An agent acting on an unowned case becomes its owner.
     Side effects: a `status_changed` event (and `owner_assigned`); a realtime push."""
@@ -406,13 +419,13 @@ def case_transition(*, case: Case, to: str, actor=None, reason: str = "") -> Cas
 def case_update(
     *,
     case: Case,
-    actor,
-    category: Category | None | object = ...,
-    priority: str | object = ...,
-    team=...,
-    assignee=...,
-    tags: list[str] | object = ...,
-    subject: str | object = ...,
+    actor: User | None,
+    category: Category | None | EllipsisType = ...,
+    priority: str | EllipsisType = ...,
+    team: Team | None | EllipsisType = ...,
+    assignee: User | None | EllipsisType = ...,
+    tags: list[str] | EllipsisType = ...,
+    subject: str | EllipsisType = ...,
     reason: str = "",
 ) -> Case:
     """Change a case's fields; arguments left out stay as they are. One event per field
@@ -421,8 +434,8 @@ def case_update(
     _ensure_owner(case=case, actor=actor)
     changed: list[str] = []
 
-    def record(kind: str, before, after) -> None:
-        data = {"before": before, "after": after}
+    def record(kind: str, before: Any, after: Any) -> None:
+        data: dict[str, Any] = {"before": before, "after": after}
         if reason:
             data["reason"] = reason
         event_record(case=case, actor=actor, kind=kind, data=data)
@@ -461,31 +474,33 @@ def case_update(
     return case
 
 
-def _tags_set(*, case: Case, names: list[str], actor, reason: str = "") -> None:
+def _tags_set(*, case: Case, names: list[str], actor: User | None, reason: str = "") -> None:
     wanted = sorted({name.strip().lower()[:64] for name in names if name and name.strip()})
     before = sorted(case.tags.values_list("name", flat=True))
     if wanted == before:
         return
     tag_objects = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
     case.tags.set(tag_objects)
-    data = {"before": before, "after": wanted}
+    data: dict[str, Any] = {"before": before, "after": wanted}
     if reason:
         data["reason"] = reason
     event_record(case=case, actor=actor, kind=Kind.TAGS_CHANGED, data=data)
 
 
 @transaction.atomic
-def case_tags_add(*, case: Case, names: list[str], actor) -> Case:
+def case_tags_add(*, case: Case, names: list[str], actor: User | None) -> Case:
     current = list(case.tags.values_list("name", flat=True))
     return case_update(case=case, actor=actor, tags=current + list(names))
 
 
 @transaction.atomic
-def case_transfer_ownership(*, case: Case, to_user, actor, reason: str = "") -> Case:
+def case_transfer_ownership(
+    *, case: Case, to_user: User | None, actor: User | None, reason: str = ""
+) -> Case:
     """Hand ownership to another agent: the only way ownership moves.
     Side effects: an `owner_transferred` event."""
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if not _is_staff(to_user):
+    if to_user is None or not _is_staff(to_user):
         raise OwnershipError("ownership can only move to an agent")
     if case.owner_id == to_user.pk:
         return case
@@ -502,7 +517,9 @@ def case_transfer_ownership(*, case: Case, to_user, actor, reason: str = "") -> 
     return case
 
 
-def case_move_to_customer(*, source, target, actor=None) -> list[int]:
+def case_move_to_customer(
+    *, source: Customer, target: Customer, actor: User | None = None
+) -> list[int]:
     """Move every case of `source` to `target` (customer merge). Caller holds the transaction.
     Side effects: a `customer_changed` event per moved case."""
     moved = []
@@ -538,8 +555,15 @@ def message_delivery_mark(*, message_id: int, status: str, error: str = "") -> M
     return message
 
 
+def case_reassign(*, case: Case, assignee, actor, reason: str = "") -> Case:
+    """Give the day-to-day work on the case to another agent, or to nobody. This is not an
+    escalation (that is the loop's, with its hand-off checks): nothing is handed over and
+    the owner stays the owner. Side effects: an `assignee_changed` event."""
+    return case_update(case=case, actor=actor, assignee=assignee, reason=reason)
+
+
 @transaction.atomic
-def case_merge(*, source: Case, target: Case, actor) -> Case:
+def case_merge(*, source: Case, target: Case, actor: User | None) -> Case:
     """Merge `source` into `target`: its messages and attachments move to the target, its
     tags are added, and the source is closed pointing at the target. Nothing is deleted.
     Side effects: `merged_into` on the source and `merged_from` on the target (plus the
@@ -564,31 +588,23 @@ def case_merge(*, source: Case, target: Case, actor) -> Case:
     event_record(
         case=source,
         actor=actor,
-        kind="merged_into",
+        kind=Kind.MERGED_INTO,
         data={"target": target.pk, "reference": target.reference, **moved},
     )
     event_record(
         case=target,
         actor=actor,
-        kind="merged_from",
+        kind=Kind.MERGED_FROM,
         data={"source": source.pk, "reference": source.reference, **moved},
     )
     source_wait = source.awaiting_reply_since
     if source.status != Status.CLOSED:
-        before = source.status
-        source.status = Status.CLOSED
-        source.closed_at = timezone.now()
-        source.awaiting_reply_since = None
-        source.save(update_fields=["status", "closed_at", "awaiting_reply_since", "updated_at"])
-        event_record(
+        _transition(
             case=source,
+            to=Status.CLOSED,
             actor=actor,
-            kind=Kind.STATUS_CHANGED,
-            data={
-                "before": before,
-                "after": Status.CLOSED,
-                "reason": f"merged into {target.reference}",
-            },
+            reason=f"merged into {target.reference}",
+            merge=True,
         )
     if source.last_customer_message_at and (
         target.last_customer_message_at is None

@@ -14,6 +14,19 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# A merge closes the source case from wherever it stands: its conversation lives on in the
+# case it was merged into.
+MERGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    status: frozenset({Status.CLOSED}) for status in Status.values if status != Status.CLOSED
+}
+
+
+def transition_allowed(current: str, target: str, *, merge: bool = False) -> bool:
+    if target in TRANSITIONS.get(current, frozenset()):
+        return True
+    return merge and target in MERGE_TRANSITIONS.get(current, frozenset())
+
+
 def allowed_transitions(current: str) -> list[str]:
     """Statuses reachable from `current`, in the machine's natural order."""
     order = list(Status.values)

@@ -16,8 +16,7 @@ from caseloop.automation.templating import ack_render
 from caseloop.cases.models import Case, CaseEvent, Message
 from caseloop.cases.services import event_record, message_add
 
-ACKNOWLEDGED = "acknowledged"
-ACK_SKIPPED = "acknowledgement_skipped"
+from .events import ACK_SKIPPED, ACKNOWLEDGED
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ class ChannelsConfig(AppConfig):
         from caseloop.cases import extensions
         from caseloop.cases.hooks import CREATED_LATE, on_case_created
 
-        from . import tasks
+        from . import events, tasks  # noqa: F401 - events registers its kinds
         from .acknowledgement import case_acknowledge_on_create
 
         extensions.deliverer_register(tasks.message_deliver_later)

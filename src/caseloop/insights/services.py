@@ -9,6 +9,7 @@ from caseloop.cases.models import Case
 from caseloop.cases.services import event_record
 from caseloop.lib.errors import ErrorKind
 
+from .events import SATISFACTION_RATED
 from .models import SatisfactionRating
 
 
@@ -42,7 +43,7 @@ def rating_record(
     event_record(
         case=case,
         actor=actor,
-        kind="satisfaction_rated",
+        kind=SATISFACTION_RATED,
         data={"rating": rating.pk, "score": score, "channel": channel},
     )
     return rating

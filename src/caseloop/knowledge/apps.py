@@ -9,7 +9,7 @@ class KnowledgeConfig(AppConfig):
         from caseloop.cases.extensions import Panel, panel_register
         from caseloop.cases.hooks import on_message_added
 
-        from . import panels, tasks
+        from . import events, panels, tasks  # noqa: F401 - events registers its kinds
 
         on_message_added(tasks.message_index_hook)
         panel_register(

@@ -39,6 +39,7 @@ from .errors import (
     MacroNotAllowed,
     WorkflowError,
 )
+from .events import ARTICLE_DRAFTED, MACRO_APPLIED, SUGGESTION_FEEDBACK
 from .models import (
     Article,
     ArticleSource,
@@ -435,7 +436,7 @@ def macro_apply(*, macro: Macro, case: Case, agent) -> Message:
     event_record(
         case=case,
         actor=agent,
-        kind="macro_applied",
+        kind=MACRO_APPLIED,
         data={"macro": macro.pk, "name": macro.name, "message": message.pk},
     )
     Macro.objects.filter(pk=macro.pk).update(times_used=F("times_used") + 1)
@@ -474,7 +475,7 @@ def suggestion_feedback_record(
     event_record(
         case=case,
         actor=user,
-        kind="suggestion_feedback",
+        kind=SUGGESTION_FEEDBACK,
         data={
             "verdict": verdict,
             "article": article.pk if article else None,
@@ -551,7 +552,7 @@ def article_draft_from_case(*, case: Case, actor, lesson=None) -> Article:
     event_record(
         case=case,
         actor=actor,
-        kind="article_drafted",
+        kind=ARTICLE_DRAFTED,
         data={"article": article.pk, "lesson": lesson.pk if lesson else None},
     )
     return article

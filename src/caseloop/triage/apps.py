@@ -9,7 +9,7 @@ class TriageConfig(AppConfig):
         from caseloop.cases import extensions, hooks
         from caseloop.cases.extensions import Panel, panel_register
 
-        from . import handlers, selectors
+        from . import events, handlers, selectors  # noqa: F401 - events registers its kinds
         from .panels import triage_panel_context
 
         extensions.complaint_verdict_register(lambda case: selectors.case_is_complaint(case=case))

@@ -211,18 +211,18 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         self.networks_ = []
         self.embedding_model_ = None
         if folds < 2:
-            self.fallback_ = LogisticRegression(C=10.0, max_iter=1000).fit(matrix, labels)
+            self.fallback_ = LogisticRegression(C=10.0, max_iter=1000).fit(matrix, label_array)
             return self
         held_out = np.zeros((len(texts), len(self.classes_)))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        for train_index, test_index in splitter.split(matrix, labels):
-            fold = LinearSVC(C=self.svm_c).fit(matrix[train_index], labels[train_index])
+        for train_index, test_index in splitter.split(matrix, label_array):
+            fold = LinearSVC(C=self.svm_c).fit(matrix[train_index], label_array[train_index])
             held_out[test_index] = _decisions(fold, matrix[test_index])
         self.temperature_ = temperature_fit(held_out, truth)
-        self.svm_ = LinearSVC(C=self.svm_c).fit(matrix, labels)
+        self.svm_ = LinearSVC(C=self.svm_c).fit(matrix, label_array)
         if self.embeddings:
             self.embedding_model_ = LogisticRegression(C=self.embedding_c, max_iter=2000).fit(
-                texts_embed(raw_texts), labels
+                texts_embed(raw_texts), label_array
             )
             return self
         if len(texts) >= self.min_examples_for_networks and self.n_networks > 0:
@@ -241,7 +241,7 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
                         max_iter=self.epochs,
                         random_state=self.random_state + seed,
                     )
-                    self.networks_.append(network.fit(dense_part, labels))
+                    self.networks_.append(network.fit(dense_part, label_array))
         return self
 
     def _network_columns(self, matrix):

@@ -15,9 +15,8 @@ from caseloop.accounts.models import STAFF_ROLES, Team, User
 from caseloop.cases.models import FINISHED_STATUSES, Case, Category
 from caseloop.cases.services import case_update, event_record
 
+from .events import ROUTED
 from .models import RoutingRule, TeamRouting
-
-ROUTED = "routed"
 
 
 @dataclass

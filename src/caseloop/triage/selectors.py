@@ -199,7 +199,10 @@ def cases_similar(*, case: Case, k: int = 5, solved_only: bool = False) -> list[
             other = found[pk]
             result.append(
                 SimilarCase(
-                    case=other, score=round(min(score, 1.0), 4), resolution=other.resolution or ""
+                    case=other,
+                    score=round(min(score, 1.0), 4),
+                    # annotated on the query above; the stubs lose it through finished()
+                    resolution=other.resolution or "",  # type: ignore[attr-defined]
                 )
             )
             if len(result) == k:

@@ -19,6 +19,7 @@ from caseloop.cases.models import (
 from caseloop.cases.services import case_update, event_record
 
 from . import learning
+from .events import MOOD_FLAGGED, TRIAGED
 from .models import CaseTriage, MessageMood, ModelVersion, TriageLabel
 from .mood import COMPLAINT_THRESHOLD, mood_read, mood_trend
 from .priority import PriorityContext, PriorityResult, priority_score
@@ -27,8 +28,6 @@ from .selectors import case_is_complaint, priority_apply_model
 
 logger = logging.getLogger(__name__)
 
-TRIAGED = "triaged"
-MOOD_FLAGGED = "mood_flagged"
 NEEDS_REVIEW_TAG = "needs-review"
 COMPLAINT_TAG = "complaint"
 REPEAT_LOOKBACK = 20

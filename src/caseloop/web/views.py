@@ -156,7 +156,6 @@ def _case_context(request: HttpRequest, case, **extra) -> dict:
         "channels": Channel.choices,
         "macros": list(macros_for(user=request.user, case=case)),
         "agents": selectors.agents_list(),
-        "loop_escalation": True,
         "states": selectors.response_states(cases=[case]),
         **extra,
     }
@@ -223,7 +222,9 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     _staff_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     try:
-        case_services.case_transition(case=case, to=request.POST.get("to", ""), actor=request.user)
+        case_services.case_transition(
+            case=case, to=request.POST.get("to", ""), actor=cast(User, request.user)
+        )
     except CaseError as exc:
         messages.error(request, str(exc))
     return redirect("web:case", case_id=case.pk)
@@ -232,14 +233,17 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Hand the case to a solver (the assignee); the owner stays the owner."""
+    """Reassign the day-to-day work (not an escalation: see the loop); the owner stays."""
     _staff_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     to = request.POST.get("assignee", "")
     agent = next((a for a in selectors.agents_list() if str(a.pk) == to), None)
     try:
-        case_services.case_update(
-            case=case, actor=request.user, assignee=agent, reason=request.POST.get("reason", "")
+        case_services.case_reassign(
+            case=case,
+            actor=cast(User, request.user),
+            assignee=agent,
+            reason=request.POST.get("reason", ""),
         )
         messages.success(request, f"Assigned to {agent.display_name}." if agent else "Unassigned.")
     except CaseError as exc:
@@ -254,7 +258,7 @@ def case_tags(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     names = [n.strip() for n in request.POST.get("tags", "").split(",") if n.strip()]
     try:
-        case_services.case_update(case=case, actor=request.user, tags=names)
+        case_services.case_update(case=case, actor=cast(User, request.user), tags=names)
     except CaseError as exc:
         messages.error(request, str(exc))
     return redirect("web:case", case_id=case.pk)

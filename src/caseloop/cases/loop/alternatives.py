@@ -4,6 +4,7 @@ solved cases; weighed, ranked, the customer's preference recorded, one chosen.""
 from __future__ import annotations
 
 from decimal import Decimal
+from types import EllipsisType
 
 from django.db import transaction
 from django.utils import timezone
@@ -62,9 +63,9 @@ def alternative_weigh(
     alternative: Alternative,
     actor: User,
     scores: dict[str, int | None],
-    cost_amount: Decimal | None | object = ...,
-    currency: str | object = ...,
-    state: str | object = ...,
+    cost_amount: Decimal | None | EllipsisType = ...,
+    currency: str | None | EllipsisType = ...,
+    state: str | EllipsisType = ...,
 ) -> Alternative:
     """Weigh an alternative (scores 1–5; cost 5 = cheapest) or mark it tried/rejected.
     Side effects: an `alternative_weighed` event with the new score."""

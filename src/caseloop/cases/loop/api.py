@@ -4,8 +4,10 @@ facts, links, alternatives, plan, escalations, follow-up, lessons, stages; and
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Router
 from ninja import Status as Reply
 
@@ -103,7 +105,7 @@ def _get(queryset, **lookup):
 
 
 @router.get(f"{CASE}/problem", response=ProblemOut, summary="The problem statement")
-def problem_get(request: HttpRequest, case_id: str):
+def problem_get(request: ApiRequest, case_id: str):
     """The customer's own words (from the first message) and the agent's paraphrase."""
     case = _case(request, case_id)
     return ProblemOut.of(selectors.problem_statement_view(case=case))
@@ -169,7 +171,7 @@ def policy_check_run(request: ApiRequest, case_id: str):
 
 
 @router.get(f"{CASE}/policy-check", response=PolicyResultsOut, summary="Policy check results")
-def policy_check_results(request: HttpRequest, case_id: str):
+def policy_check_results(request: ApiRequest, case_id: str):
     case = _case(request, case_id)
     decisions = [NeedsOut.of(d) for d in _decisions(case)[:20]]
     return {"latest": decisions[0] if decisions else None, "history": decisions}
@@ -221,7 +223,7 @@ def authority_check(request: ApiRequest, case_id: str, payload: AuthorityIn):
 
 
 @router.get(f"{CASE}/facts", response=FactsOut, summary="Facts and the hand-off checklist")
-def facts_get(request: HttpRequest, case_id: str):
+def facts_get(request: ApiRequest, case_id: str):
     case = _case(request, case_id)
     facts = selectors.facts_current(case=case)
     checklist = [item.as_dict() for item in selectors.fact_checklist(case=case, facts=facts)]
@@ -250,7 +252,7 @@ def fact_create(request: ApiRequest, case_id: str, payload: FactIn):
 
 
 @router.get(f"{CASE}/links", response=list[LinkOut], summary="Linked records")
-def link_list(request: HttpRequest, case_id: str):
+def link_list(request: ApiRequest, case_id: str):
     case = _case(request, case_id)
     links = CaseLink.objects.filter(case=case).select_related(
         "purchase", "linked_case", "attachment"
@@ -291,7 +293,7 @@ def link_create(request: ApiRequest, case_id: str, payload: LinkIn):
 
 
 @router.get(f"{CASE}/alternatives", response=list[AlternativeOut], summary="Alternatives, ranked")
-def alternative_list(request: HttpRequest, case_id: str):
+def alternative_list(request: ApiRequest, case_id: str):
     """Best first: the chosen one, then by weighted score (feasibility 35%, impact 30%,
     timeliness 20%, cost 15%; 5 is best, cost 5 = cheapest), then the customer's preference."""
     case = _case(request, case_id)
@@ -337,7 +339,7 @@ def alternative_patch(
     alternative = _alternative(case, alternative_id)
     given = payload.model_dump(exclude_unset=True)
     scores = {k: given[k] for k in alternatives.SCORES if k in given}
-    extra = {}
+    extra: dict[str, Any] = {}
     if "cost_amount" in given:
         extra["cost_amount"] = payload.cost_amount
     if "currency" in given:
@@ -389,7 +391,7 @@ def _plan(case: Case) -> Plan:
 
 
 @router.get(f"{CASE}/plan", response=PlanOut, summary="The current plan")
-def plan_get(request: HttpRequest, case_id: str):
+def plan_get(request: ApiRequest, case_id: str):
     """The case's newest plan with its steps and consents. Customers may read their own."""
     return _plan_out(_case(request, case_id, staff=False))
 
@@ -464,7 +466,7 @@ def plan_update(request: ApiRequest, case_id: str, payload: UpdateIn):
 
 
 @router.get(f"{CASE}/handoff", response=HandoffOut, summary="Hand-off readiness and package")
-def handoff_get(request: HttpRequest, case_id: str):
+def handoff_get(request: ApiRequest, case_id: str):
     """What an escalation would still lack, and the package the solver would receive."""
     case = _case(request, case_id)
     return {
@@ -474,7 +476,7 @@ def handoff_get(request: HttpRequest, case_id: str):
 
 
 @router.get(f"{CASE}/escalations", response=list[EscalationOut], summary="Escalations")
-def escalation_list(request: HttpRequest, case_id: str):
+def escalation_list(request: ApiRequest, case_id: str):
     case = _case(request, case_id)
     return [EscalationOut.of(e) for e in selectors.escalations_of(case=case)]
 
@@ -576,7 +578,7 @@ def escalation_solved(
 
 
 @router.get(f"{CASE}/follow-up", response=list[FollowUpOut], summary="Follow-ups")
-def followup_list(request: HttpRequest, case_id: str):
+def followup_list(request: ApiRequest, case_id: str):
     case = _case(request, case_id, staff=False)
     return [FollowUpOut.of(f) for f in FollowUp.objects.filter(case=case).order_by("id")]
 
@@ -598,7 +600,7 @@ def followup_answer(request: ApiRequest, case_id: str, payload: FollowUpAnswerIn
 
 
 @router.get(f"{CASE}/lessons", response=list[LessonOut], summary="Lessons from this case")
-def case_lesson_list(request: HttpRequest, case_id: str):
+def case_lesson_list(request: ApiRequest, case_id: str):
     case = _case(request, case_id)
     return [LessonOut.of(lesson) for lesson in selectors.lessons_list().filter(case=case)]
 
@@ -636,7 +638,7 @@ def lesson_patch(request: ApiRequest, lesson_id: int, payload: LessonPatchIn):
 
 
 @router.get(f"{CASE}/stages", response=StagesOut, summary="The loop's stages: done and next")
-def stages_get(request: HttpRequest, case_id: str):
+def stages_get(request: ApiRequest, case_id: str):
     """Each stage of the problem-solving loop with whether it is done, where it stands and
     what to do next; `next` is the one next step for the case."""
     case = _case(request, case_id)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db import transaction
 
 from caseloop.accounts.models import STAFF_ROLES, User
-from caseloop.cases.models import AuthorityCheck, AuthorityRule, Case, RemedyType
+from caseloop.cases.models import AuthorityCheck, AuthorityRule, Case, Category, RemedyType
 from caseloop.cases.services import event_record
 
 from .errors import LoopError
@@ -30,11 +31,11 @@ ROLE_RANK = {"agent": 0, "": 0, "manager": 1, "admin": 2}
 class Decision:
     solve_now: bool
     reason: str
-    needed: dict | None = None
+    needed: dict[str, Any] | None = None
     rule_id: int | None = None
     eligible: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "solve_now": self.solve_now,
             "reason": self.reason,
@@ -69,7 +70,7 @@ def _failures(
         and case.category_id
         and not agent.skills.filter(pk=case.category_id).exists()
     ):
-        reasons.append(f"it needs the skill '{case.category.name}'")
+        reasons.append(f"it needs the skill '{cast(Category, case.category).name}'")
     if rule.remedy.is_monetary and amount is not None:
         if rule.currency != currency:
             money.append(f"the limit is in {rule.currency}, not {currency}")
@@ -188,9 +189,7 @@ def authority_decide(
         "min_tier": target.min_tier,
         "limit_amount": _money(target.limit_amount) if target.limit_amount is not None else None,
         "currency": target.currency if remedy.is_monetary else None,
-        "skill": case.category.name
-        if target.requires_category_skill and case.category_id
-        else None,
+        "skill": case.category.name if target.requires_category_skill and case.category else None,
     }
     return Decision(False, reason, needed, None, _eligible(rule=target, case=case, exclude=agent))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from caseloop.cases.errors import CaseError
 from caseloop.lib.errors import ErrorKind
 
@@ -17,7 +19,7 @@ class HandoffIncomplete(LoopError):
     code = "handoff_incomplete"
     kind = ErrorKind.INVALID
 
-    def __init__(self, missing: list[dict]) -> None:
+    def __init__(self, missing: list[dict[str, Any]]) -> None:
         self.missing = missing
         self.payload = {"missing": missing}
         labels = ", ".join(item["label"] for item in missing)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,9 +41,9 @@ ACTIVE = (Escalation.State.OPEN, Escalation.State.ACCEPTED)
 
 
 def _target(escalation: Escalation) -> str:
-    if escalation.to_user_id:
+    if escalation.to_user is not None:
         return escalation.to_user.username
-    return escalation.to_team.name if escalation.to_team_id else "?"
+    return escalation.to_team.name if escalation.to_team else "?"
 
 
 @transaction.atomic
@@ -91,19 +92,20 @@ def case_escalate(
             case=case, to=Status.PENDING_INTERNAL, actor=actor, reason="escalated; solver working"
         )
         case.refresh_from_db()
+    owner = cast(User, case.owner)  # a case being escalated has an owner
     package = selectors.handoff_package(case=case)
     package["escalation"] = {
         "reason": reason,
-        "to": to_user.username if to_user else to_team.name,
+        "to": to_user.username if to_user else cast(Team, to_team).name,
         "remedy": remedy.name if remedy else None,
         "amount": f"{amount:.2f}" if amount is not None else None,
-        "owner": case.owner.username,
+        "owner": owner.username,
     }
     escalation = Escalation.objects.create(
         case=case,
         to_team=to_team,
         to_user=to_user,
-        owner=case.owner,
+        owner=owner,
         escalated_by=actor,
         reason=reason,
         remedy=remedy,
@@ -130,7 +132,7 @@ def _may_solve(escalation: Escalation, user: User) -> bool:
         return True
     if escalation.to_user_id:
         return user.pk == escalation.to_user_id
-    return escalation.to_team.members.filter(pk=user.pk).exists()
+    return cast(Team, escalation.to_team).members.filter(pk=user.pk).exists()
 
 
 def _lock(escalation: Escalation) -> Escalation:
@@ -251,7 +253,7 @@ def escalations_confirm_by_customer(*, case: Case, at: datetime) -> int:
 
 def _reminder_text(escalation: Escalation, owner: User) -> str:
     target = _target(escalation)
-    solver = escalation.solver.username if escalation.solver_id else target
+    solver = escalation.solver.username if escalation.solver else target
     state = escalation.state
     if state == Escalation.State.OPEN:
         detail = f"the escalation to {target} has not been accepted yet"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import F
@@ -188,10 +189,12 @@ def followup_answer(
 @transaction.atomic
 def _close_unanswered(*, followup_id: int, now: datetime) -> bool:
     followup = FollowUp.objects.select_for_update().select_related("case").get(pk=followup_id)
-    if followup.state != FollowUp.State.ASKED or followup.answer_by > now:
+    # An asked follow-up has both its asked_at and its answer_by.
+    answer_by = cast(datetime, followup.answer_by)
+    if followup.state != FollowUp.State.ASKED or answer_by > now:
         return False
     case = Case.objects.select_for_update().get(pk=followup.case_id)
-    days = max(round((followup.answer_by - followup.asked_at).total_seconds() / 86400), 0)
+    days = max(round((answer_by - cast(datetime, followup.asked_at)).total_seconds() / 86400), 0)
     reason = f"no answer after {days} days"
     followup.state = FollowUp.State.CLOSED_NO_ANSWER
     followup.reason = reason
@@ -206,7 +209,7 @@ def _close_unanswered(*, followup_id: int, now: datetime) -> bool:
     return True
 
 
-def followups_process(*, now: datetime | None = None) -> dict:
+def followups_process(*, now: datetime | None = None) -> dict[str, Any]:
     """The periodic pass: schedule follow-ups of solved cases that lack one, ask the
     customers whose follow-up is due, close cases whose question went unanswered.
     Returns counts. Side effects: those of followup_schedule / followup_ask / closing."""
@@ -262,7 +265,7 @@ REPEAT_TAG = "repeat-complaint"
 
 
 def _raised(priority: str) -> str:
-    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.get)
+    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
     index = PRIORITY_RANK.get(priority, 1)
     return order[min(index + 1, len(order) - 1)]
 

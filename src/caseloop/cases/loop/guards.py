@@ -7,11 +7,11 @@ from caseloop.cases.models import Case
 from .errors import LoopError
 
 
-def is_staff(actor) -> bool:
-    return actor is not None and getattr(actor, "is_agent_like", False)
+def is_staff(actor: object) -> bool:
+    return actor is not None and bool(getattr(actor, "is_agent_like", False))
 
 
-def require_staff(actor) -> None:
+def require_staff(actor: object) -> None:
     if not is_staff(actor):
         raise LoopError("only agents can do this")
 

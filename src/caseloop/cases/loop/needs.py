@@ -3,6 +3,8 @@ and the agent's "no action needed" (some customers only want to be heard)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -64,7 +66,7 @@ def policy_check_run(*, case: Case, actor: User | None) -> NeedsDecision:
     created_local = timezone.localtime(case.created_at)
     context = RuleContext(
         facts={key: fact.value for key, fact in facts.items()},
-        category=case.category.slug if case.category_id else None,
+        category=case.category.slug if case.category else None,
         as_of=created_local.date(),
         purchase=(
             PurchaseView(
@@ -79,7 +81,8 @@ def policy_check_run(*, case: Case, actor: User | None) -> NeedsDecision:
             else None
         ),
     )
-    rows: list[tuple[Policy, str, str, dict]] = []
+    rows: list[tuple[Policy, str, str, dict[str, Any]]] = []
+    outcome: str
     for policy in _policies_for(case):
         result = rule_evaluate(policy.rule, context)
         if result.holds is None:

@@ -3,13 +3,17 @@ plain forms for the main actions (they post to `caseloop.web.loop_views`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+
 from caseloop.accounts.models import STAFF_ROLES, Team, User
 from caseloop.cases.models import Case, Consent, Escalation, Lesson, RemedyType
 
 from . import selectors
 
 
-def loop_panel_context(*, case: Case, user) -> dict | None:
+def loop_panel_context(*, case: Case, user: User | AnonymousUser | None) -> dict[str, Any] | None:
     if user is None or not getattr(user, "is_agent_like", False):
         return None
     stages, following = selectors.case_stages(case=case)

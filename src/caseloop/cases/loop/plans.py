@@ -3,6 +3,7 @@ consent is recorded with time and channel, steps are worked, the customer kept i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -26,7 +27,7 @@ def plan_create(
     case: Case,
     summary: str,
     actor: User,
-    steps: list[str] = (),
+    steps: Sequence[str] = (),
     expected_timeline: str = "",
     expected_by: datetime | None = None,
     alternative: Alternative | None = None,
@@ -124,7 +125,7 @@ def plan_share(*, plan: Plan, actor: User) -> Message:
     return message
 
 
-CONSENT_STATE = {
+CONSENT_STATE: dict[str, str] = {
     Consent.Decision.APPROVED: Plan.State.APPROVED,
     Consent.Decision.DECLINED: Plan.State.DECLINED,
     Consent.Decision.COUNTER: Plan.State.COUNTERED,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from caseloop.lib.errors import DomainError, ErrorKind
 
@@ -40,7 +41,7 @@ class RuleError(DomainError, ValueError):
     kind = ErrorKind.INVALID
 
 
-def _require(rule: dict, name: str, kind: type | tuple, where: str):
+def _require(rule: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
     if name not in rule:
         raise RuleError(f"{where}: '{rule.get('kind')}' needs '{name}'")
     value = rule[name]
@@ -49,7 +50,7 @@ def _require(rule: dict, name: str, kind: type | tuple, where: str):
     return value
 
 
-def rule_validate(rule, where: str = "rule") -> None:
+def rule_validate(rule: object, where: str = "rule") -> None:
     """Raise RuleError naming the first problem in `rule`."""
     if not isinstance(rule, dict):
         raise RuleError(f"{where}: a rule is a JSON object with a 'kind'")
@@ -82,7 +83,7 @@ def rule_validate(rule, where: str = "rule") -> None:
         rule_validate(_require(rule, "rule", dict, where), f"{where}.rule")
 
 
-def alternatives_normalize(alternatives) -> list[dict]:
+def alternatives_normalize(alternatives: object) -> list[dict[str, Any]]:
     """A policy's alternatives as [{"title", "description"}]; raises RuleError when malformed."""
     if alternatives in (None, ""):
         return []
@@ -127,16 +128,16 @@ class RuleContext:
 @dataclass
 class RuleResult:
     holds: bool | None
-    values: dict = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
 
 
-def _norm(value) -> str:
+def _norm(value: object) -> str:
     return " ".join(str(value).strip().lower().replace("_", " ").split())
 
 
-def rule_evaluate(rule: dict, context: RuleContext) -> RuleResult:
+def rule_evaluate(rule: dict[str, Any], context: RuleContext) -> RuleResult:
     """Evaluate a validated rule. `holds` is None when a fact or purchase is missing."""
     kind = rule["kind"]
     if kind == "purchase_age_max_days":
@@ -180,28 +181,29 @@ def rule_evaluate(rule: dict, context: RuleContext) -> RuleResult:
         return RuleResult(holds, values, [], [reason])
     if kind == "not":
         inner = rule_evaluate(rule["rule"], context)
-        holds = None if inner.holds is None else not inner.holds
-        return RuleResult(holds, inner.values, inner.missing, inner.reasons)
+        negated = None if inner.holds is None else not inner.holds
+        return RuleResult(negated, inner.values, inner.missing, inner.reasons)
     results = [rule_evaluate(sub, context) for sub in rule["rules"]]
-    values: dict = {}
+    merged: dict[str, Any] = {}
     missing: list[str] = []
     reasons: list[str] = []
     for result in results:
-        values.update(result.values)
+        merged.update(result.values)
         missing += result.missing
         reasons += result.reasons
     known = [r.holds for r in results if r.holds is not None]
+    combined: bool | None
     if kind == "all":
-        holds = False if False in known else (None if missing else True)
+        combined = False if False in known else (None if missing else True)
     else:
-        holds = True if True in known else (None if missing else False)
-    return RuleResult(holds, values, [] if holds is not None else missing, reasons)
+        combined = True if True in known else (None if missing else False)
+    return RuleResult(combined, merged, [] if combined is not None else missing, reasons)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def explanation_fill(template: str, values: dict) -> str:
+def explanation_fill(template: str, values: dict[str, Any]) -> str:
     """Fill {name} placeholders from `values`; unknown names stay as written. No attribute
     or index access, so an admin-typed template cannot reach into objects."""
     return _PLACEHOLDER.sub(

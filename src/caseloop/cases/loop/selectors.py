@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -30,6 +31,9 @@ from caseloop.cases.models import (
     Status,
 )
 from caseloop.customers.models import ContactPoint, PurchaseRecord
+
+if TYPE_CHECKING:
+    from caseloop.accounts.models import User
 
 # Facts every hand-off needs, whatever the category. Name and contact come from the
 # customer's profile when it has them; nature from the case's category when set.
@@ -93,7 +97,7 @@ class ChecklistItem:
     def satisfied(self) -> bool:
         return bool(self.value.strip())
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "label": self.label,
@@ -111,7 +115,7 @@ def fact_checklist(*, case: Case, facts: dict[str, Fact] | None = None) -> list[
     derived = {
         "customer_name": (case.customer.name, "profile"),
         "customer_contact": (_customer_contact(case), "profile"),
-        "nature": (case.category.name if case.category_id else "", "category"),
+        "nature": (case.category.name if case.category else "", "category"),
     }
     items: list[ChecklistItem] = []
     seen: set[str] = set()
@@ -136,7 +140,7 @@ def fact_checklist(*, case: Case, facts: dict[str, Fact] | None = None) -> list[
     return items
 
 
-def handoff_missing(*, case: Case) -> list[dict]:
+def handoff_missing(*, case: Case) -> list[dict[str, Any]]:
     """What a hand-off still lacks: [{"key", "label"}], in checklist order."""
     return [
         {"key": item.key, "label": item.label}
@@ -185,7 +189,7 @@ def alternatives_ranked(*, case: Case) -> list[Alternative]:
     alternatives = list(Alternative.objects.filter(case=case).select_related("chosen_by"))
     state_rank = {"chosen": 0, "considered": 1, "tried": 2, "rejected": 3}
 
-    def key(a: Alternative):
+    def key(a: Alternative) -> tuple[int, float, int, int]:
         score = alternative_score(a)
         return (
             state_rank.get(a.state, 1),
@@ -231,7 +235,7 @@ def escalations_of(*, case: Case) -> QuerySet[Escalation]:
     )
 
 
-def escalations_for_solver(*, user, state: str = "") -> QuerySet[Escalation]:
+def escalations_for_solver(*, user: User, state: str = "") -> QuerySet[Escalation]:
     """Escalations waiting on `user`: sent to them, or to a team they belong to, or taken
     by them. Newest first."""
     mine = Q(to_user=user) | Q(to_team__members=user) | Q(solver=user)
@@ -253,7 +257,7 @@ def lessons_list(*, state: str = "") -> QuerySet[Lesson]:
     return lessons.filter(state=state) if state else lessons
 
 
-def case_history_excerpt(*, case: Case, limit: int = 10) -> list[dict]:
+def case_history_excerpt(*, case: Case, limit: int = 10) -> list[dict[str, Any]]:
     """The last `limit` messages, oldest first, text cut to 500 characters."""
     recent = list(
         Message.objects.filter(case=case).select_related("author_user").order_by("-id")[:limit]
@@ -263,7 +267,7 @@ def case_history_excerpt(*, case: Case, limit: int = 10) -> list[dict]:
             "at": m.created_at.isoformat(),
             "direction": m.direction,
             "channel": m.channel,
-            "author": m.author_user.username if m.author_user_id else "customer",
+            "author": m.author_user.username if m.author_user else "customer",
             "text": m.text[:500],
         }
         for m in reversed(recent)
@@ -300,7 +304,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def handoff_package(*, case: Case) -> dict:
+def handoff_package(*, case: Case) -> dict[str, Any]:
     """Everything a solver needs so they never have to ask again."""
     facts = facts_current(case=case)
     statement = problem_statement_of(case=case)
@@ -313,8 +317,8 @@ def handoff_package(*, case: Case) -> dict:
             "subject": case.subject,
             "status": case.status,
             "priority": case.priority,
-            "category": case.category.name if case.category_id else None,
-            "owner": case.owner.username if case.owner_id else None,
+            "category": case.category.name if case.category else None,
+            "owner": case.owner.username if case.owner else None,
             "customer": case.customer.name,
             "opened_at": case.created_at.isoformat(),
         },
@@ -382,11 +386,11 @@ def handoff_package(*, case: Case) -> dict:
 
 
 def link_ref(link: CaseLink) -> str:
-    if link.kind == CaseLink.Kind.PURCHASE and link.purchase_id:
+    if link.kind == CaseLink.Kind.PURCHASE and link.purchase is not None:
         return f"order {link.purchase.order_id} ({link.purchase.product})"
-    if link.kind == CaseLink.Kind.CASE and link.linked_case_id:
+    if link.kind == CaseLink.Kind.CASE and link.linked_case is not None:
         return link.linked_case.reference or str(link.linked_case_id)
-    if link.kind == CaseLink.Kind.ATTACHMENT and link.attachment_id:
+    if link.kind == CaseLink.Kind.ATTACHMENT and link.attachment is not None:
         return link.attachment.filename
     return link.article_ref or link.url
 
@@ -400,7 +404,7 @@ class Stage:
     next: str
     applies: bool = True
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "title": self.title,
@@ -554,12 +558,13 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
         fu_next = "Solve the case; the follow-up is scheduled then"
     else:
         fu_status = followup.get_state_display()
-        fu_next = {
+        next_by_state: dict[str, str] = {
             FollowUp.State.SCHEDULED: "The customer will be asked to confirm",
             FollowUp.State.ASKED: "Wait for the customer to confirm",
             FollowUp.State.REOPENED: "The customer says it is not solved: work it again",
             FollowUp.State.CANCELLED: "Solve the case again",
-        }.get(followup.state, "")
+        }
+        fu_next = next_by_state.get(followup.state, "")
     stages.append(Stage("follow_up", "Follow up", fu_done, fu_status, fu_next))
     closed = case.status == Status.CLOSED
     stages.append(

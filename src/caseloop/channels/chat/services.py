@@ -21,6 +21,7 @@ from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Channel, Message
 from caseloop.cases.services import event_record
 from caseloop.channels.base import DeliveryError, InboundMessage
+from caseloop.channels.events import CHAT_CLOSED, CHAT_EMAIL_CLAIMED, CHAT_IDENTIFIED
 from caseloop.channels.intake import IntakeResult, inbound_receive
 from caseloop.customers.errors import InvalidContactPoint
 from caseloop.customers.models import ContactPoint, Customer
@@ -237,7 +238,7 @@ def _email_claim_start(*, widget: ChatWidget, visitor_id: str, email: str, name:
     if conversation is not None and conversation.case is not None:
         event_record(
             case=conversation.case,
-            kind="chat_email_claimed",
+            kind=CHAT_EMAIL_CLAIMED,
             data={"email": email, "verified": False},
         )
     minutes = int(CLAIM_LIFETIME.total_seconds() // 60)
@@ -282,7 +283,7 @@ def _identity_link(
         if conversation.case is not None:
             event_record(
                 case=conversation.case,
-                kind="chat_identified",
+                kind=CHAT_IDENTIFIED,
                 data={"email": email, "customer": customer.pk, "verified": verified},
             )
     return customer
@@ -302,7 +303,7 @@ def chat_close(*, widget: ChatWidget, visitor_id: str) -> ChatConversation | Non
     if conversation.case is not None:
         event_record(
             case=conversation.case,
-            kind="chat_closed",
+            kind=CHAT_CLOSED,
             data={"conversation": conversation.pk, "transcript_to": conversation.email},
         )
     if conversation.email and conversation.case_id:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from caseloop.cases.models import Case, Message
 from caseloop.cases.services import event_record
+from caseloop.channels.events import CHAT_TRANSCRIPT_SENT
 
 from .models import ChatConversation
 
@@ -65,5 +66,5 @@ def chat_transcript_send(*, conversation_id: int) -> bool:
     ).send()
     conversation.transcript_sent_at = timezone.now()
     conversation.save(update_fields=["transcript_sent_at"])
-    event_record(case=case, kind="chat_transcript_sent", data={"to": conversation.email})
+    event_record(case=case, kind=CHAT_TRANSCRIPT_SENT, data={"to": conversation.email})
     return True

@@ -18,6 +18,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
+from typing import cast
 
 from caseloop.cases.services import AttachmentUpload
 from caseloop.lib.errors import DomainError, ErrorKind
@@ -179,7 +180,7 @@ def _charset_decode(payload: bytes, charset: str | None) -> str:
 def part_text(part: Message) -> str:
     """The decoded text of a text/* part, whatever its charset or transfer encoding."""
     try:
-        payload = part.get_payload(decode=True)
+        payload = cast("bytes | None", part.get_payload(decode=True))
     except Exception:  # noqa: BLE001
         payload = None
     if payload is None:
@@ -249,7 +250,7 @@ def _attachment_bytes(part: Message) -> bytes:
             except Exception:  # noqa: BLE001
                 return str(inner).encode("utf-8", "replace")
     try:
-        data = part.get_payload(decode=True)
+        data = cast("bytes | None", part.get_payload(decode=True))
     except Exception:  # noqa: BLE001
         data = None
     if data is None:
@@ -275,10 +276,12 @@ def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[AttachmentUplo
             payload = part.get_payload()
             if ctype == "multipart/alternative" and isinstance(payload, list):
                 # One rendering of the body: the last plain and the last HTML alternative.
-                plain = [p for p in payload if _content_type(p) == "text/plain"]
-                html = [p for p in payload if _content_type(p) == "text/html"]
-                others = [p for p in payload if p not in plain and p not in html]
-                leaves += plain[-1:] + html[-1:]
+                # (A multipart payload is a list of messages.)
+                alternatives = cast("list[Message]", payload)
+                plain = [p for p in alternatives if _content_type(p) == "text/plain"]
+                rich = [p for p in alternatives if _content_type(p) == "text/html"]
+                others = [p for p in alternatives if p not in plain and p not in rich]
+                leaves += plain[-1:] + rich[-1:]
                 stack = others + stack
             elif isinstance(payload, list):
                 stack = [p for p in payload if isinstance(p, Message)] + stack
@@ -394,7 +397,11 @@ def _bounce(msg: Message, auto_reason: str, text: str) -> Bounce | None:
     if not bounce.status:
         found = _STATUS_RE.search(text)
         bounce.status = found.group(1) if found else ""
-    if is_report and (msg.get_param("report-type") or "").lower() != "delivery-status":
+    report_type = msg.get_param("report-type")
+    if (
+        is_report
+        and (report_type if isinstance(report_type, str) else "").lower() != "delivery-status"
+    ):
         return None
     return bounce
 

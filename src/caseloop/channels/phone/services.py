@@ -13,6 +13,7 @@ from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case, Channel, Message, Status
 from caseloop.cases.services import case_create, case_transition, event_record, message_add
 from caseloop.channels.base import InboundMessage
+from caseloop.channels.events import CALL_LOGGED
 from caseloop.channels.intake import IntakeRejected, inbound_receive
 from caseloop.customers.errors import InvalidContactPoint
 from caseloop.customers.models import ContactPoint
@@ -20,8 +21,6 @@ from caseloop.customers.services import Identity, contact_normalize, customer_fi
 from caseloop.lib.errors import ErrorKind
 
 from .models import CallLog
-
-CALL_LOGGED = "call_logged"
 
 
 class CallRejected(CaseError):

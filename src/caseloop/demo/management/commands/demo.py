@@ -33,7 +33,9 @@ from huey.contrib.djhuey import HUEY
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.accounts.services import team_add_member, user_create
-from caseloop.cases.models import Case, Category, Status
+from caseloop.cases.loop.escalations import case_escalate, escalation_accept, escalation_solved
+from caseloop.cases.loop.facts import fact_record
+from caseloop.cases.models import Case, Category, Escalation, Status
 from caseloop.cases.services import (
     AttachmentUpload,
     case_create,
@@ -489,6 +491,7 @@ class CasePlan:
         self.steps: list[tuple[timedelta, Callable[[], None]]] = []
         self.start = timezone.now()
         self.case: Case | None = None
+        self.escalation: Escalation | None = None
         rng_choice = rng.choice
         candidates = [s for s in data.SCENARIOS if outcome != "new" or not s.escalates]
         self.scenario = rng_choice(candidates)
@@ -680,6 +683,19 @@ class CasePlan:
         )
 
     def move(self, to: str) -> None:
+        escalation = self.escalation
+        if to == Status.SOLVED and escalation is not None:
+            # The specialist solves what was escalated to them; the owner follows up.
+            escalation_solved(
+                escalation=escalation,
+                actor=escalation.to_user or self.specialist,
+                solution=self.fill(self.scenario.resolutions),
+            )
+            self.escalation = None
+            self.opened.refresh_from_db()
+            return
+        if self.opened.status == to:
+            return  # the escalation already moved it there
         self.case = case_transition(case=self.opened, to=to, actor=self.agent)
 
     def escalate(self) -> None:
@@ -696,12 +712,29 @@ class CasePlan:
             actor=self.agent,
         )
         case_update(
+            case=self.opened, actor=self.agent, team=escalations, reason="needs tier 2 authority"
+        )
+        # The hand-off needs the date and time of the problem; the rest comes from the profile
+        # and the category.
+        first = self.opened.messages.order_by("created_at", "id").first()
+        fact_record(
+            case=self.opened,
+            key="problem_at",
+            value=timezone.localtime(first.created_at if first else timezone.now()).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            actor=self.agent,
+        )
+        if not self.opened.category_id:
+            fact_record(case=self.opened, key="nature", value=self.opened.subject, actor=self.agent)
+        escalation = case_escalate(
             case=self.opened,
             actor=self.agent,
-            assignee=self.specialist,
-            team=escalations,
             reason="needs tier 2 authority",
+            to_user=self.specialist,
         )
+        self.escalation = escalation_accept(escalation=escalation, solver=self.specialist)
+        self.opened.refresh_from_db()
 
     def handover(self) -> None:
         colleagues = [

@@ -163,14 +163,12 @@
 
   function focusReply() { var text = document.getElementById("reply-text"); if (text) { text.focus(); } }
   function focusEscalate() {
-    // The loop's escalation form when the loop is installed, else the solver picker.
+    // Escalation is the loop's: its form carries the hand-off checks.
     var loopForm = document.querySelector('#panel-loop form[action*="escalate"]');
-    if (loopForm) {
-      var details = loopForm.closest("details");
-      if (details) { details.open = true; }
-    }
-    var target = loopForm ? loopForm.querySelector("select, textarea, input:not([type=hidden])")
-      : document.querySelector("[data-shortcut=escalate]");
+    if (!loopForm) { return; }
+    var details = loopForm.closest("details");
+    if (details) { details.open = true; }
+    var target = loopForm.querySelector("select, textarea, input:not([type=hidden])");
     if (target) { target.scrollIntoView({ block: "center" }); target.focus(); }
   }
 

@@ -1,14 +1,13 @@
-"""WebSocket routes gathered from the apps that serve sockets."""
+"""WebSocket routes gathered from the apps that serve sockets (imported by asgi.py once
+Django's apps are ready: the socket consumers import models)."""
 
 from __future__ import annotations
 
-import importlib
+from typing import Any
 
-ROUTING_MODULES = ["caseloop.web.routing", "caseloop.channels.routing"]
+from caseloop.channels import routing as channels_routing
+from caseloop.web import routing as web_routing
 
 
-def websocket_urlpatterns() -> list:
-    patterns: list = []
-    for name in ROUTING_MODULES:
-        patterns += importlib.import_module(name).websocket_urlpatterns
-    return patterns
+def websocket_urlpatterns() -> list[Any]:
+    return [*web_routing.websocket_urlpatterns, *channels_routing.websocket_urlpatterns]

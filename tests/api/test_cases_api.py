@@ -499,3 +499,51 @@ def test_odd_case_ids_are_404(api, case_id):
 def test_an_odd_customer_cursor_is_422(api):
     response = api.get("/api/v1/customers", headers=bearer(make_agent()), cursor="²")
     assert response.status_code == 422
+
+
+def test_the_api_searches_like_the_inbox_conversations_for_agents_subjects_for_customers(
+    api, django_capture_on_commit_callbacks
+):
+    agent = make_agent()
+    customer_user = make_customer_user()
+    with django_capture_on_commit_callbacks(execute=True):  # messages are indexed on commit
+        kettle = make_case(
+            customer=customer_user.customer, subject="Broken on arrival", text="The lid snapped"
+        )
+        message_add(case=kettle, direction="note", text="Kettle replacement sent", actor=agent)
+        make_case(subject="Refund", text="The toaster never arrived")
+
+    def found(user, q):
+        response = api.get("/api/v1/cases", headers=bearer(user), q=q)
+        assert response.status_code == 200
+        return {item["reference"] for item in response.json()["items"]}
+
+    assert found(agent, "kettle") == {kettle.reference}
+    assert found(agent, str(kettle.pk)) == {kettle.reference}
+    # A customer's search never looks into internal notes.
+    assert found(customer_user, "kettle") == set()
+    assert found(customer_user, "arrival") == {kettle.reference}
+
+
+def test_an_api_reply_passes_the_reply_coach_like_the_composer(api):
+    from caseloop.coach.models import CoachOverride
+
+    agent = make_agent()
+    case = make_case()
+    blunt = {"text": "I can't help you with that.", "direction": "outbound"}
+    refused = api.post(f"/api/v1/cases/{case.pk}/messages", blunt, headers=bearer(agent))
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["code"] == "coach_objection" and body["findings"]
+    assert not case.messages.filter(direction="outbound", author_user=agent).exists()
+    sent = api.post(
+        f"/api/v1/cases/{case.pk}/messages", {**blunt, "send_anyway": True}, headers=bearer(agent)
+    )
+    assert sent.status_code == 201
+    assert CoachOverride.objects.filter(user=agent, case=case).count() == 1
+    # Internal notes are not replies: the coach does not stand in their way.
+    note = {"text": "I can't help you with that.", "direction": "note"}
+    assert (
+        api.post(f"/api/v1/cases/{case.pk}/messages", note, headers=bearer(agent)).status_code
+        == 201
+    )

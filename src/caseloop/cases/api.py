@@ -149,6 +149,9 @@ class MessageIn(Schema):
     direction: Literal["inbound", "outbound", "note"] | None = None
     channel: ChannelName | None = None
     attachments: list[AttachmentIn] = []
+    # A reply the coach has findings on is refused (422, code "coach_objection", with the
+    # findings) unless the agent chooses to send it anyway.
+    send_anyway: bool = False
 
 
 class AttachmentOut(Schema):
@@ -416,6 +419,7 @@ def _inline_schema(model: type[Schema]) -> dict:
                         "properties": {
                             "text": {"type": "string"},
                             "direction": {"type": "string"},
+                            "send_anyway": {"type": "boolean"},
                             "attachments": {
                                 "type": "array",
                                 "items": {"type": "string", "format": "binary"},
@@ -428,24 +432,38 @@ def _inline_schema(model: type[Schema]) -> dict:
     },
 )
 def message_create(request: ApiRequest, case_id: str):
-    """Agents reply (`outbound`, delivered on the case's channel) or write an internal
-    `note`; customers add `inbound` messages. JSON (attachments base64) or multipart."""
+    """Agents reply (`outbound`, delivered on the case's channel; the reply coach reviews it
+    first, as in the workspace) or write an internal `note`; customers add `inbound`
+    messages. JSON (attachments base64) or multipart."""
     user = request.auth
     case = selectors.case_get_for_user(user=user, case_id=case_id)
     payload, uploads = _message_in(request)
     direction = payload.direction or ("outbound" if user.is_agent_like else "inbound")
     if not user.is_agent_like and direction != "inbound":
         raise HttpError(403, "customers can only add inbound messages")
-    message = services.message_add(
-        case=case,
-        direction=direction,
-        channel=payload.channel,
-        text=payload.text,
-        html=payload.html or "",
-        actor=user,
-        attachments=uploads,
-        author_customer=user.customer if user.is_customer else None,
-    )
+    if direction == "inbound":
+        message = services.message_add(
+            case=case,
+            direction=direction,
+            channel=payload.channel,
+            text=payload.text,
+            html=payload.html or "",
+            actor=user,
+            attachments=uploads,
+            author_customer=user.customer if user.is_customer else None,
+        )
+    else:
+        # The same service, and the same coach, as the workspace's composer.
+        message = services.reply_send(
+            case=case,
+            actor=user,
+            text=payload.text,
+            kind="note" if direction == "note" else "reply",
+            channel=payload.channel or "",
+            html=payload.html or "",
+            attachments=uploads,
+            send_anyway=payload.send_anyway,
+        )
     message = selectors.case_messages(case=case, user=user).get(pk=message.pk)
     return Reply(201, MessageOut.of(message))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from caseloop.lib.errors import DomainError, ErrorKind
 
 
@@ -45,3 +47,15 @@ class CaseValidationError(CaseError):
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
+
+
+class ReplyObjection(CaseError):
+    """The reply coach has findings and the agent has not chosen to send anyway."""
+
+    code = "coach_objection"
+    kind = ErrorKind.INVALID
+
+    def __init__(self, findings: list[Any]) -> None:
+        self.findings = findings
+        self.payload = {"findings": [finding.as_dict() for finding in findings]}
+        super().__init__("the reply coach has suggestions; revise the reply or send anyway")

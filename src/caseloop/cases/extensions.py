@@ -5,6 +5,8 @@ The core owns these registries; outer apps fill them in their AppConfig.ready():
 - the message deliverer (channels: queue an outbound message on its channel),
 - the complaint verdict (triage),
 - similar solved cases (triage),
+- search in case conversations (knowledge),
+- the review of a draft reply (the coach),
 - the triage summary shown with a case (triage).
 
 An empty registry answers with a safe default, so the core works (and is tested) alone.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .models import Case
 
@@ -115,6 +117,46 @@ def cases_similar(*, case: Case, k: int = 5, solved_only: bool = False) -> list[
     if not _similar_finder:
         return []
     return _similar_finder[0](case=case, k=k, solved_only=solved_only)
+
+
+# --- Conversation search ---------------------------------------------------------------
+
+ConversationSearch = Callable[..., list[int]]
+_conversation_search: list[ConversationSearch] = []
+
+
+def conversation_search_register(search: ConversationSearch) -> None:
+    """`search(q, limit=)` returns the ids of cases whose conversation matches `q`, best
+    first (knowledge's full-text index)."""
+    _conversation_search[:] = [search]
+
+
+def conversation_case_ids(*, q: str, limit: int) -> list[int]:
+    return _conversation_search[0](q, limit=limit) if _conversation_search else []
+
+
+# --- Reply review ----------------------------------------------------------------------
+
+
+class ReplyReviewer(Protocol):
+    """Reviews a draft reply before it is sent (the reply coach)."""
+
+    def findings(self, *, text: str, case: Case) -> list[Any]:
+        """What to improve, each with `rule_id` and `as_dict()`; empty when it is fine."""
+
+    def override_record(self, *, user: Any, case: Case, message: Any, rule_ids: list[str]) -> Any:
+        """Count a reply sent despite findings."""
+
+
+_reply_reviewer: list[ReplyReviewer] = []
+
+
+def reply_reviewer_register(reviewer: ReplyReviewer) -> None:
+    _reply_reviewer[:] = [reviewer]
+
+
+def reply_reviewer() -> ReplyReviewer | None:
+    return _reply_reviewer[0] if _reply_reviewer else None
 
 
 # --- Triage summary --------------------------------------------------------------------

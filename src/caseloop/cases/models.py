@@ -314,4 +314,28 @@ class IdempotencyKey(models.Model):
         return self.key
 
 
-from .loop_models import *  # noqa: F401,F403,E402
+# The loop's models live with the loop; they belong to this app and are imported here so
+# Django registers them with it.
+from .loop.models import (  # noqa: E402, F401
+    Alternative,
+    AuthorityCheck,
+    AuthorityRule,
+    CaseLink,
+    Consent,
+    Escalation,
+    Fact,
+    FactRequirement,
+    FollowUp,
+    Lesson,
+    LoopSettings,
+    NeedsDecision,
+    Outcome,
+    Plan,
+    PlanStep,
+    Policy,
+    PolicyCheck,
+    ProblemStatement,
+    RemedyType,
+    Reminder,
+    RepeatComplaint,
+)

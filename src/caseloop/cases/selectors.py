@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -13,7 +14,8 @@ from django.http import Http404
 from caseloop.accounts.models import Team, User
 from caseloop.lib.errors import DomainError, ErrorKind
 
-from .models import Attachment, Case, CaseEvent, Category, Message
+from .extensions import conversation_case_ids
+from .models import PRIORITY_RANK, Attachment, Case, CaseEvent, Category, Message
 
 
 def case_base_queryset() -> QuerySet[Case]:
@@ -51,27 +53,19 @@ def case_get_for_user(*, user: User | AnonymousUser | None, case_id: int | str) 
 
 @dataclass(frozen=True)
 class CaseFilters:
+    """What the API's list and the inbox filter by. `team`, `owner`, `assignee` and
+    `category` take an id or a slug/username ("none" for no owner/assignee)."""
+
     status: str = ""
+    priority: str = ""
+    channel: str = ""
     team: str = ""
     owner: str = ""
     assignee: str = ""
     customer: int | None = None
     category: str = ""
-    priority: str = ""
+    tag: str = ""
     q: str = ""
-
-
-def _cursor_decode(cursor: str) -> int | None:
-    if not cursor:
-        return None
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def cursor_encode(pk: int) -> str:
-    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
 
 
 class InvalidCursor(DomainError, ValueError):
@@ -82,6 +76,8 @@ class InvalidCursor(DomainError, ValueError):
 
 # Ids beyond a 64-bit integer match nothing; SQLite would refuse to bind them.
 MAX_ID = 2**63 - 1
+# A text search also finds cases by their conversation: the most relevant this many.
+CONVERSATION_MATCHES = 100
 
 
 def _is_id(value: str) -> bool:
@@ -94,34 +90,41 @@ def _id_of(model: type[Team] | type[User] | type[Category], **lookup: Any) -> Su
     return Subquery(model.objects.filter(**lookup).values("id")[:1])
 
 
-def case_list(
-    *, user: User | AnonymousUser | None, filters: CaseFilters, cursor: str = "", limit: int = 50
-) -> tuple[list[Case], str | None]:
-    """A page of cases newest first, keyset-paginated on id so inserts never shift pages.
-    Returns (cases, next_cursor)."""
-    cases = case_visible_to(user=user)
+def _person(cases: QuerySet[Case], field: str, value: str) -> QuerySet[Case]:
+    if value == "none":
+        return cases.filter(**{f"{field}__isnull": True})
+    if _is_id(value):
+        return cases.filter(**{f"{field}_id": int(value)})
+    return cases.filter(**{f"{field}_id": _id_of(User, username=value)})
+
+
+def case_search_is_text(q: str) -> bool:
+    """A search for words, not for a case's reference or id."""
+    return bool(q) and not q.isdigit() and Case.pk_from_reference(q) is None
+
+
+def cases_filtered(
+    cases: QuerySet[Case], filters: CaseFilters, *, conversation: bool = True
+) -> QuerySet[Case]:
+    """The one filter and search of case lists. A search finds a case by its reference or
+    id, or by words in its subject or (with `conversation`, for staff: internal notes are
+    searched too) anywhere in its conversation."""
     if filters.status:
         cases = cases.filter(status__in=filters.status.split(","))
+    if filters.priority:
+        cases = cases.filter(priority__in=filters.priority.split(","))
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
     if filters.team:
         cases = (
-            cases.filter(team_id=_id_of(Team, slug=filters.team))
-            if not _is_id(filters.team)
-            else cases.filter(team_id=int(filters.team))
+            cases.filter(team_id=int(filters.team))
+            if _is_id(filters.team)
+            else cases.filter(team_id=_id_of(Team, slug=filters.team))
         )
     if filters.owner:
-        if filters.owner == "none":
-            cases = cases.filter(owner__isnull=True)
-        elif _is_id(filters.owner):
-            cases = cases.filter(owner_id=int(filters.owner))
-        else:
-            cases = cases.filter(owner_id=_id_of(User, username=filters.owner))
+        cases = _person(cases, "owner", filters.owner)
     if filters.assignee:
-        if filters.assignee == "none":
-            cases = cases.filter(assignee__isnull=True)
-        elif _is_id(filters.assignee):
-            cases = cases.filter(assignee_id=int(filters.assignee))
-        else:
-            cases = cases.filter(assignee_id=_id_of(User, username=filters.assignee))
+        cases = _person(cases, "assignee", filters.assignee)
     if filters.customer:
         cases = (
             cases.filter(customer_id=filters.customer)
@@ -130,23 +133,174 @@ def case_list(
         )
     if filters.category:
         cases = (
-            cases.filter(category_id=_id_of(Category, slug=filters.category))
-            if not _is_id(filters.category)
-            else cases.filter(category_id=int(filters.category))
+            cases.filter(category_id=int(filters.category))
+            if _is_id(filters.category)
+            else cases.filter(category_id=_id_of(Category, slug=filters.category))
         )
-    if filters.priority:
-        cases = cases.filter(priority__in=filters.priority.split(","))
+    if filters.tag:
+        cases = cases.filter(tags__name=filters.tag.lower()).distinct()
     if filters.q:
         pk = Case.pk_from_reference(filters.q)
-        cases = cases.filter(pk=pk) if pk else cases.filter(subject__icontains=filters.q)
-    if cursor:
-        after = _cursor_decode(cursor)
-        if after is None:
-            raise InvalidCursor("the cursor is not one this API returned")
-        cases = cases.filter(pk__lt=after)
-    page = list(cases.order_by("-id")[: limit + 1])
-    next_cursor = cursor_encode(page[limit - 1].pk) if len(page) > limit else None
-    return page[:limit], next_cursor
+        if pk:
+            cases = cases.filter(pk=pk)
+        elif filters.q.isdigit():
+            cases = cases.filter(pk=int(filters.q)) if _is_id(filters.q) else cases.none()
+        elif conversation:
+            in_conversation = conversation_case_ids(q=filters.q, limit=CONVERSATION_MATCHES)
+            cases = cases.filter(Q(subject__icontains=filters.q) | Q(pk__in=in_conversation))
+        else:
+            cases = cases.filter(subject__icontains=filters.q)
+    return cases
+
+
+# --- Pages: keyset cursors, stable while new cases arrive --------------------------------
+
+SORTS = ("newest", "oldest", "priority", "waiting")
+PRIORITIES_HIGH_FIRST = sorted(PRIORITY_RANK, key=lambda p: -PRIORITY_RANK[p])
+
+
+def cursor_encode(pk: int, *, rank: int | None = None) -> str:
+    """An opaque page cursor: the last row's id, and its priority rank when sorting by
+    priority."""
+    text = str(pk) if rank is None else f"{rank}.{pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _cursor_text(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+def cursor_decode(cursor: str) -> int | None:
+    text = _cursor_text(cursor)
+    # Beyond every id reads as "from the start": no id is that large.
+    return min(int(text), MAX_ID) if text.isascii() and text.isdigit() else None
+
+
+def _priority_cursor_decode(cursor: str) -> tuple[int, int] | None:
+    rank, _, pk = _cursor_text(cursor).partition(".")
+    return (int(rank), int(pk)) if rank.isdigit() and _is_id(pk) else None
+
+
+def _waiting_cursor_encode(case: Case) -> str:
+    """The waiting-longest order's cursor: the last row's wait (or none) and id."""
+    since = case.awaiting_reply_since
+    text = f"w{since.isoformat()}|{case.pk}" if since else f"n|{case.pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _waiting_cursor_decode(cursor: str) -> tuple[datetime | None, int] | None:
+    head, _, pk = _cursor_text(cursor).partition("|")
+    if not _is_id(pk):
+        return None
+    if head == "n":
+        return None, int(pk)
+    if not head.startswith("w"):
+        return None
+    try:
+        since = datetime.fromisoformat(head[1:])
+    except ValueError:
+        return None
+    return (since, int(pk)) if since.tzinfo else None
+
+
+def _by_priority(
+    cases: QuerySet[Case], *, after: tuple[int, int] | None, limit: int, priorities: list[str]
+) -> list[Case]:
+    """Up to `limit + 1` cases, highest priority first and newest first within a priority,
+    after the (rank, id) cursor. One indexed walk per priority rather than a sort of the
+    whole list, so a page costs the same on a desk of any size. Only the `priorities` the
+    filter asks for are walked."""
+    rows: list[Case] = []
+    for priority in PRIORITIES_HIGH_FIRST:
+        rank = PRIORITY_RANK[priority]
+        if priority not in priorities or (after is not None and rank > after[0]):
+            continue
+        bucket = cases.filter(priority=priority)
+        if after is not None and rank == after[0]:
+            bucket = bucket.filter(pk__lt=after[1])
+        rows += bucket.order_by("-id")[: limit + 1 - len(rows)]
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _by_waiting(
+    cases: QuerySet[Case], *, after: tuple[datetime | None, int] | None, limit: int
+) -> list[Case]:
+    """Up to `limit + 1` cases: those awaiting a reply, longest wait first, then the rest
+    newest first. Two indexed walks, each resumed from the (wait, id) cursor."""
+    rows: list[Case] = []
+    if after is None or after[0] is not None:
+        waiting = cases.filter(awaiting_reply_since__isnull=False)
+        if after is not None:
+            since, pk = after
+            # A range and an exclusion rather than an OR, so SQLite walks the index too.
+            waiting = waiting.filter(awaiting_reply_since__gte=since).exclude(
+                awaiting_reply_since=since, pk__lte=pk
+            )
+        rows += waiting.order_by("awaiting_reply_since", "id")[: limit + 1]
+    if len(rows) <= limit:
+        answered = cases.filter(awaiting_reply_since__isnull=True)
+        if after is not None and after[0] is None:
+            answered = answered.filter(pk__lt=after[1])
+        rows += answered.order_by("-id")[: limit + 1 - len(rows)]
+    return rows
+
+
+def case_page(
+    cases: QuerySet[Case],
+    *,
+    sort: str = "newest",
+    cursor: str = "",
+    limit: int = 50,
+    priorities: list[str] | None = None,
+) -> tuple[list[Case], str | None]:
+    """One page of `cases` in `sort` order after `cursor`: (cases, next_cursor). Raises
+    InvalidCursor for a cursor no page returned."""
+    if sort == "priority":
+        after_rank = _priority_cursor_decode(cursor) if cursor else None
+        if cursor and after_rank is None:
+            raise InvalidCursor("the cursor is not one this list returned")
+        rows = _by_priority(
+            cases, after=after_rank, limit=limit, priorities=priorities or PRIORITIES_HIGH_FIRST
+        )
+        last = rows[limit - 1] if len(rows) > limit else None
+        next_cursor = cursor_encode(last.pk, rank=PRIORITY_RANK[last.priority]) if last else None
+    elif sort == "waiting":
+        after_wait = _waiting_cursor_decode(cursor) if cursor else None
+        if cursor and after_wait is None:
+            raise InvalidCursor("the cursor is not one this list returned")
+        rows = _by_waiting(cases, after=after_wait, limit=limit)
+        next_cursor = _waiting_cursor_encode(rows[limit - 1]) if len(rows) > limit else None
+    else:
+        after = cursor_decode(cursor) if cursor else None
+        if cursor and after is None:
+            raise InvalidCursor("the cursor is not one this list returned")
+        ascending = sort == "oldest"
+        if after is not None:
+            cases = cases.filter(pk__gt=after) if ascending else cases.filter(pk__lt=after)
+        rows = list(cases.order_by("id" if ascending else "-id")[: limit + 1])
+        next_cursor = cursor_encode(rows[limit - 1].pk) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def case_list(
+    *,
+    user: User | AnonymousUser | None,
+    filters: CaseFilters,
+    cursor: str = "",
+    limit: int = 50,
+    sort: str = "newest",
+) -> tuple[list[Case], str | None]:
+    """A page of the cases `user` may see, filtered, in `sort` order (newest first by
+    default). Returns (cases, next_cursor)."""
+    staff = user is not None and user.is_authenticated and user.is_agent_like
+    cases = cases_filtered(case_visible_to(user=user), filters, conversation=staff)
+    priorities = filters.priority.split(",") if filters.priority else None
+    return case_page(cases, sort=sort, cursor=cursor, limit=limit, priorities=priorities)
 
 
 def case_messages(*, case: Case, user: User) -> QuerySet[Message]:
@@ -174,7 +328,3 @@ def case_counts_by_status(*, user: User | AnonymousUser | None) -> dict[str, int
 
     rows = case_visible_to(user=user).order_by().values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}
-
-
-def case_search_q(q: str) -> Q:
-    return Q(subject__icontains=q) | Q(reference__iexact=q)

@@ -27,6 +27,7 @@ from .errors import (
     CaseValidationError,
     InvalidTransition,
     OwnershipError,
+    ReplyObjection,
 )
 from .events import event_kind_get
 from .models import (
@@ -364,6 +365,47 @@ def message_add(
     return message
 
 
+def reply_send(
+    *,
+    case: Case,
+    actor: User,
+    text: str,
+    kind: str = "reply",
+    channel: str = "",
+    html: str = "",
+    attachments: Iterable[AttachmentUpload] = (),
+    send_anyway: bool = False,
+) -> Message:
+    """An agent's reply to the customer (or, with kind "note", an internal note), from the
+    workspace or the API alike. A reply is reviewed first (the reply coach): with findings
+    it is refused with ReplyObjection unless `send_anyway`, and then the override is counted.
+    Side effects: those of `message_add`; the reviewer's override record."""
+    direction = Message.Direction.NOTE if kind == "note" else Message.Direction.OUTBOUND
+    reviewer = extensions.reply_reviewer()
+    findings = (
+        reviewer.findings(text=text, case=case)
+        if reviewer is not None and direction == Message.Direction.OUTBOUND and text
+        else []
+    )
+    if findings and not send_anyway:
+        raise ReplyObjection(findings)
+    with transaction.atomic():
+        message = message_add(
+            case=case,
+            direction=direction,
+            channel=channel or None,
+            text=text,
+            html=html,
+            actor=actor,
+            attachments=attachments,
+        )
+        if findings and reviewer is not None:
+            reviewer.override_record(
+                user=actor, case=case, message=message, rule_ids=[f.rule_id for f in findings]
+            )
+    return message
+
+
 def _transition(
     *, case: Case, to: str, actor: User | None, reason: str = "", merge: bool = False
 ) -> None:
@@ -555,7 +597,9 @@ def message_delivery_mark(*, message_id: int, status: str, error: str = "") -> M
     return message
 
 
-def case_reassign(*, case: Case, assignee, actor, reason: str = "") -> Case:
+def case_reassign(
+    *, case: Case, assignee: User | None, actor: User | None, reason: str = ""
+) -> Case:
     """Give the day-to-day work on the case to another agent, or to nobody. This is not an
     escalation (that is the loop's, with its hand-off checks): nothing is handed over and
     the owner stays the owner. Side effects: an `assignee_changed` event."""

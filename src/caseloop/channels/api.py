@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema
 
 from caseloop.accounts.auth import ApiRequest, require_role
 from caseloop.cases.errors import CaseError
-from caseloop.cases.selectors import InvalidCursor, _cursor_decode, cursor_encode
+from caseloop.cases.selectors import InvalidCursor, cursor_decode, cursor_encode
 from caseloop.lib.errors import ErrorKind
 
 from .intake import IntakeRejected, quarantine_discard, quarantine_retry
@@ -113,7 +113,7 @@ def quarantine_list(
     if channel:
         items = items.filter(channel=channel)
     if cursor:
-        before = _cursor_decode(cursor)
+        before = cursor_decode(cursor)
         if before is None:
             raise InvalidCursor("the cursor is not valid")
         items = items.filter(pk__lt=before)

@@ -6,12 +6,14 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caseloop.cases.extensions import Panel, panel_register
+        from caseloop.cases.extensions import Panel, conversation_search_register, panel_register
         from caseloop.cases.hooks import on_message_added
 
         from . import events, panels, tasks  # noqa: F401 - events registers its kinds
+        from .search import message_case_ids
 
         on_message_added(tasks.message_index_hook)
+        conversation_search_register(message_case_ids)
         panel_register(
             Panel(
                 key="knowledge-suggestions",

@@ -3,9 +3,8 @@ the customer sidebar and the manager's numbers. Every list is joined up front.""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import chain
 from urllib.parse import urlencode
 
@@ -14,12 +13,21 @@ from django.utils import timezone
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
 from caseloop.automation.selectors import cases_response_states
-from caseloop.cases.loop_models import Escalation
-from caseloop.cases.models import OPEN_STATUSES, PRIORITY_RANK, Case, CaseEvent, Message, Status
-from caseloop.cases.selectors import case_base_queryset, case_events, case_messages, case_visible_to
+from caseloop.cases.models import OPEN_STATUSES, Case, CaseEvent, Escalation, Message, Status
+from caseloop.cases.selectors import (
+    CaseFilters,
+    InvalidCursor,
+    case_base_queryset,
+    case_events,
+    case_messages,
+    case_page,
+    case_search_is_text,
+    case_visible_to,
+    cases_filtered,
+)
 from caseloop.coach.selectors import coach_override_counts
 from caseloop.customers.models import Customer
-from caseloop.knowledge.search import message_case_ids, query_respelled
+from caseloop.knowledge.search import query_respelled
 from caseloop.triage.selectors import case_triage
 from caseloop.triage.services import NEEDS_REVIEW_TAG
 
@@ -27,8 +35,6 @@ from .models import SavedView
 
 COUNT_CAP = 1000
 TARGET_CANDIDATES = 500
-# A text search also finds cases by their conversation: the most relevant this many.
-INBOX_MESSAGE_MATCHES = 100
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,6 @@ SORTS = {
     "priority": "Highest priority first",
     "waiting": "Longest waiting first",
 }
-PRIORITIES_HIGH_FIRST = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__, reverse=True)
 
 
 def queues_available() -> list[Queue]:
@@ -82,6 +87,17 @@ class InboxParams:
         if values["sort"] not in SORTS:
             values["sort"] = "newest"
         return cls(**values)
+
+    def filters(self) -> CaseFilters:
+        return CaseFilters(
+            status=self.status,
+            priority=self.priority,
+            channel=self.channel,
+            team=self.team,
+            category=self.category,
+            tag=self.tag,
+            q=self.q,
+        )
 
     def query_string(self, **overrides) -> str:
         data = {**self.__dict__, **overrides}
@@ -120,86 +136,7 @@ def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
 
 
 def _filtered(cases: QuerySet[Case], params: InboxParams) -> QuerySet[Case]:
-    if params.status:
-        cases = cases.filter(status__in=params.status.split(","))
-    if params.priority:
-        cases = cases.filter(priority__in=params.priority.split(","))
-    if params.channel:
-        cases = cases.filter(channel=params.channel)
-    if params.team:
-        cases = cases.filter(team_id=int(params.team)) if params.team.isdigit() else cases.none()
-    if params.category:
-        cases = (
-            cases.filter(category_id=int(params.category))
-            if params.category.isdigit()
-            else cases.none()
-        )
-    if params.tag:
-        cases = cases.filter(tags__name=params.tag.lower())
-    if params.q:
-        pk = Case.pk_from_reference(params.q)
-        if pk:
-            cases = cases.filter(pk=pk)
-        elif params.q.isdigit():
-            cases = cases.filter(pk=int(params.q))
-        else:
-            cases = cases.filter(
-                Q(subject__icontains=params.q) | Q(pk__in=_message_matches(params.q))
-            )
-    return cases
-
-
-def _message_matches(q: str) -> list[int]:
-    """Cases whose conversation holds every word of `q` (full-text, when knowledge's
-    search index is installed)."""
-    return message_case_ids(q, limit=INBOX_MESSAGE_MATCHES)
-
-
-def cursor_encode(pk: int, *, rank: int | None = None) -> str:
-    """An opaque page cursor: the last row's id, and its priority rank when sorting by
-    priority."""
-    text = str(pk) if rank is None else f"{rank}.{pk}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _cursor_text(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
-    except (ValueError, UnicodeDecodeError):
-        return ""
-
-
-def cursor_decode(cursor: str) -> int | None:
-    text = _cursor_text(cursor)
-    return int(text) if text.isdigit() else None
-
-
-def priority_cursor_decode(cursor: str) -> tuple[int, int] | None:
-    rank, _, pk = _cursor_text(cursor).partition(".")
-    return (int(rank), int(pk)) if rank.isdigit() and pk.isdigit() else None
-
-
-def waiting_cursor_encode(case: Case) -> str:
-    """The waiting-longest order's cursor: the last row's wait (or none) and id."""
-    since = case.awaiting_reply_since
-    text = f"w{since.isoformat()}|{case.pk}" if since else f"n|{case.pk}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def waiting_cursor_decode(cursor: str) -> tuple[datetime | None, int] | None:
-    text = _cursor_text(cursor)
-    head, _, pk = text.partition("|")
-    if not pk.isdigit():
-        return None
-    if head == "n":
-        return None, int(pk)
-    if not head.startswith("w"):
-        return None
-    try:
-        since = datetime.fromisoformat(head[1:])
-    except ValueError:
-        return None
-    return (since, int(pk)) if since.tzinfo else None
+    return cases_filtered(cases, params.filters())
 
 
 @dataclass
@@ -229,7 +166,7 @@ def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) 
     text search finds nothing, misspelt words are corrected to the knowledge base's
     vocabulary and the search runs once more."""
     page = _inbox_page(user=user, params=params, cursor=cursor, limit=limit)
-    if page.cases or cursor or not _is_text_search(params.q):
+    if page.cases or cursor or not case_search_is_text(params.q):
         return page
     corrected = query_respelled(params.q)
     if not corrected:
@@ -239,10 +176,6 @@ def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) 
     return page
 
 
-def _is_text_search(q: str) -> bool:
-    return bool(q) and not q.isdigit() and Case.pk_from_reference(q) is None
-
-
 def _inbox_page(*, user, params: InboxParams, cursor: str, limit: int) -> InboxPage:
     if params.queue == "target":
         cases = case_base_queryset().filter(pk__in=_target_ids(user=user, params=params))
@@ -250,71 +183,15 @@ def _inbox_page(*, user, params: InboxParams, cursor: str, limit: int) -> InboxP
         cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
         cases = cases.select_related("customer", "owner", "assignee", "team", "category")
         cases = cases.prefetch_related("tags")
-    if params.tag:
-        cases = cases.distinct()
-    if params.sort == "priority":
-        after_rank = priority_cursor_decode(cursor) if cursor else None
-        wanted = params.priority.split(",") if params.priority else PRIORITIES_HIGH_FIRST
-        rows = _by_priority(cases, after=after_rank, limit=limit, priorities=wanted)
-        last = rows[limit - 1] if len(rows) > limit else None
-        next_cursor = cursor_encode(last.pk, rank=PRIORITY_RANK[last.priority]) if last else None
-    elif params.sort == "waiting":
-        after_wait = waiting_cursor_decode(cursor) if cursor else None
-        rows = _by_waiting(cases, after=after_wait, limit=limit)
-        next_cursor = waiting_cursor_encode(rows[limit - 1]) if len(rows) > limit else None
-    else:
-        after = cursor_decode(cursor) if cursor else None
-        ascending = params.sort == "oldest"
-        if after is not None:
-            cases = cases.filter(pk__gt=after) if ascending else cases.filter(pk__lt=after)
-        rows = list(cases.order_by("id" if ascending else "-id")[: limit + 1])
-        next_cursor = cursor_encode(rows[limit - 1].pk) if len(rows) > limit else None
-    rows = rows[:limit]
+    priorities = params.priority.split(",") if params.priority else None
+    try:
+        rows, next_cursor = case_page(
+            cases, sort=params.sort, cursor=cursor, limit=limit, priorities=priorities
+        )
+    except InvalidCursor:
+        # A cursor from an older link: start the queue from its first page.
+        rows, next_cursor = case_page(cases, sort=params.sort, limit=limit, priorities=priorities)
     return InboxPage(cases=rows, next_cursor=next_cursor, states=response_states(cases=rows))
-
-
-def _by_priority(
-    cases: QuerySet[Case], *, after: tuple[int, int] | None, limit: int, priorities: list[str]
-) -> list[Case]:
-    """Up to `limit + 1` cases, highest priority first and newest first within a priority,
-    after the (rank, id) cursor. One indexed walk per priority rather than a sort of the
-    whole queue, so a page costs the same on a desk of any size. Only the `priorities` the
-    filter asks for are walked."""
-    rows: list[Case] = []
-    for priority in PRIORITIES_HIGH_FIRST:
-        rank = PRIORITY_RANK[priority]
-        if priority not in priorities or (after is not None and rank > after[0]):
-            continue
-        bucket = cases.filter(priority=priority)
-        if after is not None and rank == after[0]:
-            bucket = bucket.filter(pk__lt=after[1])
-        rows += bucket.order_by("-id")[: limit + 1 - len(rows)]
-        if len(rows) > limit:
-            break
-    return rows
-
-
-def _by_waiting(
-    cases: QuerySet[Case], *, after: tuple[datetime | None, int] | None, limit: int
-) -> list[Case]:
-    """Up to `limit + 1` cases: those awaiting a reply, longest wait first, then the rest
-    newest first. Two indexed walks, each resumed from the (wait, id) cursor."""
-    rows: list[Case] = []
-    if after is None or after[0] is not None:
-        waiting = cases.filter(awaiting_reply_since__isnull=False)
-        if after is not None:
-            since, pk = after
-            # A range and an exclusion rather than an OR, so SQLite walks the index too.
-            waiting = waiting.filter(awaiting_reply_since__gte=since).exclude(
-                awaiting_reply_since=since, pk__lte=pk
-            )
-        rows += waiting.order_by("awaiting_reply_since", "id")[: limit + 1]
-    if len(rows) <= limit:
-        answered = cases.filter(awaiting_reply_since__isnull=True)
-        if after is not None and after[0] is None:
-            answered = answered.filter(pk__lt=after[1])
-        rows += answered.order_by("-id")[: limit + 1 - len(rows)]
-    return rows
 
 
 def response_states(*, cases: list[Case]) -> dict[int, str]:

@@ -20,9 +20,7 @@ from caseloop.accounts.models import Role, User
 from caseloop.accounts.services import user_create
 from caseloop.cases import services as case_services
 from caseloop.cases.errors import CaseError, CaseValidationError
-from caseloop.cases.models import Case, Message
-from caseloop.coach.selectors import coach_check
-from caseloop.coach.services import coach_override_record
+from caseloop.cases.models import Case
 from caseloop.customers.models import ContactPoint, Customer
 from caseloop.lib.errors import ErrorKind
 
@@ -111,53 +109,6 @@ def bulk_apply(*, actor, case_ids: list[int], action: str, value: str = "") -> B
         except CaseError as exc:
             result.failed.append(f"{case.reference}: {exc}")
     return result
-
-
-# -- replying ---------------------------------------------------------------------------
-
-
-class CoachObjection(CaseError):
-    """The coach has findings and the agent has not chosen to send anyway."""
-
-    code = "coach_objection"
-    kind = ErrorKind.INVALID
-
-    def __init__(self, findings) -> None:
-        self.findings = findings
-        super().__init__("the reply coach has suggestions; revise the reply or send anyway")
-
-
-def reply_send(
-    *,
-    case: Case,
-    actor,
-    text: str,
-    kind: str = "reply",
-    channel: str = "",
-    attachments=(),
-    send_anyway: bool = False,
-) -> Message:
-    """Send a reply (or write an internal note). Replies are checked by the coach first:
-    with findings the reply is refused unless `send_anyway`, and then the override is
-    counted. Side effects: those of `message_add`; a CoachOverride row on override."""
-    direction = Message.Direction.NOTE if kind == "note" else Message.Direction.OUTBOUND
-    findings = coach_check(text=text, case=case) if direction == "outbound" and text else []
-    if findings and not send_anyway:
-        raise CoachObjection(findings)
-    with transaction.atomic():
-        message = case_services.message_add(
-            case=case,
-            direction=direction,
-            channel=channel or None,
-            text=text,
-            actor=actor,
-            attachments=attachments,
-        )
-        if findings:
-            coach_override_record(
-                user=actor, case=case, message=message, rule_ids=[f.rule_id for f in findings]
-            )
-    return message
 
 
 # -- the portal's magic links -----------------------------------------------------------

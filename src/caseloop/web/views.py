@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from caseloop.accounts.models import Role, Team, User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases import services as case_services
-from caseloop.cases.errors import CaseError
+from caseloop.cases.errors import CaseError, ReplyObjection
 from caseloop.cases.extensions import case_panels
 from caseloop.cases.models import Category, Channel, Priority, Status
 from caseloop.cases.services import AttachmentUpload
@@ -191,16 +191,16 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
         for f in request.FILES.getlist("attachments")
     ]
     try:
-        services.reply_send(
+        case_services.reply_send(
             case=case,
-            actor=request.user,
+            actor=cast(User, request.user),
             text=text,
             kind=request.POST.get("kind", "reply"),
             channel=request.POST.get("channel", ""),
             attachments=uploads,
             send_anyway=request.POST.get("send_anyway") == "1",
         )
-    except services.CoachObjection as exc:
+    except ReplyObjection as exc:
         context = _case_context(
             request,
             case,

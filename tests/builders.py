@@ -7,8 +7,7 @@ import uuid
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.accounts.services import token_issue, user_create
-from caseloop.cases.loop import escalations as loop_escalations
-from caseloop.cases.loop import facts as loop_facts
+from caseloop.cases.loop import escalations as loop_escalations, facts as loop_facts
 from caseloop.cases.models import Case, Category, Escalation
 from caseloop.cases.services import case_create
 from caseloop.customers.models import Customer

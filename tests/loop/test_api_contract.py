@@ -2,9 +2,11 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import alternatives as loop_alternatives
-from caseloop.cases.loop import escalations as loop_escalations
-from caseloop.cases.loop import facts as loop_facts
+from caseloop.cases.loop import (
+    alternatives as loop_alternatives,
+    escalations as loop_escalations,
+    facts as loop_facts,
+)
 from caseloop.cases.models import ProblemStatement, Reminder
 from caseloop.customers.models import PurchaseRecord
 from tests.builders import bearer, make_agent, make_case, make_customer_user, make_user

@@ -2,9 +2,7 @@ import re
 
 import pytest
 
-from caseloop.cases.loop import errors as loop_errors
-from caseloop.cases.loop import plans as loop_plans
-from caseloop.cases.loop import problem as loop_problem
+from caseloop.cases.loop import errors as loop_errors, plans as loop_plans, problem as loop_problem
 from caseloop.cases.loop.tokens import token_make
 from caseloop.cases.models import Consent, LoopSettings, Message, ProblemStatement
 from tests.builders import bearer, make_agent, make_case, make_customer_user

@@ -2,14 +2,16 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import alternatives as loop_alternatives
-from caseloop.cases.loop import errors as loop_errors
-from caseloop.cases.loop import escalations as loop_escalations
-from caseloop.cases.loop import facts as loop_facts
-from caseloop.cases.loop import followups as loop_followups
-from caseloop.cases.loop import needs as loop_needs
-from caseloop.cases.loop import problem as loop_problem
-from caseloop.cases.loop import selectors as loop_selectors
+from caseloop.cases.loop import (
+    alternatives as loop_alternatives,
+    errors as loop_errors,
+    escalations as loop_escalations,
+    facts as loop_facts,
+    followups as loop_followups,
+    needs as loop_needs,
+    problem as loop_problem,
+    selectors as loop_selectors,
+)
 from caseloop.cases.loop.errors import HandoffIncomplete
 from caseloop.cases.models import Escalation, FactRequirement, Message, Reminder
 from caseloop.cases.services import case_transition

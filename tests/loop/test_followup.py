@@ -3,8 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import followups as loop_followups
-from caseloop.cases.loop import selectors as loop_selectors
+from caseloop.cases.loop import followups as loop_followups, selectors as loop_selectors
 from caseloop.cases.models import FollowUp, LoopSettings
 from caseloop.cases.services import case_transition, message_add
 from tests.builders import bearer, make_agent, make_case, make_customer_user

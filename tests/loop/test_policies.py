@@ -1,9 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from caseloop.cases.loop import facts as loop_facts
-from caseloop.cases.loop import needs as loop_needs
-from caseloop.cases.loop import selectors as loop_selectors
+from caseloop.cases.loop import (
+    facts as loop_facts,
+    needs as loop_needs,
+    selectors as loop_selectors,
+)
 from caseloop.cases.loop.policies import RuleError, rule_validate
 from caseloop.cases.models import Alternative, NeedsDecision, Policy, PolicyCheck
 from tests.builders import bearer, make_agent, make_case, make_category

@@ -1,7 +1,6 @@
 import pytest
 
-from caseloop.cases.loop import alternatives as loop_alternatives
-from caseloop.cases.loop import plans as loop_plans
+from caseloop.cases.loop import alternatives as loop_alternatives, plans as loop_plans
 from caseloop.cases.loop.selectors import case_resolution_text
 from caseloop.cases.models import CaseLink, Lesson, RepeatComplaint
 from caseloop.cases.services import case_tags_add, case_transition, message_add

@@ -5,8 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from caseloop.cases.loop import escalations as loop_escalations
-from caseloop.cases.loop import followups as loop_followups
+from caseloop.cases.loop import escalations as loop_escalations, followups as loop_followups
 from caseloop.cases.models import Case, FollowUp, Plan
 from tests.builders import bearer, make_agent, make_customer
 

@@ -17,8 +17,7 @@ from caseloop.triage.selectors import case_is_complaint, case_triage, triage_acc
 from caseloop.triage.services import case_triage_run
 from tests.builders import make_agent, make_case, make_customer
 
-from .helpers import case_opened as _open
-from .helpers import desk_history
+from .helpers import case_opened as _open, desk_history
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from ninja import Field, File, Query, Router, Schema, UploadedFile
-from ninja import Status as Reply
+from ninja import Field, File, Query, Router, Schema, Status as Reply, UploadedFile
 from ninja.errors import HttpError
 
 from caseloop.accounts.auth import ApiRequest, require_staff

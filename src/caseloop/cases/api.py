@@ -10,11 +10,9 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
-from ninja import Status as Reply
+from ninja import Field, Query, Router, Schema, Status as Reply
 from ninja.errors import HttpError
-from pydantic import ValidationError as PydanticValidationError
-from pydantic import model_validator
+from pydantic import ValidationError as PydanticValidationError, model_validator
 
 from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team, User

@@ -6,6 +6,32 @@ from django.conf import settings
 from django.db import models
 from django.db.models.fields.json import KT
 
+# The loop's models live with the loop and belong to this app: imported (and re-exported)
+# here, where Django registers the app's models.
+from .loop.models import (
+    Alternative as Alternative,
+    AuthorityCheck as AuthorityCheck,
+    AuthorityRule as AuthorityRule,
+    CaseLink as CaseLink,
+    Consent as Consent,
+    Escalation as Escalation,
+    Fact as Fact,
+    FactRequirement as FactRequirement,
+    FollowUp as FollowUp,
+    Lesson as Lesson,
+    LoopSettings as LoopSettings,
+    NeedsDecision as NeedsDecision,
+    Outcome as Outcome,
+    Plan as Plan,
+    PlanStep as PlanStep,
+    Policy as Policy,
+    PolicyCheck as PolicyCheck,
+    ProblemStatement as ProblemStatement,
+    RemedyType as RemedyType,
+    Reminder as Reminder,
+    RepeatComplaint as RepeatComplaint,
+)
+
 
 class Category(models.Model):
     """The nature of a case (billing, delivery, technical…); routing and skills hang on it."""
@@ -312,30 +338,3 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-# The loop's models live with the loop; they belong to this app and are imported here so
-# Django registers them with it.
-from .loop.models import (  # noqa: E402, F401
-    Alternative,
-    AuthorityCheck,
-    AuthorityRule,
-    CaseLink,
-    Consent,
-    Escalation,
-    Fact,
-    FactRequirement,
-    FollowUp,
-    Lesson,
-    LoopSettings,
-    NeedsDecision,
-    Outcome,
-    Plan,
-    PlanStep,
-    Policy,
-    PolicyCheck,
-    ProblemStatement,
-    RemedyType,
-    Reminder,
-    RepeatComplaint,
-)

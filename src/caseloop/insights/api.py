@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from ninja import Field, Router, Schema
-from ninja import Status as Reply
+from ninja import Field, Router, Schema, Status as Reply
 
 from caseloop.accounts.auth import ApiRequest
 from caseloop.cases import selectors as case_selectors

@@ -13,8 +13,7 @@ from typing import Literal
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema
-from ninja import Status as Reply
+from ninja import Field, Query, Router, Schema, Status as Reply
 from ninja.errors import HttpError
 
 from caseloop.accounts.auth import ApiRequest, require_staff

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps
-from django.db.models import Case as CaseWhen
-from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Case as CaseWhen, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Query, Router, Schema
-from ninja import Status as Reply
+from ninja import Field, Query, Router, Schema, Status as Reply
 from pydantic import field_validator
 
 from caseloop.accounts.auth import ApiRequest, require_role, require_staff

@@ -18,15 +18,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from caseloop.accounts.models import Team, User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.errors import CaseError
-from caseloop.cases.loop import alternatives as loop_alternatives
-from caseloop.cases.loop import authority as loop_authority
-from caseloop.cases.loop import escalations as loop_escalations
-from caseloop.cases.loop import facts as loop_facts
-from caseloop.cases.loop import followups as loop_followups
-from caseloop.cases.loop import lessons as loop_lessons
-from caseloop.cases.loop import needs as loop_needs
-from caseloop.cases.loop import plans as loop_plans
-from caseloop.cases.loop import problem as loop_problem
+from caseloop.cases.loop import (
+    alternatives as loop_alternatives,
+    authority as loop_authority,
+    escalations as loop_escalations,
+    facts as loop_facts,
+    followups as loop_followups,
+    lessons as loop_lessons,
+    needs as loop_needs,
+    plans as loop_plans,
+    problem as loop_problem,
+)
 from caseloop.cases.loop.errors import LinkInvalid, LoopError
 from caseloop.cases.loop.tokens import token_read
 from caseloop.cases.models import (

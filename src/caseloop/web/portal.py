@@ -15,13 +15,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from caseloop.cases import selectors as case_selectors
-from caseloop.cases import services as case_services
+from caseloop.cases import selectors as case_selectors, services as case_services
 from caseloop.cases.errors import CaseError
-from caseloop.cases.loop import followups as loop_followups
-from caseloop.cases.loop import plans as loop_plans
-from caseloop.cases.loop import problem as loop_problem
-from caseloop.cases.loop import selectors as loop_selectors
+from caseloop.cases.loop import (
+    followups as loop_followups,
+    plans as loop_plans,
+    problem as loop_problem,
+    selectors as loop_selectors,
+)
 from caseloop.cases.models import FINISHED_STATUSES, Message, Status
 from caseloop.insights.services import case_can_be_rated, rating_record
 from caseloop.lib.errors import http_status_for

@@ -14,8 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from caseloop.accounts.models import Role, Team, User
-from caseloop.cases import selectors as case_selectors
-from caseloop.cases import services as case_services
+from caseloop.cases import selectors as case_selectors, services as case_services
 from caseloop.cases.errors import CaseError, ReplyObjection
 from caseloop.cases.extensions import case_panels
 from caseloop.cases.models import Category, Channel, Priority, Status

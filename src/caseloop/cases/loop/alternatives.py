@@ -17,9 +17,7 @@ from caseloop.cases.services import event_record
 from . import selectors
 from .errors import LoopError, LoopStateError
 from .events import LoopEvent
-from .guards import case_locked as _locked
-from .guards import is_staff as _staff
-from .guards import require_staff as _require_staff
+from .guards import case_locked as _locked, is_staff as _staff, require_staff as _require_staff
 
 
 @transaction.atomic

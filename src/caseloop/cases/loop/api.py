@@ -8,8 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import Http404
-from ninja import Router
-from ninja import Status as Reply
+from ninja import Router, Status as Reply
 
 from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team, User

@@ -20,8 +20,7 @@ from caseloop.customers.models import PurchaseRecord
 from . import selectors
 from .errors import LoopError
 from .events import LoopEvent
-from .guards import case_locked as _locked
-from .guards import is_staff as _staff
+from .guards import case_locked as _locked, is_staff as _staff
 
 FACT_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

@@ -14,8 +14,7 @@ from caseloop.cases.services import event_record
 
 from .errors import LoopError, LoopStateError
 from .events import LoopEvent
-from .guards import case_locked as _locked
-from .guards import require_staff as _require_staff
+from .guards import case_locked as _locked, require_staff as _require_staff
 
 # --- 11. Lessons -------------------------------------------------------------------------
 

@@ -15,9 +15,7 @@ from caseloop.cases.services import _ensure_owner, event_record, message_add
 
 from .errors import LoopError, LoopStateError
 from .events import LoopEvent
-from .guards import case_locked as _locked
-from .guards import is_staff as _staff
-from .guards import require_staff as _require_staff
+from .guards import case_locked as _locked, is_staff as _staff, require_staff as _require_staff
 from .tokens import link_url
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Query, Router, Schema
-from ninja import Status as Reply
+from ninja import Field, Query, Router, Schema, Status as Reply
 
 from caseloop.accounts.auth import ApiRequest, require_staff
 

@@ -53,8 +53,7 @@ from caseloop.customers.services import (
     customer_find_or_create,
     purchases_import_csv,
 )
-from caseloop.demo import data
-from caseloop.demo import knowledge as demo_knowledge
+from caseloop.demo import data, knowledge as demo_knowledge
 from caseloop.knowledge.services import article_create, article_transition, macro_create
 from caseloop.triage.learning import model_train
 from caseloop.triage.models import KeywordRule, RoutingRule

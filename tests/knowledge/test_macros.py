@@ -132,3 +132,9 @@ def test_macro_api_validates_renders_and_applies(api):
     assert applied.json()["case_tags"] == ["thanked"]
     patched = api.patch(f"/api/v1/knowledge/macros/{macro_id}", {"body": "{bad}"}, headers=headers)
     assert patched.status_code == 422
+    # Deleting it goes through the service; the cases it was applied to keep their event.
+    deleted = api.client.delete(f"/api/v1/knowledge/macros/{macro_id}", headers=headers)
+    assert deleted.status_code == 204
+    gone = api.get(f"/api/v1/knowledge/macros/{macro_id}", headers=headers)
+    assert gone.status_code == 404
+    assert CaseEvent.objects.filter(case=case, kind="macro_applied").exists()

@@ -225,3 +225,32 @@ def test_a_case_walks_through_every_stage_on_the_case_page(
         "lesson_recorded",
     ):
         assert kind in log, kind
+
+
+def test_panel_forms_check_their_input_and_refuse_objects_of_another_case(client):
+    from django.contrib.messages import get_messages
+
+    from caseloop.cases.loop.alternatives import alternative_add
+
+    agent = make_agent()
+    case = make_case(actor=agent)
+    other = make_case(actor=agent)
+    foreign = alternative_add(case=other, title="Someone else's option", actor=agent)
+    client.force_login(agent)
+
+    def errors(action, data):
+        response = _post(client, case, action, data)
+        assert response.status_code == 302
+        shown = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+        client.get(f"/cases/{case.pk}/")  # shows, and so clears, the messages
+        return shown
+
+    assert errors("weigh", {"alternative": foreign.pk}) == ["no such alternative"]
+    mine = alternative_add(case=case, title="Reship", actor=agent)
+    [too_high] = errors("weigh", {"alternative": mine.pk, "feasibility": "9"})
+    assert "less than or equal to 5" in too_high
+    [refused] = errors("authority", {"remedy": "x", "amount": "lots"})
+    assert "no such remedy" in refused and "number" in refused
+    assert errors("escalation", {"do": "accept"}) == ["choose an escalation"]
+    mine.refresh_from_db()
+    assert mine.feasibility is None

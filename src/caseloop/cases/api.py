@@ -17,14 +17,13 @@ from pydantic import ValidationError as PydanticValidationError, model_validator
 from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team, User
 from caseloop.accounts.schemas import UserRef
-from caseloop.customers.errors import InvalidContactPoint
-from caseloop.customers.services import Identity, customer_find_or_create
-from caseloop.lib.idempotency import idempotent
+from caseloop.customers.services import Identity
 
 from . import selectors, services
 from .errors import CaseValidationError
 from .extensions import case_triage_summary
-from .models import Case, Category, IdempotencyKey, Message, Status
+from .models import Case, Category, Message, Status
+from .opening import CaseRequest, case_open_requested
 from .transitions import allowed_transitions
 
 router = Router(tags=["cases"])
@@ -213,48 +212,22 @@ def _category(slug: str | None) -> Category | None:
 def case_create(request: ApiRequest, payload: CaseCreateIn):
     """Open a case with its first message. Send an `Idempotency-Key` header so a retried
     request returns the case the first one created (200) instead of a second case."""
-    user: User = request.auth
-    key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
-    case_id, created = idempotent(
-        seen=IdempotencyKey.objects.filter(user=user, key=key) if key else None,
-        replay=lambda earlier: (earlier.case_id, False),
-        perform=lambda: (_case_open(user=user, payload=payload, key=key).pk, True),
+    who = payload.customer
+    case, opened = case_open_requested(
+        requester=request.auth,
+        request=CaseRequest(
+            subject=payload.subject,
+            text=payload.message.text,
+            html=payload.message.html or "",
+            channel=payload.channel,
+            priority=payload.priority or "normal",
+            category=_category(payload.category),
+            customer=Identity(email=who.email or "", phone=who.phone or "", name=who.name or ""),
+        ),
+        idempotency_key=request.headers.get("Idempotency-Key") or "",
     )
-    case = selectors.case_get_for_user(user=user, case_id=case_id)
-    return Reply(201 if created else 200, CaseOut.of(case))
-
-
-def _case_open(*, user: User, payload: CaseCreateIn, key: str) -> Case:
-    """The work of `case_create`, inside its transaction; records the idempotency key."""
-    if user.is_customer:
-        if user.customer is None:
-            raise HttpError(403, "this account is not linked to a customer")
-        customer = user.customer
-    else:
-        try:
-            customer = customer_find_or_create(
-                identity=Identity(
-                    email=payload.customer.email or "",
-                    phone=payload.customer.phone or "",
-                    name=payload.customer.name or "",
-                ),
-                actor=user,
-            )
-        except InvalidContactPoint as exc:
-            raise CaseValidationError(str(exc), field=f"customer.{exc.kind}") from exc
-    case = services.case_create(
-        customer=customer,
-        subject=payload.subject,
-        text=payload.message.text,
-        html=payload.message.html or "",
-        channel=payload.channel,
-        actor=user if user.is_agent_like else None,
-        priority=payload.priority or "normal",
-        category=_category(payload.category),
-    )
-    if key:
-        IdempotencyKey.objects.create(user=user, key=key, case=case)
-    return case
+    case = selectors.case_get_for_user(user=request.auth, case_id=case.pk)
+    return Reply(201 if opened else 200, CaseOut.of(case))
 
 
 @router.get("/cases", response=CasePage, summary="List cases")

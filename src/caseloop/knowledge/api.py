@@ -648,7 +648,7 @@ def macro_patch(request: ApiRequest, macro_id: int, payload: MacroPatchIn):
 @router.delete("/knowledge/macros/{macro_id}", response={204: None}, summary="Delete a macro")
 def macro_delete(request: ApiRequest, macro_id: int):
     require_staff(request)
-    _macro(request, macro_id).delete()
+    services.macro_delete(macro=_macro(request, macro_id), actor=request.auth)
     return Reply(204, None)
 
 

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from caseloop.accounts.models import User
 from caseloop.automation.selectors import case_first_response_due
 from caseloop.cases.models import Case, Category, Message, Status, Tag
 from caseloop.cases.services import (
@@ -275,6 +276,15 @@ def article_delete(*, article: Article, actor) -> None:
 
 
 # --- Macros -------------------------------------------------------------------------------
+
+
+def macro_delete(*, macro: Macro, actor: User) -> None:
+    """Delete a prepared response. Cases it was applied to keep their `macro_applied`
+    events, which name it. Side effects: a log line naming who deleted it."""
+    pk, name = macro.pk, macro.name
+    macro.delete()
+    logger.info("macro %s (%s) deleted by %s", pk, name, actor.pk)
+
 
 PLACEHOLDERS: dict[str, str] = {
     "customer_name": "The customer's name",

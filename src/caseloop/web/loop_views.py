@@ -4,8 +4,7 @@ behind the signed links sent to customers (no login; tampered â†’ 400, expired â
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from caseloop.accounts.models import Team, User
+from caseloop.accounts.models import User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.errors import CaseError
 from caseloop.cases.loop import (
@@ -32,220 +31,79 @@ from caseloop.cases.loop import (
 from caseloop.cases.loop.errors import LinkInvalid, LoopError
 from caseloop.cases.loop.tokens import token_read
 from caseloop.cases.models import (
-    Alternative,
     Case,
-    Escalation,
+    CaseLink,
     FollowUp,
     Plan,
-    PlanStep,
     ProblemStatement,
-    RemedyType,
 )
 from caseloop.insights.services import case_can_be_rated, rating_record
 from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import rate_limited
 
+from . import loop_forms as forms
+
 # --- Agent actions from the panel --------------------------------------------------------
+# Each action reads its form's cleaned data and calls one loop service; the service's
+# domain error, if any, is what the agent sees.
+
+Data = dict[str, Any]
 
 
-def _decimal(value: str) -> Decimal | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation as exc:
-        raise LoopError(f"'{value}' is not an amount") from exc
-
-
-def _one(model, request: HttpRequest, name: str, case: Case):
-    raw = request.POST.get(name, "")
-    if not raw.isdigit():
-        raise LoopError(f"choose a {name}")
-    obj = model.objects.filter(pk=int(raw)).first()
-    if obj is None or getattr(obj, "case_id", case.pk) != case.pk:
-        raise LoopError(f"no such {name}")
-    return obj
-
-
-def _score(request: HttpRequest, name: str) -> int | None:
-    raw = request.POST.get(name, "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
-def _paraphrase(request, case):
+def _paraphrase(request: HttpRequest, case: Case, data: Data) -> str:
     loop_problem.problem_paraphrase_set(
-        case=case, paraphrase=request.POST.get("paraphrase", ""), actor=request.user
+        case=case, paraphrase=data["paraphrase"], actor=_agent(request)
     )
     return "Paraphrase saved."
 
 
-def _send_problem(request, case):
-    loop_problem.problem_send_for_confirmation(case=case, actor=request.user)
+def _send_problem(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_problem.problem_send_for_confirmation(case=case, actor=_agent(request))
     return "Sent to the customer to confirm."
 
 
-def _policy_check(request, case):
-    decision = loop_needs.policy_check_run(case=case, actor=request.user)
-    return f"Policy check: {decision.get_outcome_display()}. {decision.summary}"
-
-
-def _no_action(request, case):
-    loop_needs.needs_no_action_record(
-        case=case, actor=request.user, note=request.POST.get("note", "")
-    )
-    return "Recorded: listened, no action wanted."
-
-
-def _authority(request, case):
-    remedy = RemedyType.objects.filter(pk=request.POST.get("remedy") or 0).first()
-    if remedy is None:
-        raise LoopError("choose a remedy")
-    _, decision = loop_authority.authority_check_record(
-        case=case,
-        agent=request.user,
-        remedy=remedy,
-        amount=_decimal(request.POST.get("amount", "")),
-        currency=request.POST.get("currency") or None,
-    )
-    return decision.reason
-
-
-def _fact(request, case):
-    loop_facts.fact_record(
-        case=case,
-        key=request.POST.get("key", ""),
-        value=request.POST.get("value", ""),
-        actor=request.user,
-    )
-    return "Fact recorded."
-
-
-def _alternative(request, case):
-    loop_alternatives.alternative_add(
-        case=case,
-        title=request.POST.get("title", ""),
-        description=request.POST.get("description", ""),
-        actor=request.user,
-    )
-    return "Alternative added."
-
-
-def _weigh(request, case):
-    alternative = _one(Alternative, request, "alternative", case)
-    loop_alternatives.alternative_weigh(
-        alternative=alternative,
-        actor=request.user,
-        scores={name: _score(request, name) for name in loop_alternatives.SCORES},
-        cost_amount=_decimal(request.POST.get("cost_amount", "")),
-    )
-    preference = request.POST.get("preference", "")
-    if preference:
-        loop_alternatives.alternative_prefer(
-            alternative=alternative, preference=preference, actor=request.user
-        )
-    return "Alternative weighed."
-
-
-def _choose(request, case):
-    alternative = _one(Alternative, request, "alternative", case)
-    loop_alternatives.alternative_choose(
-        alternative=alternative, reason=request.POST.get("reason", ""), actor=request.user
-    )
-    return f"Chosen: {alternative.title}."
-
-
-def _plan(request, case):
-    loop_plans.plan_create(
-        case=case,
-        summary=request.POST.get("summary", ""),
-        steps=request.POST.get("steps", "").splitlines(),
-        expected_timeline=request.POST.get("expected_timeline", ""),
-        actor=request.user,
-    )
-    return "Plan written."
-
-
-def _share(request, case):
-    loop_plans.plan_share(plan=_one(Plan, request, "plan", case), actor=request.user)
-    return "Plan shared with the customer."
-
-
-def _verbal(request, case):
-    loop_plans.plan_consent_record(
-        plan=_one(Plan, request, "plan", case),
-        decision=request.POST.get("decision", "approved"),
-        channel="phone",
-        note=request.POST.get("note", ""),
-        actor=request.user,
-    )
-    return "Consent recorded."
-
-
-def _step(request, case):
-    step = PlanStep.objects.select_related("plan").filter(pk=request.POST.get("step") or 0).first()
-    if step is None or step.plan.case_id != case.pk:
-        raise LoopError("no such step")
-    loop_plans.plan_step_update(
-        step=step, status=request.POST.get("status", ""), actor=request.user
-    )
-    return "Step updated."
-
-
-def _update(request, case):
-    loop_plans.plan_update_send(
-        plan=_one(Plan, request, "plan", case),
-        actor=request.user,
-        text=request.POST.get("text", ""),
-    )
-    return "Update sent to the customer."
-
-
-def _escalate(request, case):
-    team = Team.objects.filter(pk=request.POST.get("team") or 0).first()
-    user = User.objects.filter(pk=request.POST.get("user") or 0).first()
-    loop_escalations.case_escalate(
-        case=case,
-        actor=request.user,
-        reason=request.POST.get("reason", ""),
-        to_team=team,
-        to_user=user,
-    )
-    return "Escalated; you stay the owner."
-
-
-def _escalation_action(request, case):
-    escalation = _one(Escalation, request, "escalation", case)
-    action = request.POST.get("do", "")
-    text = request.POST.get("text", "")
-    if action == "accept":
-        loop_escalations.escalation_accept(escalation=escalation, solver=request.user)
-    elif action == "return":
-        loop_escalations.escalation_return(escalation=escalation, actor=request.user, question=text)
-    elif action == "solved":
-        loop_escalations.escalation_solved(escalation=escalation, actor=request.user, solution=text)
-    else:
-        raise LoopError("accept, return or solved")
-    return "Escalation updated."
-
-
-def _problem_answer(request, case):
+def _problem_answer(request: HttpRequest, case: Case, data: Data) -> str:
     statement = loop_problem.problem_statement_ensure(case=case)
     loop_problem.problem_answer_record(
         statement=statement,
-        confirmed=request.POST.get("answer") == "confirmed",
-        correction=request.POST.get("correction", ""),
-        channel=request.POST.get("channel") or "phone",
-        actor=request.user,
+        confirmed=data["answer"] == "confirmed",
+        correction=data["correction"],
+        channel=data["channel"] or "phone",
+        actor=_agent(request),
     )
     return "The customer's answer is recorded."
 
 
-def _link(request, case):
-    kind = request.POST.get("kind", "")
-    ref = request.POST.get("ref", "").strip()
+def _policy_check(request: HttpRequest, case: Case, data: Data) -> str:
+    decision = loop_needs.policy_check_run(case=case, actor=_agent(request))
+    return f"Policy check: {decision.get_outcome_display()}. {decision.summary}"
+
+
+def _no_action(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_needs.needs_no_action_record(case=case, actor=_agent(request), note=data["note"])
+    return "Recorded: listened, no action wanted."
+
+
+def _authority(request: HttpRequest, case: Case, data: Data) -> str:
+    _, decision = loop_authority.authority_check_record(
+        case=case,
+        agent=_agent(request),
+        remedy=data["remedy"],
+        amount=data["amount"],
+        currency=data["currency"] or None,
+    )
+    return decision.reason
+
+
+def _fact(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_facts.fact_record(case=case, key=data["key"], value=data["value"], actor=_agent(request))
+    return "Fact recorded."
+
+
+def _link(request: HttpRequest, case: Case, data: Data) -> str:
+    kind, ref = data["kind"], data["ref"]
     linked = None
-    if kind == "case":
+    if kind == CaseLink.Kind.CASE:
         try:
             linked = case_selectors.case_get_for_user(user=request.user, case_id=ref)
         except Http404 as exc:
@@ -253,81 +111,179 @@ def _link(request, case):
     loop_facts.case_link_add(
         case=case,
         kind=kind,
-        actor=request.user,
+        actor=_agent(request),
         linked_case=linked,
         article_ref=ref if kind == "article" and not ref.startswith("http") else "",
         url=ref if kind in ("url", "article") and ref.startswith("http") else "",
-        note=request.POST.get("note", ""),
+        note=data["note"],
     )
     return "Link added."
 
 
-def _step_add(request, case):
-    plan = _one(Plan, request, "plan", case)
-    loop_plans.plan_step_add(plan=plan, text=request.POST.get("text", ""), actor=request.user)
+def _alternative(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_alternatives.alternative_add(
+        case=case, title=data["title"], description=data["description"], actor=_agent(request)
+    )
+    return "Alternative added."
+
+
+def _weigh(request: HttpRequest, case: Case, data: Data) -> str:
+    alternative = data["alternative"]
+    loop_alternatives.alternative_weigh(
+        alternative=alternative,
+        actor=_agent(request),
+        scores={name: data[name] for name in loop_alternatives.SCORES},
+        cost_amount=data["cost_amount"],
+    )
+    if data["preference"]:
+        loop_alternatives.alternative_prefer(
+            alternative=alternative, preference=data["preference"], actor=_agent(request)
+        )
+    return "Alternative weighed."
+
+
+def _choose(request: HttpRequest, case: Case, data: Data) -> str:
+    alternative = data["alternative"]
+    loop_alternatives.alternative_choose(
+        alternative=alternative, reason=data["reason"], actor=_agent(request)
+    )
+    return f"Chosen: {alternative.title}."
+
+
+def _plan(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_plans.plan_create(
+        case=case,
+        summary=data["summary"],
+        steps=data["steps"].splitlines(),
+        expected_timeline=data["expected_timeline"],
+        actor=_agent(request),
+    )
+    return "Plan written."
+
+
+def _share(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_plans.plan_share(plan=data["plan"], actor=_agent(request))
+    return "Plan shared with the customer."
+
+
+def _verbal(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_plans.plan_consent_record(
+        plan=data["plan"],
+        decision=data["decision"] or "approved",
+        channel="phone",
+        note=data["note"],
+        actor=_agent(request),
+    )
+    return "Consent recorded."
+
+
+def _step_add(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_plans.plan_step_add(plan=data["plan"], text=data["text"], actor=_agent(request))
     return "Step added."
 
 
-def _followup(request, case):
+def _step(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_plans.plan_step_update(step=data["step"], status=data["status"], actor=_agent(request))
+    return "Step updated."
+
+
+def _update(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_plans.plan_update_send(plan=data["plan"], actor=_agent(request), text=data["text"])
+    return "Update sent to the customer."
+
+
+def _escalate(request: HttpRequest, case: Case, data: Data) -> str:
+    loop_escalations.case_escalate(
+        case=case,
+        actor=_agent(request),
+        reason=data["reason"],
+        to_team=data["team"],
+        to_user=data["user"],
+    )
+    return "Escalated; you stay the owner."
+
+
+def _escalation(request: HttpRequest, case: Case, data: Data) -> str:
+    escalation, text, agent = data["escalation"], data["text"], _agent(request)
+    if data["do"] == "accept":
+        loop_escalations.escalation_accept(escalation=escalation, solver=agent)
+    elif data["do"] == "return":
+        loop_escalations.escalation_return(escalation=escalation, actor=agent, question=text)
+    else:
+        loop_escalations.escalation_solved(escalation=escalation, actor=agent, solution=text)
+    return "Escalation updated."
+
+
+def _followup(request: HttpRequest, case: Case, data: Data) -> str:
     loop_followups.followup_answer(
         case=case,
-        solved=request.POST.get("solved") == "yes",
-        channel=request.POST.get("channel") or "phone",
-        actor=request.user,
+        solved=data["solved"] == "yes",
+        channel=data["channel"] or "phone",
+        actor=_agent(request),
     )
     return "The customer's answer is recorded."
 
 
-def _lesson(request, case):
+def _lesson(request: HttpRequest, case: Case, data: Data) -> str:
     loop_lessons.lesson_record(
         case=case,
-        author=request.user,
-        summary=request.POST.get("summary", ""),
-        needs_prepared_answer=bool(request.POST.get("needs_prepared_answer")),
-        needs_article=bool(request.POST.get("needs_article")),
+        author=_agent(request),
+        summary=data["summary"],
+        needs_prepared_answer=data["needs_prepared_answer"],
+        needs_article=data["needs_article"],
     )
     return "Lesson recorded."
 
 
-ACTIONS: dict[str, Callable[[HttpRequest, Case], str]] = {
-    "paraphrase": _paraphrase,
-    "send-problem": _send_problem,
-    "problem-answer": _problem_answer,
-    "link": _link,
-    "step-add": _step_add,
-    "follow-up": _followup,
-    "policy-check": _policy_check,
-    "no-action": _no_action,
-    "authority": _authority,
-    "fact": _fact,
-    "alternative": _alternative,
-    "weigh": _weigh,
-    "choose": _choose,
-    "plan": _plan,
-    "share": _share,
-    "verbal-consent": _verbal,
-    "step": _step,
-    "update": _update,
-    "escalate": _escalate,
-    "escalation": _escalation_action,
-    "lesson": _lesson,
+Action = Callable[[HttpRequest, Case, Data], str]
+
+ACTIONS: dict[str, tuple[type[forms.CaseActionForm], Action]] = {
+    "paraphrase": (forms.ParaphraseForm, _paraphrase),
+    "send-problem": (forms.EmptyForm, _send_problem),
+    "problem-answer": (forms.ProblemAnswerForm, _problem_answer),
+    "link": (forms.LinkForm, _link),
+    "step-add": (forms.StepAddForm, _step_add),
+    "follow-up": (forms.FollowUpForm, _followup),
+    "policy-check": (forms.EmptyForm, _policy_check),
+    "no-action": (forms.NoActionForm, _no_action),
+    "authority": (forms.AuthorityForm, _authority),
+    "fact": (forms.FactForm, _fact),
+    "alternative": (forms.AlternativeForm, _alternative),
+    "weigh": (forms.WeighForm, _weigh),
+    "choose": (forms.ChooseForm, _choose),
+    "plan": (forms.PlanForm, _plan),
+    "share": (forms.ShareForm, _share),
+    "verbal-consent": (forms.VerbalConsentForm, _verbal),
+    "step": (forms.StepForm, _step),
+    "update": (forms.UpdateForm, _update),
+    "escalate": (forms.EscalateForm, _escalate),
+    "escalation": (forms.EscalationForm, _escalation),
+    "lesson": (forms.LessonForm, _lesson),
 }
+
+
+def _agent(request: HttpRequest) -> User:
+    return cast(User, request.user)  # case_action admits agents only
 
 
 @login_required
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
-    """One panel form: run the action, say what happened, go back to the case."""
-    if not cast(User, request.user).is_agent_like:
+    """One panel form: check it, run the action, say what happened, go back to the case."""
+    if not _agent(request).is_agent_like:
         raise PermissionDenied("agents only")
-    handler = ACTIONS.get(action)
-    if handler is None:
+    if action not in ACTIONS:
         raise Http404("No such action.")
+    form_class, run = ACTIONS[action]
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
-    try:
-        messages.success(request, handler(request, case))
-    except (CaseError, ValueError) as exc:
-        messages.error(request, str(exc))
+    form = form_class(request.POST, case=case)
+    if not form.is_valid():
+        messages.error(request, form.error_text())
+    else:
+        try:
+            messages.success(request, run(request, case, form.cleaned_data))
+        except CaseError as exc:
+            messages.error(request, str(exc))
     return redirect(reverse("web:case", kwargs={"case_id": case.pk}) + "#panel-loop")
 
 

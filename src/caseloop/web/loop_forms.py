@@ -1,0 +1,203 @@
+"""Forms behind the loop panel's actions: each reads and checks one action's POST data, so
+the views never parse it by hand. Objects a form names (a plan, an alternative, a step,
+an escalation) must belong to the case in hand; text the services validate (a paraphrase,
+a reason) is passed on for them to refuse with the domain's own words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from caseloop.accounts.models import Team, User
+from caseloop.cases.loop.alternatives import SCORES
+from caseloop.cases.models import (
+    Alternative,
+    Case,
+    CaseLink,
+    Escalation,
+    Plan,
+    PlanStep,
+    RemedyType,
+)
+
+ANSWER_CHANNELS = [("phone", "Phone"), ("email", "Email"), ("chat", "Chat"), ("portal", "Portal")]
+
+
+def _text(max_length: int = 5000) -> forms.CharField:
+    return forms.CharField(required=False, max_length=max_length, strip=True)
+
+
+def _of_case(name: str) -> dict[str, str]:
+    article = "an" if name[0] in "aeiou" else "a"
+    return {"required": f"choose {article} {name}", "invalid_choice": f"no such {name}"}
+
+
+class CaseActionForm(forms.Form):
+    """An action on `case`; subclasses narrow their object choices to it."""
+
+    def __init__(self, data: Any, *, case: Case) -> None:
+        super().__init__(data)
+        self.case = case
+
+    def error_text(self) -> str:
+        return "; ".join(str(error) for errors in self.errors.values() for error in errors)
+
+
+class EmptyForm(CaseActionForm):
+    pass
+
+
+class ParaphraseForm(CaseActionForm):
+    paraphrase = _text(2000)
+
+
+class ProblemAnswerForm(CaseActionForm):
+    answer = forms.ChoiceField(choices=[("confirmed", "Confirmed"), ("corrected", "Corrected")])
+    correction = _text(2000)
+    channel = forms.ChoiceField(choices=ANSWER_CHANNELS, required=False)
+
+
+class LinkForm(CaseActionForm):
+    kind = forms.ChoiceField(choices=CaseLink.Kind.choices)
+    ref = _text(500)
+    note = _text(500)
+
+
+class NoActionForm(CaseActionForm):
+    note = _text(2000)
+
+
+class AuthorityForm(CaseActionForm):
+    remedy = forms.ModelChoiceField(
+        queryset=RemedyType.objects.all(), error_messages=_of_case("remedy")
+    )
+    amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2)
+    currency = forms.CharField(required=False, max_length=3)
+
+
+class FactForm(CaseActionForm):
+    key = _text(64)
+    value = _text(2000)
+
+
+class AlternativeForm(CaseActionForm):
+    title = _text(200)
+    description = _text(5000)
+
+
+class _AlternativeForm(CaseActionForm):
+    alternative = forms.ModelChoiceField(
+        queryset=Alternative.objects.none(), error_messages=_of_case("alternative")
+    )
+
+    def __init__(self, data: Any, *, case: Case) -> None:
+        super().__init__(data, case=case)
+        field = self.fields["alternative"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Alternative.objects.filter(case=case)
+
+
+class WeighForm(_AlternativeForm):
+    feasibility = forms.IntegerField(required=False, min_value=1, max_value=5)
+    cost = forms.IntegerField(required=False, min_value=1, max_value=5)
+    impact = forms.IntegerField(required=False, min_value=1, max_value=5)
+    timeliness = forms.IntegerField(required=False, min_value=1, max_value=5)
+    cost_amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2)
+    preference = forms.ChoiceField(
+        choices=[("", "—"), *Alternative.Preference.choices], required=False
+    )
+
+    def scores(self) -> dict[str, int | None]:
+        return {name: self.cleaned_data.get(name) for name in SCORES}
+
+
+class ChooseForm(_AlternativeForm):
+    reason = _text(2000)
+
+
+class PlanForm(CaseActionForm):
+    summary = _text(5000)
+    steps = _text(10_000)
+    expected_timeline = _text(200)
+
+
+class _PlanForm(CaseActionForm):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.none(), error_messages=_of_case("plan"))
+
+    def __init__(self, data: Any, *, case: Case) -> None:
+        super().__init__(data, case=case)
+        field = self.fields["plan"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Plan.objects.filter(case=case)
+
+
+class ShareForm(_PlanForm):
+    pass
+
+
+class VerbalConsentForm(_PlanForm):
+    decision = forms.ChoiceField(
+        choices=[("approved", "Approved"), ("declined", "Declined")], required=False
+    )
+    note = _text(2000)
+
+
+class UpdateForm(_PlanForm):
+    text = _text(5000)
+
+
+class StepAddForm(_PlanForm):
+    text = _text(500)
+
+
+class StepForm(CaseActionForm):
+    step = forms.ModelChoiceField(queryset=PlanStep.objects.none(), error_messages=_of_case("step"))
+    status = _text(20)
+
+    def __init__(self, data: Any, *, case: Case) -> None:
+        super().__init__(data, case=case)
+        field = self.fields["step"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = PlanStep.objects.filter(plan__case=case).select_related("plan")
+
+
+class EscalateForm(CaseActionForm):
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, error_messages=_of_case("team")
+    )
+    user = forms.ModelChoiceField(
+        queryset=User.objects.all(), required=False, error_messages=_of_case("person")
+    )
+    reason = _text(2000)
+
+
+class EscalationForm(CaseActionForm):
+    escalation = forms.ModelChoiceField(
+        queryset=Escalation.objects.none(), error_messages=_of_case("escalation")
+    )
+    do = forms.ChoiceField(
+        choices=[("accept", "Accept"), ("return", "Return"), ("solved", "Solved")],
+        error_messages={
+            "required": "accept, return or solved",
+            "invalid_choice": "accept, return or solved",
+        },
+    )
+    text = _text(5000)
+
+    def __init__(self, data: Any, *, case: Case) -> None:
+        super().__init__(data, case=case)
+        field = self.fields["escalation"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Escalation.objects.filter(case=case)
+
+
+class FollowUpForm(CaseActionForm):
+    solved = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No")])
+    channel = forms.ChoiceField(choices=ANSWER_CHANNELS, required=False)
+
+
+class LessonForm(CaseActionForm):
+    summary = _text(5000)
+    needs_prepared_answer = forms.BooleanField(required=False)
+    needs_article = forms.BooleanField(required=False)

@@ -62,6 +62,6 @@ test-sqlite: install install-embeddings system-deps ## The suite on SQLite only
 # The inner loop: needs no PyTorch, Chromium or Dovecot (openssl still, for the mail
 # gateway's TLS tests). Tests that start Dovecot are found by their fixture (tests/conftest.py).
 test-fast: install ## The suite on SQLite without browser, embeddings (PyTorch) or Dovecot tests
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not browser and not embeddings" -k "not dovecot" $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not browser and not embeddings and not crash" -k "not dovecot" $(PYTEST_ARGS)
 
 .PHONY: help install install-embeddings system-deps migrate demo serve lint test test-sqlite test-fast

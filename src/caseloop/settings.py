@@ -59,8 +59,9 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed when rate
-# limiting public forms; empty means the connecting address is the client.
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed, by Django's
+# rate limits and by `caseloop serve`'s uvicorn; empty means the connecting address is the
+# client.
 TRUSTED_PROXIES = env_list("CASELOOP_TRUSTED_PROXIES")
 for _proxy in TRUSTED_PROXIES:
     try:
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
     "channels",
     "huey.contrib.djhuey",
     "anymail",
+    # For the API docs' self-hosted Swagger UI (its static files, no CDN, no inline script).
+    "ninja",
     "caseloop.accounts",
     "caseloop.customers",
     "caseloop.cases",
@@ -102,9 +105,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A strict policy on every response: own-origin script and style only, no framing.
+    "caseloop.lib.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which may parse the form first: NUL, lone surrogates, too-deep JSON.
+    "caseloop.lib.inputcheck.InputCheckMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -118,6 +125,13 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:inbox"
 LOGOUT_REDIRECT_URL = "web:login"
+# Password sign-in is throttled per account and per address (accounts.signin); that backend
+# answers every password attempt. ModelBackend stays listed for the sessions it signed in
+# (the portal's magic links, sessions from before the throttle).
+AUTHENTICATION_BACKENDS = [
+    "caseloop.accounts.signin.ThrottledModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 TEMPLATES = [
     {
@@ -166,6 +180,9 @@ REDIS_URL = env_str("REDIS_URL")
 TRIAGE_EMBEDDINGS = env_str("CASELOOP_TRIAGE_EMBEDDINGS", "off" if TESTING else "auto")
 
 HUEY_IMMEDIATE = env_bool("CASELOOP_JOBS_IMMEDIATE", TESTING)
+# How long a dispatcher holds a side effect it is running; a process that dies mid-run
+# leaves it to the sweep once this has passed.
+OUTBOX_LEASE_SECONDS = env_int("CASELOOP_OUTBOX_LEASE_SECONDS", 300)
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
@@ -214,6 +231,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MAX_ATTACHMENT_BYTES = env_int("CASELOOP_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_ATTACHMENT_BYTES + 1024 * 1024
+# Per message, from any channel; mail beyond them is still filed, and kept whole in quarantine.
+MAX_ATTACHMENTS_PER_MESSAGE = env_int("CASELOOP_MAX_ATTACHMENTS_PER_MESSAGE", 50)
+MAX_MIME_PARTS = env_int("CASELOOP_MAX_MIME_PARTS", 500)
+# Request JSON nested deeper is refused (422) before it is parsed.
+MAX_JSON_DEPTH = env_int("CASELOOP_MAX_JSON_DEPTH", 32)
+# The mail gateway's longest line; RFC 5321 says 1,000 octets but real mail has longer ones.
+MAIL_GATEWAY_MAX_LINE_BYTES = env_int("CASELOOP_GATEWAY_MAX_LINE_BYTES", 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Mail out: SMTP settings from the environment; the console backend when no host is given.

@@ -32,8 +32,8 @@ def test_the_consumer_knows_the_jobs_of_every_app(tmp_path):
     )
     known = set(json.loads(out.stdout.strip().splitlines()[-1]))
     for job in (
-        "caseloop.triage.tasks.message_mood_job",
-        "caseloop.channels.tasks.message_deliver",
+        "caseloop.cases.tasks.outbox_dispatch",
+        "caseloop.cases.tasks.outbox_sweep",
         "caseloop.channels.email.tasks.mailboxes_poll",
         "caseloop.cases.tasks.loop_owner_reminders",
         "caseloop.knowledge.tasks.messages_backfill_nightly",

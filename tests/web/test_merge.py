@@ -64,7 +64,7 @@ def test_merging_closes_the_source_through_the_status_machine_so_status_hooks_ru
         with django_capture_on_commit_callbacks(execute=True):
             case_merge(source=source, target=target, actor=agent)
     finally:
-        hooks._case_status_changed.remove(record)
+        hooks.unregister(record)
     assert (source.pk, before, Status.CLOSED) in seen
     event = CaseEvent.objects.get(case=source, kind="status_changed", data__after="closed")
     assert event.data["reason"] == f"merged into {target.reference}"

@@ -73,3 +73,20 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class RateCounter(models.Model):
+    """Attempts counted against one rate-limit key in its current window, for setups
+    without Redis (`caseloop.lib.ratelimit`). Changed only by single atomic statements
+    (`accounts.ratecounters`), never through the ORM's read-modify-write."""
+
+    key = models.CharField(
+        max_length=64, primary_key=True, help_text="SHA-256 of the scope and client."
+    )
+    hits = models.PositiveIntegerField(default=0)
+    window_ends_ms = models.BigIntegerField(
+        db_index=True, help_text="When the window ends, in milliseconds since the epoch."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… {self.hits}"

@@ -156,6 +156,7 @@ def customer_merge(request: ApiRequest, customer_id: int, payload: MergeIn):
 
 @router.post("/purchases/import", summary="Import purchase records (CSV)")
 def purchases_import(request: ApiRequest, file: UploadedFile = File(...)):
-    """CSV columns: email (or phone), order_id, product, purchased_at, amount, currency."""
+    """CSV columns: email (or phone), order_id, product, purchased_at, amount, currency.
+    Encoding: as its byte order mark says (UTF-8, UTF-16), else UTF-8, else Windows-1252."""
     require_staff(request)
     return services.purchases_import_csv(data=file.read(), actor=request.auth)

@@ -7,22 +7,24 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status as Reply
 from ninja.errors import HttpError
-from pydantic import ValidationError as PydanticValidationError, model_validator
+from pydantic import ValidationError as PydanticValidationError, field_validator, model_validator
 
 from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team, User
 from caseloop.accounts.schemas import UserRef
 from caseloop.customers.services import Identity
+from caseloop.lib.downloads import download_response
 
 from . import selectors, services
 from .errors import CaseValidationError
 from .extensions import case_triage_summary
-from .models import Case, Category, Message, Status
+from .models import Attachment, Case, Category, Message, Status
 from .opening import CaseRequest, case_open_requested
 from .transitions import allowed_transitions
 
@@ -119,14 +121,30 @@ class CasePage(Schema):
     next_cursor: str | None
 
 
+# The default of a PATCH field that may not be null: defaults are never validated, so a field
+# left out stays unset (`exclude_unset`) while an explicit null is refused, and the schema
+# does not call the field nullable.
+UNCHANGED: Any = None
+
+
 class CasePatchIn(Schema):
+    """Fields left out stay as they are. Null clears `category`, `team`, `assignee` and
+    `tags`; `priority` and `subject` cannot be empty and refuse null (422)."""
+
     category: str | None = Field(None, description="Category slug; empty string clears it.")
-    priority: PriorityName | None = None
+    priority: PriorityName = Field(UNCHANGED)
     team: str | None = Field(None, description="Team slug; empty string clears it.")
     assignee: str | None = Field(None, description="Username; empty string clears it.")
     tags: list[str] | None = None
-    subject: str | None = Field(None, min_length=1, max_length=300)
+    subject: str = Field(UNCHANGED, min_length=1, max_length=300)
     reason: str = Field("", max_length=500)
+
+    @field_validator("priority", "subject", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null: leave the field out to keep its value")
+        return value
 
 
 class TransitionIn(Schema):
@@ -156,6 +174,20 @@ class AttachmentOut(Schema):
     filename: str
     content_type: str
     size: int
+    url: str = Field(..., description="Where to download it (same authentication).")
+
+    @staticmethod
+    def of(attachment: Attachment) -> dict:
+        return {
+            "id": attachment.pk,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "url": reverse(
+                "api:attachment_download",
+                kwargs={"case_id": str(attachment.case_id), "attachment_id": attachment.pk},
+            ),
+        }
 
 
 class MessageOut(Schema):
@@ -183,10 +215,7 @@ class MessageOut(Schema):
             "from_customer": message.author_customer_id is not None,
             "delivery_status": message.delivery_status,
             "delivery_error": message.delivery_error,
-            "attachments": [
-                {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
-                for a in message.attachments.all()
-            ],
+            "attachments": [AttachmentOut.of(a) for a in message.attachments.all()],
             "created_at": message.created_at,
         }
 
@@ -293,8 +322,8 @@ def case_patch(request: ApiRequest, case_id: str, payload: CasePatchIn):
         if payload.assignee and assignee is None:
             raise CaseValidationError(f"no user '{payload.assignee}'", field="assignee")
         changes["assignee"] = assignee
-    if "tags" in given and payload.tags is not None:
-        changes["tags"] = payload.tags
+    if "tags" in given:
+        changes["tags"] = payload.tags or []
     if "subject" in given and payload.subject:
         changes["subject"] = payload.subject
     services.case_update(case=case, actor=request.auth, reason=payload.reason, **changes)
@@ -444,6 +473,34 @@ def message_list(request: ApiRequest, case_id: str):
     user = request.auth
     case = selectors.case_get_for_user(user=user, case_id=case_id)
     return [MessageOut.of(m) for m in selectors.case_messages(case=case, user=user)]
+
+
+@router.get(
+    "/cases/{case_id}/attachments/{attachment_id}",
+    summary="Download an attachment",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, as a download (`Content-Disposition: attachment`).",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def attachment_download(request: ApiRequest, case_id: str, attachment_id: int) -> FileResponse:
+    """Any file of a message the caller may see: customers get those of their own cases,
+    never an internal note's. Served as a download; HTML, SVG and unknown types come as
+    `application/octet-stream`."""
+    attachment = selectors.attachment_get_for_user(
+        user=request.auth, case_id=case_id, attachment_id=attachment_id
+    )
+    return download_response(
+        file=attachment.file.open("rb"),
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
 
 
 @router.get("/cases/{case_id}/events", response=list[EventOut], summary="The case's event log")

@@ -8,11 +8,12 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from caseloop.customers.hooks import on_customers_merged
 
-        from . import hooks, services
+        from . import hooks, outbox, services, tasks
         from .extensions import Panel, panel_register
         from .loop import events, followups  # noqa: F401 - events registers its kinds
         from .loop.panel import loop_panel_context
 
+        outbox.dispatcher_register(tasks.outbox_dispatch)
         on_customers_merged("cases", services.case_move_to_customer)
         hooks.on_case_created(followups.on_case_created, order=hooks.CREATED_EARLY)
         hooks.on_case_status_changed(followups.on_status_changed)

@@ -2,7 +2,6 @@
 
 The core owns these registries; outer apps fill them in their AppConfig.ready():
 - case-page panels (triage, the loop, knowledge, calls…),
-- the message deliverer (channels: queue an outbound message on its channel),
 - the complaint verdict (triage),
 - similar solved cases (triage),
 - search in case conversations (knowledge),
@@ -57,23 +56,6 @@ def case_panels(*, case: Case, user: Any) -> list[dict[str, Any]]:
                 }
             )
     return shown
-
-
-# --- Message delivery ------------------------------------------------------------------
-
-Deliverer = Callable[[int], None]
-_deliverers: list[Deliverer] = []
-
-
-def deliverer_register(deliverer: Deliverer) -> None:
-    """`deliverer(message_id)` queues delivery of a committed outbound message."""
-    if deliverer not in _deliverers:
-        _deliverers.append(deliverer)
-
-
-def message_deliver_later(*, message_id: int) -> None:
-    for deliverer in list(_deliverers):
-        deliverer(message_id)
 
 
 # --- Complaint verdict -----------------------------------------------------------------

@@ -1,82 +1,103 @@
-"""Extension points: other apps react to case changes after they commit.
+"""Extension points: other apps react to case changes, durably.
 
-Apps register callbacks in their AppConfig.ready(). Callbacks take ids (never objects) and
-run after the transaction commits, so a failing callback never loses the case.
+Apps register callbacks in their AppConfig.ready(). The case services announce a change
+inside its transaction; each registered reaction becomes one outbox effect, recorded in
+that same transaction and run after the commit by the dispatcher, at least once (so a
+reaction must be idempotent). Callbacks take ids, never objects.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from . import outbox
 
 CaseCallback = Callable[[int], None]
 MessageCallback = Callable[[int], None]
-
 StatusCallback = Callable[[int, str, str], None]
 UpdateCallback = Callable[[int, list[str]], None]
-
-_case_created: list[CaseCallback] = []
-_message_added: list[MessageCallback] = []
-_case_status_changed: list[StatusCallback] = []
-_case_updated: list[UpdateCallback] = []
-
 
 # Reactions to a new case run in this order: the loop keeps the customer's words, triage
 # sets category and priority, and only then is the customer told what to expect.
 CREATED_EARLY, CREATED_DEFAULT, CREATED_LATE = 10, 50, 90
-_case_created_order: dict[CaseCallback, int] = {}
+
+
+class _Hook:
+    """The reactions registered for one kind of change, in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.callbacks: list[tuple[int, str, Callable[..., None]]] = []
+
+    def register(self, callback: Callable[..., None], order: int) -> None:
+        kind = f"{self.name}:{callback.__module__}.{callback.__qualname__}"
+        self.callbacks = [entry for entry in self.callbacks if entry[1] != kind]
+        self.callbacks.append((order, kind, callback))
+        self.callbacks.sort(key=lambda entry: entry[0])
+        outbox.effect_type_register(kind, lambda payload: callback(*payload["args"]))
+
+    def unregister(self, callback: Callable[..., None]) -> None:
+        self.callbacks = [entry for entry in self.callbacks if entry[2] is not callback]
+
+    def announce(self, *args: Any, case_id: int, once_key: str = "") -> None:
+        """Record one effect per reaction; `once_key` makes them once-only (per change)."""
+        for _order, kind, _callback in self.callbacks:
+            outbox.effect_record(
+                kind=kind,
+                payload={"args": list(args)},
+                key=f"{kind}:{once_key}" if once_key else "",
+                case_id=case_id,
+            )
+
+
+_case_created = _Hook("case_created")
+_message_added = _Hook("message_added")
+_case_status_changed = _Hook("case_status_changed")
+_case_updated = _Hook("case_updated")
 
 
 def on_case_created(callback: CaseCallback, *, order: int = CREATED_DEFAULT) -> CaseCallback:
-    if callback not in _case_created:
-        _case_created.append(callback)
-    _case_created_order[callback] = order
-    _case_created.sort(key=lambda registered: _case_created_order.get(registered, CREATED_DEFAULT))
+    _case_created.register(callback, order)
     return callback
 
 
 def on_message_added(callback: MessageCallback) -> MessageCallback:
-    if callback not in _message_added:
-        _message_added.append(callback)
+    _message_added.register(callback, CREATED_DEFAULT)
     return callback
 
 
 def on_case_status_changed(callback: StatusCallback) -> StatusCallback:
     """`callback(case_id, before, after)` runs after a status change commits."""
-    if callback not in _case_status_changed:
-        _case_status_changed.append(callback)
+    _case_status_changed.register(callback, CREATED_DEFAULT)
     return callback
 
 
 def on_case_updated(callback: UpdateCallback) -> UpdateCallback:
     """`callback(case_id, changed_fields)` runs after `case_update` commits a change."""
-    if callback not in _case_updated:
-        _case_updated.append(callback)
+    _case_updated.register(callback, CREATED_DEFAULT)
     return callback
 
 
-def _run(callbacks: list[Callable[..., None]], object_id: int, *args: Any) -> None:
-    for callback in list(callbacks):
-        try:
-            callback(object_id, *args)
-        except Exception:  # noqa: BLE001 - one reaction failing must not stop the others
-            logger.exception("case hook %s failed for %s", callback, object_id)
+def unregister(callback: Callable[..., None]) -> None:
+    for hook in (_case_created, _message_added, _case_status_changed, _case_updated):
+        hook.unregister(callback)
+
+
+# Called by the case services inside the transaction of the change.
 
 
 def case_created(case_id: int) -> None:
-    _run(_case_created, case_id)
+    _case_created.announce(case_id, case_id=case_id, once_key=str(case_id))
 
 
-def message_added(message_id: int) -> None:
-    _run(_message_added, message_id)
+def message_added(message_id: int, *, case_id: int) -> None:
+    _message_added.announce(message_id, case_id=case_id, once_key=str(message_id))
 
 
 def case_status_changed(case_id: int, before: str, after: str) -> None:
-    _run(_case_status_changed, case_id, before, after)
+    _case_status_changed.announce(case_id, before, after, case_id=case_id)
 
 
 def case_updated(case_id: int, fields: list[str]) -> None:
-    _run(_case_updated, case_id, list(fields))
+    _case_updated.announce(case_id, list(fields), case_id=case_id)

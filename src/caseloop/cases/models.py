@@ -338,3 +338,35 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OutboxEffect(models.Model):
+    """A side effect of a change (acknowledge, triage, deliver a message…), recorded in the
+    change's own transaction and carried out at least once by the dispatcher
+    (`cases.outbox`), so a process that dies after the commit loses nothing."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=255)
+    # One effect per key: recording the same effect twice keeps the first.
+    key = models.CharField(max_length=320, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField()
+    # A dispatcher running the effect holds it until then; once passed (the process died),
+    # the sweep runs it again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "available_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.state})"

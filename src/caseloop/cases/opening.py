@@ -12,6 +12,7 @@ from caseloop.customers.services import Identity, customer_find_or_create
 from caseloop.lib.errors import ErrorKind
 from caseloop.lib.idempotency import idempotent
 
+from . import outbox
 from .errors import CaseError, CaseValidationError
 from .models import Case, Category, IdempotencyKey
 from .services import case_create
@@ -64,9 +65,16 @@ def case_open_requested(
         seen=IdempotencyKey.objects.filter(user=requester, key=key).select_related("case")
         if key
         else None,
-        replay=lambda earlier: (earlier.case, False),
+        replay=_resumed,
         perform=open_now,
     )
+
+
+def _resumed(earlier: IdempotencyKey) -> tuple[Case, bool]:
+    """A retried create: the case exists; whatever of its side effects is still pending
+    (the first request's process died, say) is handed to the dispatcher again."""
+    outbox.dispatch_soon(outbox.pending_for_case(case_id=earlier.case_id))
+    return earlier.case, False
 
 
 def _customer_for(*, requester: User, identity: Identity | None) -> Customer:

@@ -51,6 +51,27 @@ def case_get_for_user(*, user: User | AnonymousUser | None, case_id: int | str) 
         raise Http404("No such case.") from exc
 
 
+def attachment_get_for_user(
+    *, user: User | AnonymousUser | None, case_id: int | str, attachment_id: int
+) -> Attachment:
+    """The attachment, if `user` may see its case and the message it came with: customers
+    reach only the attachments of their own cases' messages, never an internal note's (nor
+    one filed without a message). 404 otherwise, so existence is not leaked."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    if not 0 < attachment_id <= MAX_ID:
+        raise Http404("No such attachment.")
+    attachments = Attachment.objects.filter(case=case)
+    staff = user is not None and user.is_authenticated and user.is_agent_like
+    if not staff:
+        attachments = attachments.filter(message__isnull=False).exclude(
+            message__direction=Message.Direction.NOTE
+        )
+    try:
+        return attachments.get(pk=attachment_id)
+    except Attachment.DoesNotExist as exc:
+        raise Http404("No such attachment.") from exc
+
+
 @dataclass(frozen=True)
 class CaseFilters:
     """What the API's list and the inbox filter by. `team`, `owner`, `assignee` and

@@ -21,7 +21,7 @@ from django.utils.text import get_valid_filename
 from caseloop.lib.html import html_sanitize, html_to_text
 from caseloop.lib.realtime import DESK_GROUP, case_group, publish
 
-from . import extensions, hooks
+from . import extensions, hooks, outbox
 from .errors import (
     AttachmentTooLarge,
     CaseValidationError,
@@ -172,8 +172,8 @@ def case_create(
         actor=actor,
     )
     _ensure_owner(case=case, actor=actor)
-    transaction.on_commit(lambda: hooks.case_created(case.pk))
-    transaction.on_commit(lambda: hooks.message_added(message.pk))
+    hooks.case_created(case.pk)
+    hooks.message_added(message.pk, case_id=case.pk)
     _after_commit_publish(case, "case.created", {"subject": case.subject})
     return case
 
@@ -193,6 +193,8 @@ def _message_store(
     author_user: User | None = None,
     author_customer: Customer | None = None,
 ) -> Message:
+    attachments = list(attachments)
+    attachment_check_count(count=len(attachments))
     clean_html = html_sanitize(html)
     message = Message.objects.create(
         case=case,
@@ -222,6 +224,16 @@ def _message_store(
         },
     )
     return message
+
+
+def attachment_check_count(*, count: int) -> None:
+    """Refuse more attachments on one message than settings.MAX_ATTACHMENTS_PER_MESSAGE;
+    channels that must keep such a message trim it first and quarantine the original."""
+    limit = settings.MAX_ATTACHMENTS_PER_MESSAGE
+    if count > limit:
+        raise CaseValidationError(
+            f"{count} attachments, more than the {limit} allowed", field="attachments"
+        )
 
 
 def attachment_check_size(*, filename: str, size: int) -> None:
@@ -344,7 +356,7 @@ def message_add(
         if direction == Message.Direction.OUTBOUND:
             message.delivery_status = Message.Delivery.QUEUED
             fields.append("delivery_status")
-            transaction.on_commit(lambda: extensions.message_deliver_later(message_id=message.pk))
+            _deliver_later(message)
         message.save(update_fields=fields)
     else:
         _ensure_owner(case=case, actor=actor)
@@ -359,8 +371,8 @@ def message_add(
             case.save(update_fields=["first_response_at", "awaiting_reply_since", "updated_at"])
             message.delivery_status = Message.Delivery.QUEUED
             message.save(update_fields=["delivery_status"])
-            transaction.on_commit(lambda: extensions.message_deliver_later(message_id=message.pk))
-    transaction.on_commit(lambda: hooks.message_added(message.pk))
+            _deliver_later(message)
+    hooks.message_added(message.pk, case_id=case.pk)
     _after_commit_publish(case, "message.added", {"message_id": message.pk, "direction": direction})
     return message
 
@@ -406,6 +418,20 @@ def reply_send(
     return message
 
 
+DELIVER_EFFECT = "message.deliver"
+
+
+def _deliver_later(message: Message) -> None:
+    """Record the delivery of an outbound message with it (the channel's sender carries it
+    out, at least once; see `cases.outbox`)."""
+    outbox.effect_record(
+        kind=DELIVER_EFFECT,
+        payload={"message": message.pk},
+        key=f"{DELIVER_EFFECT}:{message.pk}",
+        case_id=message.case_id,
+    )
+
+
 def _transition(
     *, case: Case, to: str, actor: User | None, reason: str = "", merge: bool = False
 ) -> None:
@@ -439,7 +465,7 @@ def _transition(
     if is_reopen(current, to):
         data["reopened"] = True
     event_record(case=case, actor=actor, kind=Kind.STATUS_CHANGED, data=data)
-    transaction.on_commit(lambda: hooks.case_status_changed(case.pk, current, to))
+    hooks.case_status_changed(case.pk, current, to)
     _after_commit_publish(case, "case.status", {"before": current, "after": to})
 
 
@@ -512,7 +538,7 @@ def case_update(
         _tags_set(case=case, names=tags, actor=actor, reason=reason)
     if changed:
         _after_commit_publish(case, "case.updated", {"fields": changed})
-        transaction.on_commit(lambda: hooks.case_updated(case.pk, changed))
+        hooks.case_updated(case.pk, changed)
     return case
 
 

@@ -1,12 +1,14 @@
-"""Periodic jobs of the loop: remind owners of escalated cases, and run follow-ups."""
+"""Jobs of the case core: run side effects from the outbox (nudged after each commit, and a
+sweep every minute), remind owners of escalated cases, run follow-ups."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
+from . import outbox
 from .loop.escalations import escalation_reminders_send
 from .loop.followups import followups_process
 
@@ -21,3 +23,15 @@ def loop_owner_reminders() -> int:
 def loop_followups() -> dict[str, Any]:
     """Every 10 minutes: schedule, ask and close follow-ups that are due."""
     return followups_process()
+
+
+@db_task()  # type: ignore[untyped-decorator]  # huey is untyped
+def outbox_dispatch(effect_ids: list[int]) -> int:
+    """Run the side effects a change just recorded (nudged after its commit)."""
+    return outbox.effects_run(effect_ids)
+
+
+@db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey is untyped
+def outbox_sweep() -> int:
+    """Every minute: run side effects left behind by a process that died, or due a retry."""
+    return outbox.effects_sweep()

@@ -9,11 +9,18 @@ class ChannelsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from caseloop.cases import extensions
         from caseloop.cases.hooks import CREATED_LATE, on_case_created
+        from caseloop.cases.outbox import effect_type_register
+        from caseloop.cases.services import DELIVER_EFFECT
 
-        from . import events, tasks  # noqa: F401 - events registers its kinds
+        from . import delivery, events, tasks  # noqa: F401 - events registers its kinds
         from .acknowledgement import case_acknowledge_on_create
 
-        extensions.deliverer_register(tasks.message_deliver_later)
+        effect_type_register(
+            DELIVER_EFFECT,
+            delivery.message_deliver,
+            max_attempts=delivery.DELIVERY_ATTEMPTS,
+            give_up=delivery.message_delivery_give_up,
+            on_retry=delivery.message_delivery_waiting,
+        )
         on_case_created(case_acknowledge_on_create, order=CREATED_LATE)

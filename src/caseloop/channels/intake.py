@@ -8,7 +8,7 @@ message onto its case or opens a new one through `case_create`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from django.db import transaction
@@ -19,6 +19,7 @@ from caseloop.customers.errors import InvalidContactPoint
 from caseloop.customers.services import Identity, customer_find_or_create
 from caseloop.lib.errors import DomainError, ErrorKind
 from caseloop.lib.idempotency import idempotent
+from caseloop.lib.text import data_clean, text_clean
 
 from .base import InboundMessage, quarantine_retrier_for
 from .models import InboundReceipt, QuarantinedMessage
@@ -82,6 +83,7 @@ def inbound_receive(inbound: InboundMessage) -> IntakeResult:
     result with `duplicate=True`. Raises IntakeRejected when the sender cannot be identified.
     Side effects: those of `case_create` / `message_add` (events, hooks, acknowledgement).
     """
+    inbound = _storable(inbound)
     seen = (
         InboundReceipt.objects.select_related("case", "message").filter(
             channel=inbound.channel, external_id=inbound.external_id[:500]
@@ -90,6 +92,36 @@ def inbound_receive(inbound: InboundMessage) -> IntakeResult:
         else None
     )
     return idempotent(seen=seen, replay=_replay, perform=lambda: _receive(inbound))
+
+
+def _storable(inbound: InboundMessage) -> InboundMessage:
+    """The message with every text as a database can keep it (no NUL, no lone surrogate):
+    channels hand over what senders wrote, and no sender is there to be asked again."""
+    return replace(
+        inbound,
+        text=text_clean(inbound.text),
+        html=text_clean(inbound.html),
+        subject=text_clean(inbound.subject),
+        email=text_clean(inbound.email),
+        phone=text_clean(inbound.phone),
+        chat_id=text_clean(inbound.chat_id),
+        social_handle=text_clean(inbound.social_handle),
+        name=text_clean(inbound.name),
+        raw=text_clean(inbound.raw),
+        external_id=text_clean(inbound.external_id),
+        case_reference=text_clean(inbound.case_reference),
+        thread_ids=[text_clean(tid) for tid in inbound.thread_ids],
+        attachments=[
+            replace(
+                upload,
+                filename=text_clean(upload.filename),
+                content_type=text_clean(upload.content_type),
+                content_id=text_clean(upload.content_id),
+            )
+            for upload in inbound.attachments
+        ],
+        metadata=data_clean(inbound.metadata),
+    )
 
 
 def _replay(receipt: InboundReceipt) -> IntakeResult:
@@ -152,14 +184,31 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
 
 
 def inbound_quarantine(
-    *, channel: str, raw: bytes | str, reason: str, source: str = "", metadata: dict | None = None
+    *,
+    channel: str,
+    raw: bytes | str,
+    reason: str,
+    source: str = "",
+    metadata: dict | None = None,
+    case: Case | None = None,
 ) -> QuarantinedMessage:
-    """Keep input that could not become a case, raw, with the reason; never lose it."""
+    """Keep input that could not become a case (or not whole: then `case` is the one it
+    was filed on), raw, with the reason; never lose it."""
     if isinstance(raw, str):
-        raw = raw.encode("utf-8", "surrogateescape")
+        text = raw
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that no undecodable byte became
+            raw = text.encode("utf-8", "surrogatepass")
+    reason, source = text_clean(reason), text_clean(source)
     logger.warning("quarantined %s input from %s: %s", channel, source or "?", reason)
     return QuarantinedMessage.objects.create(
-        channel=channel, source=source[:200], reason=reason, raw=raw, metadata=metadata or {}
+        channel=channel,
+        source=source[:200],
+        reason=reason,
+        raw=raw,
+        metadata=data_clean(metadata or {}),
+        case=case,
     )
 
 

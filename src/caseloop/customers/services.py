@@ -20,6 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from caseloop.lib.text import bytes_decode, text_clean
+
 from .errors import CustomerMergeError, InvalidContactPoint, PurchaseImportError
 from .hooks import customers_merged
 from .models import ContactPoint, Customer, CustomerEvent, PurchaseRecord
@@ -220,10 +222,12 @@ def purchases_import_csv(*, data: str | bytes, actor=None) -> dict:
     """Import purchase records from CSV (email, order_id, product, purchased_at, amount,
     currency; phone may replace email). Customers are resolved by contact point. Rows
     that fail are reported by line number; nothing is imported unless every row is valid.
+    Bytes are decoded as their byte order mark says, else as UTF-8, else as Windows-1252
+    (what spreadsheets on Windows save); NUL characters are dropped.
     """
     if isinstance(data, bytes):
-        data = data.decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(data))
+        data, _encoding = bytes_decode(data)
+    reader = csv.DictReader(io.StringIO(text_clean(data.removeprefix("\ufeff")), newline=""))
     missing = {"order_id", "product", "purchased_at", "amount"} - set(reader.fieldnames or [])
     if missing:
         raise PurchaseImportError([f"missing columns: {', '.join(sorted(missing))}"])

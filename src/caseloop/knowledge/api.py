@@ -8,13 +8,14 @@ articles; everything else is for agents.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status as Reply
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from caseloop.accounts.auth import ApiRequest, require_staff
 from caseloop.accounts.models import Team
@@ -77,15 +78,35 @@ class ArticleIn(Schema):
     note: str = Field("", max_length=300)
 
 
+# The default of a PATCH field that may not be null: defaults are never validated, so a field
+# left out stays unset (`exclude_unset`) while an explicit null is refused, and the schema
+# does not call the field nullable.
+UNCHANGED: Any = None
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("cannot be null: leave the field out to keep its value")
+    return value
+
+
 class ArticlePatchIn(Schema):
-    title: str | None = Field(None, min_length=1, max_length=200)
-    body: str | None = Field(None, min_length=1, max_length=200_000)
+    """Fields left out stay as they are. Null clears `category` and `tags`; the others
+    cannot be empty and refuse null (422)."""
+
+    title: str = Field(UNCHANGED, min_length=1, max_length=200)
+    body: str = Field(UNCHANGED, min_length=1, max_length=200_000)
     category: str | None = Field(None, description="Category slug or id; empty clears it.")
-    kind: KindName | None = None
-    audience: AudienceName | None = None
+    kind: KindName = Field(UNCHANGED)
+    audience: AudienceName = Field(UNCHANGED)
     tags: list[str] | None = None
-    language: str | None = Field(None, max_length=10)
+    language: str = Field(UNCHANGED, max_length=10)
     note: str = Field("", max_length=300)
+
+    @field_validator("title", "body", "kind", "audience", "language", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        return _refuse_null(value)
 
 
 class ArticleOut(Schema):
@@ -231,12 +252,20 @@ class MacroIn(Schema):
 
 
 class MacroPatchIn(Schema):
-    name: str | None = Field(None, min_length=1, max_length=120)
-    body: str | None = Field(None, min_length=1, max_length=20_000)
+    """Fields left out stay as they are. Null clears `team` (global), `set_status` and
+    `add_tags`; `name`, `body` and `is_active` cannot be empty and refuse null (422)."""
+
+    name: str = Field(UNCHANGED, min_length=1, max_length=120)
+    body: str = Field(UNCHANGED, min_length=1, max_length=20_000)
     team: str | None = None
     set_status: StatusName | Literal[""] | None = None
     add_tags: list[str] | None = None
-    is_active: bool | None = None
+    is_active: bool = Field(UNCHANGED)
+
+    @field_validator("name", "body", "is_active", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        return _refuse_null(value)
 
 
 class MacroOut(Schema):
@@ -430,8 +459,8 @@ def article_patch(request: ApiRequest, article_id: int, payload: ArticlePatchIn)
     }
     if "category" in given:
         changes["category"] = _category(given["category"])
-    if "tags" in given and given["tags"] is not None:
-        changes["tags"] = given["tags"]
+    if "tags" in given:
+        changes["tags"] = given["tags"] or []
     services.article_update(article=article, actor=request.auth, note=payload.note, **changes)
     return ArticleOut.of(_article(request, article_id))
 
@@ -641,6 +670,8 @@ def macro_patch(request: ApiRequest, macro_id: int, payload: MacroPatchIn):
         given["team"] = _team(given["team"])
     if given.get("set_status") is None and "set_status" in given:
         given["set_status"] = ""
+    if given.get("add_tags") is None and "add_tags" in given:
+        given["add_tags"] = []
     services.macro_update(macro=_macro(request, macro_id), actor=request.auth, **given)
     return MacroOut.of(_macro(request, macro_id))
 

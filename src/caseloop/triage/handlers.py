@@ -1,25 +1,23 @@
-"""Reactions to case hooks: each hands the work to a job, by id."""
+"""Reactions to case hooks. Each runs as an outbox effect in the job worker, at least once,
+so each first checks whether its work is already done."""
 
 from __future__ import annotations
 
-from caseloop.cases.models import Message
-
-from .tasks import case_triage_job, feedback_job, message_mood_job
+from .models import CaseTriage, MessageMood
+from .services import case_triage_run, message_mood_record, triage_feedback_record
 
 
 def case_created(case_id: int) -> None:
-
-    case_triage_job(case_id)
+    if not CaseTriage.objects.filter(case_id=case_id).exists():
+        case_triage_run(case_id=case_id)
 
 
 def message_added(message_id: int) -> None:
-
-    direction = Message.objects.filter(pk=message_id).values_list("direction", flat=True).first()
-    if direction == Message.Direction.INBOUND:
-        message_mood_job(message_id)
+    # Non-inbound messages are skipped by the service; a mood is read once per message.
+    if not MessageMood.objects.filter(message_id=message_id).exists():
+        message_mood_record(message_id=message_id)
 
 
 def case_updated(case_id: int, fields: list[str]) -> None:
-
     if {"category", "priority"} & set(fields):
-        feedback_job(case_id, list(fields))
+        triage_feedback_record(case_id=case_id, fields=fields)

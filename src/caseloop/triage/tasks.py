@@ -1,4 +1,5 @@
-"""Triage jobs: triage new cases and messages off the request, retrain on a schedule."""
+"""Triage jobs: retrain on a schedule or on request. (New cases and messages are triaged by
+outbox effects: see `handlers`.)"""
 
 from __future__ import annotations
 
@@ -9,27 +10,8 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .learning import model_train
 from .models import ModelVersion
-from .services import case_triage_run, message_mood_record, triage_feedback_record
 
 logger = logging.getLogger(__name__)
-
-
-@db_task(retries=2, retry_delay=10)
-def case_triage_job(case_id: int) -> None:
-
-    case_triage_run(case_id=case_id)
-
-
-@db_task(retries=2, retry_delay=10)
-def message_mood_job(message_id: int) -> None:
-
-    message_mood_record(message_id=message_id)
-
-
-@db_task()
-def feedback_job(case_id: int, fields: list[str]) -> None:
-
-    triage_feedback_record(case_id=case_id, fields=fields)
 
 
 @db_periodic_task(crontab(minute="17", hour="3"))

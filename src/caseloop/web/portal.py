@@ -11,9 +11,9 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from caseloop.cases import selectors as case_selectors, services as case_services
 from caseloop.cases.errors import CaseError
@@ -25,6 +25,7 @@ from caseloop.cases.loop import (
 )
 from caseloop.cases.models import FINISHED_STATUSES, Message, Status
 from caseloop.insights.services import case_can_be_rated, rating_record
+from caseloop.lib.downloads import download_response
 from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import client_address, rate_limit_hit
 
@@ -38,11 +39,12 @@ RATE_WINDOW = 15 * 60
 
 
 def _rate_limited(*keys: str) -> bool:
-    """Count one attempt against every key; refuse beyond RATE_LIMIT per window."""
-    hits = [
+    """Count one attempt against each key in turn, refusing at the first over RATE_LIMIT
+    per window. Later keys are not counted then, so parallel requests refused by one key
+    never use up another's allowance: exactly RATE_LIMIT get through."""
+    return any(
         rate_limit_hit(f"portal-signin:{key}", limit=RATE_LIMIT, window=RATE_WINDOW) for key in keys
-    ]
-    return any(hits)
+    )
 
 
 def _customer_user(request: HttpRequest):
@@ -135,6 +137,22 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "rated": rated,
             "help_centre": help_centre_available(),
         },
+    )
+
+
+@require_GET
+def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponseBase:
+    """A file of the customer's own case, as a download; an internal note's is 404."""
+    user = _customer_user(request)
+    if user is None:
+        return redirect("web:portal_signin")
+    attachment = case_selectors.attachment_get_for_user(
+        user=user, case_id=case_id, attachment_id=attachment_id
+    )
+    return download_response(
+        file=attachment.file.open("rb"),
+        filename=attachment.filename,
+        content_type=attachment.content_type,
     )
 
 

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from caseloop.accounts.models import Role, User
-from caseloop.accounts.services import user_create
+from caseloop.accounts.models import User
 from caseloop.cases import services as case_services
+from caseloop.cases.customer_users import customer_user_for
 from caseloop.cases.errors import CaseError, CaseValidationError
 from caseloop.cases.models import Case
 from caseloop.customers.models import ContactPoint, Customer
@@ -165,8 +165,9 @@ class LinkRefused(CaseError):
 
 @transaction.atomic
 def magic_link_redeem(*, token: str) -> User:
-    """Use a sign-in link: once, before it expires. Returns the customer's user, created on
-    first sign-in. Side effects: the link is marked used; maybe a new customer User."""
+    """Use a sign-in link: once, before it expires. Returns the customer's user, linked to
+    the profile by the address the link proved (`cases.customer_users.customer_user_for`).
+    Side effects: the link is marked used; maybe a new or newly linked customer User."""
     link = (
         MagicLink.objects.select_for_update()
         .select_related("customer")
@@ -179,17 +180,5 @@ def magic_link_redeem(*, token: str) -> User:
         raise LinkRefused("this sign-in link has expired; ask for a new one")
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
+    # Redeeming the link proves the customer reads mail at the address: a verified email.
     return customer_user_for(customer=link.customer, email=link.email)
-
-
-def customer_user_for(*, customer: Customer, email: str) -> User:
-    user = User.objects.filter(role=Role.CUSTOMER, customer=customer, is_active=True).first()
-    if user is not None:
-        return user
-    return user_create(
-        username=f"customer-{customer.pk}-{secrets.token_hex(3)}",
-        email=email,
-        role=Role.CUSTOMER,
-        first_name=(customer.name or "")[:150],
-        customer=customer,
-    )

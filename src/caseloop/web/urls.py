@@ -1,11 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import portal, views
+from . import portal, signin, views
 
 app_name = "web"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("login/", signin.signin, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
@@ -17,6 +17,11 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/timeline/", views.case_timeline, name="case_timeline"),
     path("cases/<int:case_id>/reply/", views.case_reply, name="case_reply"),
+    path(
+        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        views.case_attachment,
+        name="case_attachment",
+    ),
     path("cases/<int:case_id>/status/", views.case_status, name="case_status"),
     path("cases/<int:case_id>/assign/", views.case_assign, name="case_assign"),
     path("cases/<int:case_id>/tags/", views.case_tags, name="case_tags"),
@@ -27,6 +32,11 @@ urlpatterns = [
     path("portal/link/<str:token>/", portal.link, name="portal_link"),
     path("portal/cases/<int:case_id>/", portal.case_detail, name="portal_case"),
     path("portal/cases/<int:case_id>/reply/", portal.case_reply, name="portal_reply"),
+    path(
+        "portal/cases/<int:case_id>/attachments/<int:attachment_id>/",
+        portal.case_attachment,
+        name="portal_attachment",
+    ),
     path("portal/cases/<int:case_id>/summary/", portal.case_summary, name="portal_summary"),
     path("portal/cases/<int:case_id>/plan/", portal.case_plan, name="portal_plan"),
     path("portal/cases/<int:case_id>/solved/", portal.case_solved, name="portal_solved"),

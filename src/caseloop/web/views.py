@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +23,7 @@ from caseloop.cases.transitions import allowed_transitions
 from caseloop.knowledge import urls as knowledge_urls
 from caseloop.knowledge.selectors import macros_for
 from caseloop.knowledge.services import macro_render
+from caseloop.lib.downloads import download_response
 from caseloop.lib.errors import http_status_for
 from caseloop.triage.selectors import triage_overview
 
@@ -176,6 +177,21 @@ def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         "web/partials/timeline.html",
         {"case": case, "timeline": selectors.case_timeline(case=case, user=request.user)},
+    )
+
+
+@login_required
+@require_GET
+def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponseBase:
+    """A file from the timeline, as a download. Not staff-only: the selector answers 404 for
+    anything the user may not see (a customer reaches their own cases' files, no note's)."""
+    attachment = case_selectors.attachment_get_for_user(
+        user=request.user, case_id=case_id, attachment_id=attachment_id
+    )
+    return download_response(
+        file=attachment.file.open("rb"),
+        filename=attachment.filename,
+        content_type=attachment.content_type,
     )
 
 

@@ -39,9 +39,9 @@ def test_agent_reply_goes_out_from_the_mailbox_threaded_with_a_reply_token(mailb
         actor=agent,
     )
     # the reply is delivered after commit; outside a transaction test that happens at once
-    from caseloop.channels.tasks import message_deliver
+    from caseloop.cases.outbox import effects_sweep
 
-    message_deliver(reply.pk)
+    effects_sweep()
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.SENT
     [(mail_from, rcpts, sent)] = smtp_sink.received
@@ -76,9 +76,9 @@ def test_a_refused_recipient_fails_permanently_and_shows_on_the_case(mailbox, sm
     reply = message_add(
         case=case, direction=Message.Direction.OUTBOUND, text="Hello", actor=make_agent()
     )
-    from caseloop.channels.tasks import message_deliver
+    from caseloop.cases.outbox import effects_sweep
 
-    message_deliver(reply.pk)
+    effects_sweep()
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.FAILED
     assert "550" in reply.delivery_error and "gone@example.com" in reply.delivery_error
@@ -101,9 +101,9 @@ def test_an_unreachable_server_is_retried_not_failed(mailbox, settings):
     with pytest.raises(DeliveryError) as info:
         email_send(reply.pk)
     assert info.value.permanent is False
-    from caseloop.channels.tasks import message_deliver
+    from caseloop.cases.outbox import effects_sweep
 
-    message_deliver(reply.pk)  # immediate mode: the retry is scheduled, not run now
+    effects_sweep()  # the retry is scheduled with backoff, not run now
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.QUEUED
     assert "could not reach the mail server" in reply.delivery_error
@@ -114,12 +114,12 @@ def test_a_case_without_mailbox_sends_from_the_default_address(smtp_sink, settin
 
     settings.DEFAULT_FROM_EMAIL = "help@desk.test"
     case = make_case(subject="Where is my parcel")
-    reply = message_add(
+    message_add(
         case=case, direction=Message.Direction.OUTBOUND, text="On its way", actor=make_agent()
     )
-    from caseloop.channels.tasks import message_deliver
+    from caseloop.cases.outbox import effects_sweep
 
-    message_deliver(reply.pk)
+    effects_sweep()
     [(mail_from, _rcpts, sent)] = smtp_sink.received
     assert mail_from == "help@desk.test"
     assert sent["Reply-To"].addresses[0].addr_spec.startswith(f"help+{case.reference}.")

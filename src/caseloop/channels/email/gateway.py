@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections, connections
 
 from .models import Mailbox
@@ -135,10 +136,24 @@ class GatewayController(Controller):
         tls_context: ssl.SSLContext | None = None,
         require_tls: bool = False,
         login: GatewayLogin | None = None,
+        max_line_bytes: int | None = None,
     ) -> None:
         if (require_tls or login) and tls_context is None:
             raise ValueError("requiring TLS or a login needs a certificate (tls_context)")
         self.lmtp = lmtp
+        # aiosmtpd refuses DATA lines over RFC 5321's 1,000 octets with "500 Line too long";
+        # real mail has longer ones (one-line HTML, unwrapped base64) and common MTAs pass
+        # them on, so the limit is raised (the size limit still bounds the whole message).
+        base = LMTP if lmtp else SMTP
+        self.server_class = type(
+            f"Gateway{base.__name__}",
+            (base,),
+            {
+                "line_length_limit": max_line_bytes
+                if max_line_bytes is not None
+                else settings.MAIL_GATEWAY_MAX_LINE_BYTES
+            },
+        )
         security: dict[str, Any] = {}
         if tls_context is not None:
             security = {"tls_context": tls_context, "require_starttls": require_tls}
@@ -157,8 +172,7 @@ class GatewayController(Controller):
         )
 
     def factory(self):
-        server_class = LMTP if self.lmtp else SMTP
-        return server_class(self.handler, **self.SMTP_kwargs)
+        return self.server_class(self.handler, **self.SMTP_kwargs)
 
     def stop(self, *args, **kwargs):
         # Database connections opened by the handler live on the loop's worker thread.

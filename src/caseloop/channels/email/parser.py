@@ -20,6 +20,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from typing import cast
 
+from django.conf import settings
+
 from caseloop.cases.services import AttachmentUpload
 from caseloop.lib.errors import DomainError, ErrorKind
 from caseloop.lib.html import html_to_text
@@ -69,6 +71,9 @@ class ParsedEmail:
     auto_reply_reason: str = ""
     bounce: Bounce | None = None
     defects: list[str] = field(default_factory=list)
+    # What the caps on MIME parts and attachments kept out of `text`/`attachments`, in
+    # words ("" when nothing was left out).
+    left_out: str = ""
 
     @property
     def is_auto_reply(self) -> bool:
@@ -259,14 +264,28 @@ def _attachment_bytes(part: Message) -> bytes:
     return data
 
 
-def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[AttachmentUpload]]:
+@dataclass(frozen=True)
+class _Caps:
+    max_parts: int
+    max_attachments: int
+
+
+def _bodies_and_attachments(
+    msg: Message, caps: _Caps
+) -> tuple[str, str, list[AttachmentUpload], int, bool]:
+    """Text, HTML and attachments of the first `caps.max_parts` MIME parts, with at most
+    `caps.max_attachments` attachments; how many attachments those parts hold, and whether
+    parts were left unread."""
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[AttachmentUpload] = []
+    found = 0
     leaves: list[Message] = []
     stack = [msg]
-    while stack:
+    read = 0
+    while stack and read < caps.max_parts:
         part = stack.pop(0)
+        read += 1
         ctype = _content_type(part)
         if ctype == "message/rfc822" or (
             ctype.startswith("message/") and part.is_multipart() and ctype != "message/partial"
@@ -296,6 +315,9 @@ def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[AttachmentUplo
             continue
         if ctype in ("message/delivery-status", "text/rfc822-headers") and not filename:
             continue
+        found += 1
+        if len(attachments) >= caps.max_attachments:
+            continue
         content = _attachment_bytes(part)
         content_id = header(part, "Content-ID").strip().strip("<>")
         if not filename:
@@ -310,7 +332,47 @@ def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[AttachmentUplo
         )
     text = "\n\n".join(t.strip("\n") for t in texts if t.strip())
     html = "\n".join(h for h in htmls if h.strip())
-    return text, html, attachments
+    return text, html, attachments, found, bool(stack)
+
+
+_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.I)
+
+
+def _parts_trim(raw: bytes, max_parts: int) -> tuple[bytes, int]:
+    """`raw` cut before the delimiter line that would open part number `max_parts + 1`,
+    and how many parts the whole holds — or (`raw`, 0) when it holds no more than allowed.
+    Found with two regular expressions, without parsing: the standard library's parser
+    spends about a millisecond on every part, so a small message of thousands of empty
+    parts must not reach it whole."""
+    boundaries: list[bytes] = []
+    for found in _BOUNDARY_PARAM.finditer(raw):
+        boundary = found.group(1) or found.group(2)
+        if boundary not in boundaries:
+            boundaries.append(boundary)
+            if len(boundaries) > max_parts:
+                break
+    if not boundaries:
+        return raw, 0
+    alternatives = b"|".join(re.escape(b) for b in sorted(boundaries, key=len, reverse=True))
+    opening = re.compile(rb"^--(?:" + alternatives + rb")[ \t]*\r?$", re.MULTILINE)
+    starts = [found.start() for found in opening.finditer(raw)]
+    parts = 1 + len(starts)  # the message itself, and one part after each opening delimiter
+    if parts <= max_parts:
+        return raw, 0
+    return raw[: starts[max_parts - 1]], parts
+
+
+def _left_out(*, parts: int, parts_cut: bool, attachments: int, caps: _Caps) -> str:
+    """What the caps kept out, in words, for the quarantine reason and the message's note."""
+    notes = []
+    if parts_cut:
+        notes.append(f"{parts} MIME parts, more than the {caps.max_parts} allowed")
+    if attachments > caps.max_attachments:
+        counted = "at least " if parts_cut else ""
+        notes.append(
+            f"{counted}{attachments} attachments, more than the {caps.max_attachments} allowed"
+        )
+    return "; ".join(notes)
 
 
 _AUTO_SUBJECT = re.compile(
@@ -432,12 +494,25 @@ def _embedded_headers(part: Message) -> Message | None:
     )
 
 
-def email_parse(raw: bytes) -> ParsedEmail:
-    """Parse raw message bytes. Raises EmailUnparsable when there is nothing to read."""
+def email_parse(
+    raw: bytes, *, max_parts: int | None = None, max_attachments: int | None = None
+) -> ParsedEmail:
+    """Parse raw message bytes. Raises EmailUnparsable when there is nothing to read.
+
+    Reads at most `max_parts` MIME parts and keeps at most `max_attachments` attachments
+    (by default settings.MAX_MIME_PARTS and MAX_ATTACHMENTS_PER_MESSAGE); `left_out` says
+    what that kept out."""
+    caps = _Caps(
+        max_parts=max(1, settings.MAX_MIME_PARTS if max_parts is None else max_parts),
+        max_attachments=(
+            settings.MAX_ATTACHMENTS_PER_MESSAGE if max_attachments is None else max_attachments
+        ),
+    )
     if not raw or not raw.strip():
         raise EmailUnparsable("the message is empty")
+    readable, parts_counted = _parts_trim(raw, caps.max_parts)
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=policy.default).parsebytes(readable)
     except Exception as exc:  # noqa: BLE001 - the parser itself gave up
         raise EmailUnparsable(f"the MIME parser failed: {exc.__class__.__name__}") from exc
     if not list(msg.raw_items()):
@@ -456,12 +531,13 @@ def email_parse(raw: bytes) -> ParsedEmail:
     if not message_id:
         message_id = message_id_of_bytes(raw)
     try:
-        text, html, attachments = _bodies_and_attachments(msg)
+        text, html, attachments, found, parts_cut = _bodies_and_attachments(msg, caps)
     except Exception as exc:  # noqa: BLE001
         raise EmailUnparsable(f"the MIME structure is unreadable: {exc}") from exc
     full_text = text or html_to_text(html)
     auto_reason = _auto_reply_reason(msg, from_email, subject)
-    defects = sorted({d.__class__.__name__ for part in _walk_all(msg) for d in part.defects})
+    parts = list(_walk_all(msg))
+    defects = sorted({d.__class__.__name__ for part in parts for d in part.defects})
     return ParsedEmail(
         message_id=message_id[:900],
         subject=subject[:300],
@@ -481,6 +557,12 @@ def email_parse(raw: bytes) -> ParsedEmail:
         auto_reply_reason=auto_reason,
         bounce=_bounce(msg, auto_reason, full_text),
         defects=defects,
+        left_out=_left_out(
+            parts=parts_counted or len(parts),
+            parts_cut=bool(parts_counted) or parts_cut,
+            attachments=found,
+            caps=caps,
+        ),
     )
 
 

@@ -3,10 +3,16 @@ arrived (SMTP gateway, IMAP polling, provider webhook). Writes for mailboxes.
 
 `email_ingest` never loses a message: what cannot become a case is quarantined raw, with
 the reason. `email_receive` is the same pipeline raising instead, for quarantine retries.
+
+Dedupe: a Message-ID seen before with the same content (sender, subject, text, HTML,
+attachments) is a re-delivery and creates nothing; with different content (a broken sender
+reusing ids) the message is kept under the id plus its content digest. A message over the
+caps on MIME parts or attachments is filed with what fits, and kept whole in quarantine.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +32,12 @@ from caseloop.channels.intake import (
     inbound_quarantine,
     inbound_receive,
 )
-from caseloop.channels.models import QuarantinedMessage
+from caseloop.channels.models import InboundReceipt, QuarantinedMessage
 from caseloop.lib.errors import DomainError, ErrorKind
+from caseloop.lib.text import text_clean
 
 from .models import EmailThread, Mailbox, url_redact
-from .parser import EmailUnparsable, ParsedEmail, email_parse, raw_to_text
+from .parser import EmailUnparsable, ParsedEmail, email_parse, raw_from_text, raw_to_text
 from .tokens import address_base, reply_token_verify, subject_reference
 
 logger = logging.getLogger(__name__)
@@ -61,7 +68,7 @@ class IngestOutcome:
 
 def mailbox_for_address(address: str) -> Mailbox | None:
     """The active mailbox an address (or its plus-address) belongs to."""
-    base = address_base(address or "")
+    base = address_base(text_clean(address or ""))
     if "@" not in base:
         return None
     return Mailbox.objects.filter(address=base, is_active=True).first()
@@ -120,9 +127,48 @@ def _bounce_record(parsed: ParsedEmail) -> list[int]:
     return [pk for pk, _ in sent]
 
 
+def content_digest(parsed: ParsedEmail) -> str:
+    """SHA-256 of what a message says: sender, subject, text, HTML and attachments — the
+    same for every delivery of one message, whatever headers the relays added."""
+    digest = hashlib.sha256()
+    for value in (parsed.from_email, parsed.subject, parsed.text, parsed.html):
+        digest.update(value.encode("utf-8", "surrogatepass") + b"\x00")
+    for upload in parsed.attachments:
+        digest.update(upload.filename.encode("utf-8", "surrogatepass") + b"\x00")
+        digest.update(hashlib.sha256(upload.content).digest())
+    return digest.hexdigest()
+
+
+def _stored_digest(message: Message) -> str:
+    """The content digest of a stored email message (recomputed from its raw for messages
+    stored before digests were kept)."""
+    email_data = (message.metadata or {}).get("email") or {}
+    if email_data.get("content_sha256"):
+        return str(email_data["content_sha256"])
+    try:
+        raw = raw_from_text(message.raw, email_data.get("raw_encoding") or "utf-8")
+        return content_digest(email_parse(raw))
+    except (EmailUnparsable, ValueError, UnicodeError):
+        return ""
+
+
+def _external_id(parsed: ParsedEmail, digest: str) -> str:
+    """The Message-ID, unless an earlier message with different content came with it: then
+    the id and the digest, so this one is kept too and its own re-deliveries still dedupe."""
+    earlier = (
+        InboundReceipt.objects.filter(channel=CHANNEL, external_id=parsed.message_id[:500])
+        .select_related("message")
+        .first()
+    )
+    if earlier is None or _stored_digest(earlier.message) in ("", digest):
+        return parsed.message_id
+    return f"{parsed.message_id[:470]}#{digest[:24]}"
+
+
 def _metadata(parsed: ParsedEmail, *, mailbox: Mailbox | None, source: str, envelope, enc: str):
     data: dict[str, Any] = {
         "message_id": parsed.message_id,
+        "content_sha256": content_digest(parsed),
         "from": parsed.from_email,
         "to": parsed.to[:20],
         "cc": parsed.cc[:20],
@@ -147,6 +193,8 @@ def _metadata(parsed: ParsedEmail, *, mailbox: Mailbox | None, source: str, enve
         }
     if parsed.defects:
         data["defects"] = parsed.defects
+    if parsed.left_out:
+        data["left_out"] = parsed.left_out
     return {"email": data}
 
 
@@ -182,6 +230,7 @@ def email_receive(
     try:
         return _store(
             parsed=parsed,
+            raw=raw,
             raw_text=text_raw,
             encoding=encoding,
             source=source,
@@ -198,6 +247,7 @@ def email_receive(
 def _store(
     *,
     parsed: ParsedEmail,
+    raw: bytes,
     raw_text: str,
     encoding: str,
     source: str,
@@ -223,7 +273,7 @@ def _store(
         email=parsed.from_email,
         name=parsed.from_name,
         raw=raw_text,
-        external_id=parsed.message_id,
+        external_id=_external_id(parsed, metadata["email"]["content_sha256"]),
         thread_ids=thread_ids,
         case_reference=reference,
         attachments=parsed.attachments,
@@ -235,7 +285,30 @@ def _store(
     result = inbound_receive(inbound)
     if not result.duplicate:
         EmailThread.objects.get_or_create(case=result.case, defaults={"mailbox": mailbox})
+        if parsed.left_out:
+            _left_out_keep(
+                result=result, raw=raw, left_out=parsed.left_out, source=source, mailbox=mailbox
+            )
     return result
+
+
+def _left_out_keep(
+    *, result: IntakeResult, raw: bytes, left_out: str, source: str, mailbox: Mailbox | None
+) -> None:
+    """Quarantine the whole message the caps trimmed, linked to its case, and note on the
+    stored message what was left out and where the whole is."""
+    item = inbound_quarantine(
+        channel=CHANNEL,
+        raw=raw,
+        reason=f"{left_out}; filed on {result.case.reference} with what fits, "
+        "the whole message is kept here",
+        source=source,
+        metadata={"mailbox": mailbox.pk if mailbox else None, "message": result.message.pk},
+        case=result.case,
+    )
+    message = result.message
+    message.metadata.setdefault("email", {})["left_out_quarantine"] = item.pk
+    message.save(update_fields=["metadata"])
 
 
 def email_ingest(

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from caseloop.cli.jobs import consumer_create
+
+
+def proxy_options(trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For and X-Forwarded-Proto only from the proxies in
+    CASELOOP_TRUSTED_PROXIES; without any, the connecting address is the client (uvicorn's
+    own default would believe any local peer)."""
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted_proxies)}
 
 
 class Command(BaseCommand):
@@ -50,8 +61,8 @@ class Command(BaseCommand):
                 port=port,
                 workers=workers,
                 log_level="info",
-                proxy_headers=True,
                 lifespan="off",
+                **proxy_options(settings.TRUSTED_PROXIES),
             )
         finally:
             if consumer is not None:

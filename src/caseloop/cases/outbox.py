@@ -1,0 +1,218 @@
+"""The transactional outbox: every side effect that must happen is recorded with the change
+that causes it, in the same transaction, and carried out at least once.
+
+- `effect_record` (inside the caller's transaction) writes the effect; after the commit the
+  dispatcher is nudged (a job, so the request only writes).
+- `effects_run` claims due effects for a lease, runs each handler in a transaction with
+  marking it done, and on failure retries with backoff, then gives up with the reason.
+- `effects_sweep`, every minute and when a job consumer starts, runs whatever a dead process
+  left behind (still pending, or claimed past its lease).
+
+Handlers must be idempotent: each checks whether its effect already happened (the
+acknowledgement looks for its event, delivery for a sent message…), because a process can
+die after the work and before the effect is marked done.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import OutboxEffect
+
+logger = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+Handler = Callable[[Payload], None]
+GiveUp = Callable[[Payload, str], None]
+
+
+class EffectRetry(Exception):
+    """A transient failure: run the effect again later."""
+
+
+@dataclass(frozen=True)
+class EffectType:
+    name: str
+    handler: Handler
+    max_attempts: int = 6
+    # Called once when the effect is abandoned, to leave the failure visible (a message
+    # marked failed with its reason, say).
+    give_up: GiveUp | None = None
+    # Called after each failed attempt that will be retried (the attempt's own writes were
+    # rolled back), to show why it is waiting.
+    on_retry: GiveUp | None = None
+
+
+_types: dict[str, EffectType] = {}
+# Nudges the dispatcher after a commit; the job app sets it (a job, so the request path
+# only writes). Until then, effects wait for the sweep.
+_nudge: list[Callable[[list[int]], None]] = []
+
+
+def effect_type_register(
+    name: str,
+    handler: Handler,
+    *,
+    max_attempts: int = 6,
+    give_up: GiveUp | None = None,
+    on_retry: GiveUp | None = None,
+) -> None:
+    _types[name] = EffectType(name, handler, max_attempts, give_up, on_retry)
+
+
+def dispatcher_register(nudge: Callable[[list[int]], None]) -> None:
+    _nudge[:] = [nudge]
+
+
+def effect_record(
+    *, kind: str, payload: Payload, key: str = "", case_id: int | None = None
+) -> OutboxEffect | None:
+    """Record an effect in the caller's transaction; `key` makes it once-only (the same key
+    twice keeps the first, and returns None). Side effects: after commit, the dispatcher is
+    nudged to run it."""
+    try:
+        with transaction.atomic():
+            effect = OutboxEffect.objects.create(
+                kind=kind,
+                key=key or f"{kind}:{uuid.uuid4().hex}",
+                payload=payload,
+                case_id=case_id,
+                available_at=timezone.now(),
+            )
+    except IntegrityError:
+        if key and OutboxEffect.objects.filter(key=key).exists():
+            return None
+        raise
+    transaction.on_commit(lambda: dispatch_soon([effect.pk]))
+    return effect
+
+
+def dispatch_soon(effect_ids: list[int]) -> None:
+    """Hand these effects to the dispatcher job (best effort: the sweep is the guarantee)."""
+    if not effect_ids or not _nudge:
+        return
+    try:
+        _nudge[0](effect_ids)
+    except Exception:  # noqa: BLE001 - a failed nudge only delays the effect to the sweep
+        logger.exception("could not hand effects %s to the job queue", effect_ids)
+
+
+def pending_for_case(*, case_id: int) -> list[int]:
+    return list(
+        OutboxEffect.objects.filter(case_id=case_id, state=OutboxEffect.State.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _due(now: datetime) -> Q:
+    return Q(state=OutboxEffect.State.PENDING, available_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+
+
+def _claim(effect_id: int, now: datetime) -> bool:
+    """Take the effect for one lease; False when another dispatcher has it or it is done."""
+    return bool(
+        OutboxEffect.objects.filter(_due(now), pk=effect_id).update(claimed_until=now + _lease())
+    )
+
+
+def effect_run(effect_id: int, *, now: datetime | None = None) -> bool:
+    """Run one effect if it is due and nobody holds it. Returns whether it ran."""
+    now = now or timezone.now()
+    if not _claim(effect_id, now):
+        return False
+    effect = OutboxEffect.objects.get(pk=effect_id)
+    effect_type = _types.get(effect.kind)
+    try:
+        if effect_type is None:
+            raise LookupError(f"no handler for effect kind {effect.kind!r}")
+        with transaction.atomic():
+            effect_type.handler(effect.payload)
+            OutboxEffect.objects.filter(pk=effect.pk).update(
+                state=OutboxEffect.State.DONE,
+                done_at=timezone.now(),
+                claimed_until=None,
+                attempts=effect.attempts + 1,
+            )
+    except Exception as exc:  # noqa: BLE001 - every failure is kept with its reason
+        _failed(effect, effect_type, exc)
+    return True
+
+
+def _failed(effect: OutboxEffect, effect_type: EffectType | None, exc: Exception) -> None:
+    attempts = effect.attempts + 1
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    max_attempts = effect_type.max_attempts if effect_type else 1
+    if isinstance(exc, EffectRetry):
+        logger.info("effect %s (%s) will be retried: %s", effect.pk, effect.kind, error)
+    else:
+        logger.warning("effect %s (%s) failed: %s", effect.pk, effect.kind, error, exc_info=exc)
+    if attempts < max_attempts:
+        OutboxEffect.objects.filter(pk=effect.pk).update(
+            attempts=attempts,
+            last_error=error,
+            available_at=timezone.now() + _backoff(attempts),
+            claimed_until=None,
+        )
+        _call_quietly(effect, effect_type.on_retry if effect_type else None, str(exc))
+        return
+    OutboxEffect.objects.filter(pk=effect.pk).update(
+        state=OutboxEffect.State.FAILED,
+        attempts=attempts,
+        last_error=error,
+        claimed_until=None,
+        done_at=timezone.now(),
+    )
+    _call_quietly(effect, effect_type.give_up if effect_type else None, str(exc))
+
+
+def _call_quietly(effect: OutboxEffect, callback: GiveUp | None, error: str) -> None:
+    if callback is None:
+        return
+    try:
+        with transaction.atomic():
+            callback(effect.payload, error)
+    except Exception:  # noqa: BLE001 - the effect's own failure is already recorded
+        logger.exception("recording the failure of effect %s (%s) failed", effect.pk, effect.kind)
+
+
+def effects_run(effect_ids: Iterable[int]) -> int:
+    """Run these effects in order (those due and free). Returns how many ran."""
+    return sum(1 for effect_id in sorted(effect_ids) if effect_run(effect_id))
+
+
+def effects_sweep(*, limit: int = 500, now: datetime | None = None) -> int:
+    """Run every due effect, oldest first: the ones whose nudge was lost, whose dispatcher
+    died mid-run (lease passed) or whose retry is due. Returns how many ran."""
+    now = now or timezone.now()
+    ran = 0
+    while True:
+        batch = list(
+            OutboxEffect.objects.filter(_due(now))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        ran_now = sum(1 for effect_id in batch if effect_run(effect_id, now=now))
+        ran += ran_now
+        if len(batch) < limit or not ran_now:
+            return ran

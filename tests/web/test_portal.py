@@ -11,7 +11,7 @@ from caseloop.cases.models import Status
 from caseloop.cases.services import case_transition, message_add
 from caseloop.insights.models import SatisfactionRating
 from caseloop.web.models import MagicLink
-from tests.builders import make_agent, make_case, make_customer
+from tests.builders import make_agent, make_case, make_customer, make_customer_user
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +178,17 @@ def test_the_customer_declines_a_shared_plan_in_the_portal(client):
     consent = plan.consents.get()
     assert plan.state == "declined" and consent.channel == "portal"
     assert consent.note == "Replace it"
+
+
+def test_a_customer_signing_in_with_a_password_lands_on_the_portal_not_a_403(client):
+    from caseloop.accounts.models import User
+
+    user = make_customer_user()
+    user.set_password("a-long-enough-password")
+    user.save(update_fields=["password"])
+    response = client.post(
+        "/login/", {"username": user.username, "password": "a-long-enough-password"}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/portal/"
+    assert User.objects.get(pk=user.pk).is_customer

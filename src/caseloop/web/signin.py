@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from caseloop.accounts.signin import signin_lockout
 
@@ -25,4 +26,17 @@ class SigninForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
-signin = LoginView.as_view(template_name="web/login.html", authentication_form=SigninForm)
+class SigninView(LoginView):
+    """Agents land on their inbox, customers on their portal (an explicit `next` wins)."""
+
+    template_name = "web/login.html"
+    authentication_form = SigninForm
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        if user.is_authenticated and not user.is_agent_like:
+            return reverse("web:portal")
+        return super().get_default_redirect_url()
+
+
+signin = SigninView.as_view()

@@ -188,13 +188,12 @@ def case_summary(request: HttpRequest, case_id: int) -> HttpResponse:
     user, case = _portal_case(request, case_id)
     if user is None:
         return redirect("web:portal_signin")
-    answer = loop_problem.problem_answer_record
     statement = _loop_state(case)["statement"]
     if statement is None or not statement.paraphrase:
         messages.error(request, "There is no summary waiting for your answer.")
         return _back(case)
     try:
-        answer(
+        loop_problem.problem_answer_record(
             statement=statement,
             confirmed=request.POST.get("decision") == "confirm",
             channel="portal",
@@ -213,14 +212,13 @@ def case_plan(request: HttpRequest, case_id: int) -> HttpResponse:
     user, case = _portal_case(request, case_id)
     if user is None:
         return redirect("web:portal_signin")
-    record = loop_plans.plan_consent_record
     plan = _loop_state(case)["plan"]
     decision = request.POST.get("decision", "")
     if plan is None or decision not in ("approved", "declined"):
         messages.error(request, "There is no plan waiting for your answer.")
         return _back(case)
     try:
-        record(
+        loop_plans.plan_consent_record(
             plan=plan,
             decision=decision,
             channel="portal",
@@ -242,10 +240,9 @@ def case_solved(request: HttpRequest, case_id: int) -> HttpResponse:
     if user is None:
         return redirect("web:portal_signin")
     solved = request.POST.get("solved") == "yes"
-    answer = loop_followups.followup_answer
     try:
         if case.status == Status.SOLVED:
-            answer(case=case, solved=solved, channel="portal", actor=user)
+            loop_followups.followup_answer(case=case, solved=solved, channel="portal", actor=user)
         elif solved:
             case_services.case_transition(
                 case=case, to=Status.CLOSED, actor=user, reason="customer confirmed solved"

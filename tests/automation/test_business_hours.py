@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from caseloop.automation.models import BusinessHours, BusinessHoursInterval, Holiday, ResponseTarget
+from caseloop.automation.models import BusinessHours, BusinessHoursInterval, Holiday, SlaPolicy
 from caseloop.automation.selectors import (
     Schedule,
     business_time_add,
@@ -99,7 +99,7 @@ def test_first_response_due_follows_the_configured_schedule_target_and_holidays(
     hours.timezone = "Europe/Berlin"
     hours.save()
     Holiday.objects.create(hours=hours, date=date(2026, 11, 30), name="Closed")
-    ResponseTarget.objects.filter(priority="high").update(first_response_minutes=60)
+    SlaPolicy.objects.filter(priority="high").update(first_response_minutes=60)
     case = make_case(priority="high")
     Case.objects.filter(pk=case.pk).update(created_at=at(2026, 11, 27, 15, 30))  # Fri 16:30 CET
     case.refresh_from_db()

@@ -69,6 +69,23 @@ def main(argv: list[str]) -> None:
         )
         print(case.pk)
         return
+    if argv[0] == "solved-case":
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from caseloop.cases.services import case_create, case_transition, reply_send
+        from caseloop.customers.services import Identity, customer_find_or_create
+        from caseloop.insights.rollups import rollups_catch_up
+
+        agent = User.objects.get(username="alex")
+        customer = customer_find_or_create(identity=Identity(email="kim@example.com", name="Kim"))
+        case = case_create(customer=customer, subject=argv[1], text=argv[1], channel="email")
+        reply_send(case=case, actor=agent, text="Refunded today; thanks.", send_anyway=True)
+        case_transition(case=case, to="solved", actor=agent)
+        rollups_catch_up(now=timezone.now() + timedelta(minutes=5))
+        print(case.reference)
+        return
     raise SystemExit(f"unknown command {argv[0]!r}")
 
 

@@ -27,7 +27,7 @@ from caseloop.channels.phone import api as phone_api
 from caseloop.channels.webform import api as webform_api
 from caseloop.channels.webhook import api as webhook_api
 from caseloop.coach import api as coach_api
-from caseloop.insights import api as insights_api
+from caseloop.insights import api as insights_api, worktime_api
 from caseloop.knowledge import api as knowledge_api
 from caseloop.lib.errors import DomainError, ErrorKind, http_status_for
 from caseloop.triage import api as triage_api
@@ -213,6 +213,7 @@ for router in (
     triage_api.router,
     knowledge_api.router,
     insights_api.router,
+    worktime_api.router,
     automation_api.router,
     coach_api.router,
     accounts_api.router,

@@ -1,7 +1,8 @@
-"""Business hours, first-response targets and the acknowledgement text.
+"""Business hours, SLA policies, each case's SLA clocks and the acknowledgement text.
 
-All three are edited by admins; the selectors fall back to working defaults when none are
-configured, so a fresh desk acknowledges with a sensible expected response time.
+Admins edit the hours, policies and texts; the selectors fall back to working defaults when
+none are configured, so a fresh desk acknowledges with a sensible expected response time.
+`CaseSla` is derived state, kept by `services.case_sla_refresh` and the minute check.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import zoneinfo
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from caseloop.cases.models import Channel, Priority
+from caseloop.cases.models import Case, Channel, Priority
+from caseloop.customers.models import Organization
 
 from .templating import ACK_PLACEHOLDERS, DEFAULT_ACK_SUBJECT, ack_render_check
 
@@ -25,7 +28,7 @@ def validate_timezone(value: str) -> None:
 
 class BusinessHours(models.Model):
     """A weekly schedule in one time zone, with holidays. The default one is used for every
-    response target that names none."""
+    SLA policy that names none."""
 
     name = models.CharField(max_length=100, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
@@ -90,30 +93,141 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}".strip()
 
 
-class ResponseTarget(models.Model):
-    """The first-response target for one priority, counted in business minutes."""
+class SlaTarget(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_REPLY = "next_reply", "Next reply"
+    RESOLUTION = "resolution", "Resolution"
 
-    priority = models.CharField(max_length=10, choices=Priority.choices, unique=True)
+
+class SlaPolicy(models.Model):
+    """Service-level targets for the cases it matches, in business minutes.
+
+    A policy matches a case when every condition it sets holds (an empty one matches
+    anything). The most specific matching policy applies: one naming the organization beats
+    one naming the service level, which beats one naming only the priority; among equally
+    specific ones the lower position wins."""
+
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(
+        default=100, help_text="Breaks ties between equally specific policies: lower first."
+    )
+    is_active = models.BooleanField(default=True)
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+        help_text="Empty: any organization.",
+    )
+    service_level = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The organization's contracted service level (e.g. premium); empty: any.",
+    )
+    priority = models.CharField(
+        max_length=10, choices=Priority.choices, blank=True, help_text="Empty: any priority."
+    )
     first_response_minutes = models.PositiveIntegerField(
         help_text="Business minutes from the case's creation to the first agent reply."
     )
-    near_percent = models.PositiveSmallIntegerField(
-        default=75, help_text="A case is 'near' its target once this share of it has elapsed."
+    next_reply_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Business minutes from a customer's message after an agent reply to the "
+        "next agent reply. Empty: no target.",
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Business minutes from the case's creation (or its reopening) to solved, "
+        "not counting time waiting on the customer. Empty: no target.",
+    )
+    warn_percent = models.PositiveSmallIntegerField(
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="A warning is recorded once this share of a target has been used.",
     )
     business_hours = models.ForeignKey(
         BusinessHours,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="targets",
+        related_name="sla_policies",
         help_text="Leave empty to use the default schedule.",
     )
 
     class Meta:
-        ordering = ["first_response_minutes"]
+        ordering = ["position", "id"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warn_percent__gte=1, warn_percent__lte=99),
+                name="sla_policy_warn_percent_range",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_priority_display()}: {self.first_response_minutes} business minutes"
+        return self.name
+
+
+class CaseSla(models.Model):
+    """A case's SLA clocks as they stand: for each target, the current cycle (the first
+    response; the latest next reply; the resolution since creation or the last reopening).
+
+    `started_at` empty: no clock (no target, or nothing to answer yet). `due_at` empty while
+    paused before the due time. `stopped_at`: answered or solved (met when not after
+    `due_at`). `paused_at`: waiting on the customer since then, with `left_seconds` of
+    business time left. `warned_at`/`breached_at`: when the check recorded the events, kept
+    for as long as the cycle lasts so each is recorded once. `next_check_at` is the earliest
+    moment the check has something to record."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, primary_key=True, related_name="sla"
+    )
+    policy = models.ForeignKey(
+        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    first_response_started_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    first_response_stopped_at = models.DateTimeField(null=True, blank=True)
+    first_response_paused_at = models.DateTimeField(null=True, blank=True)
+    first_response_paused_seconds = models.PositiveIntegerField(default=0)
+    first_response_left_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_response_warned_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+
+    next_reply_started_at = models.DateTimeField(null=True, blank=True)
+    next_reply_due_at = models.DateTimeField(null=True, blank=True)
+    next_reply_warn_at = models.DateTimeField(null=True, blank=True)
+    next_reply_stopped_at = models.DateTimeField(null=True, blank=True)
+    next_reply_paused_at = models.DateTimeField(null=True, blank=True)
+    next_reply_paused_seconds = models.PositiveIntegerField(default=0)
+    next_reply_left_seconds = models.PositiveIntegerField(null=True, blank=True)
+    next_reply_warned_at = models.DateTimeField(null=True, blank=True)
+    next_reply_breached_at = models.DateTimeField(null=True, blank=True)
+
+    resolution_started_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_stopped_at = models.DateTimeField(null=True, blank=True)
+    resolution_paused_at = models.DateTimeField(null=True, blank=True)
+    resolution_paused_seconds = models.PositiveIntegerField(default=0)
+    resolution_left_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "case SLA"
+        verbose_name_plural = "case SLAs"
+
+    def __str__(self) -> str:
+        return f"SLA of case {self.case_id}"
 
 
 class AcknowledgementTemplate(models.Model):

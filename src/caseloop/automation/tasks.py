@@ -5,11 +5,11 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from .services import first_response_breaches_record
+from .services import sla_check
 
 
-@db_periodic_task(crontab(minute="*/5"))
-@lock_task("automation-first-response-breaches")
-def first_response_breaches_check() -> None:
-    """Every five minutes: mark cases whose first response is overdue."""
-    first_response_breaches_record()
+@db_periodic_task(crontab(minute="*"))
+@lock_task("automation-sla-check")
+def sla_check_run() -> None:
+    """Every minute: record SLA warnings and breaches that came due; escalate breaches."""
+    sla_check()

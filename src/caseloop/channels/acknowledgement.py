@@ -41,7 +41,7 @@ def case_acknowledge(*, case_id: int) -> Message | None:
         return None
     policy = response_policy_load()
     due = case_first_response_due(case=case, policy=policy)
-    expected = expected_response_text(due=due, policy=policy, priority=case.priority)
+    expected = expected_response_text(due=due, policy=policy, case=case)
     values = {
         "reference": case.reference or "",
         "expected_response": expected,

@@ -33,3 +33,21 @@ def coach_override_counts(*, since: datetime | None = None) -> dict:
         "per_rule": dict(sorted(per_rule.items(), key=lambda item: -item[1])),
         "per_agent": per_agent,
     }
+
+
+def coach_overrides_for_agent(*, agent, start: datetime, end: datetime, limit: int = 50) -> dict:
+    """One agent's replies sent despite findings from `start` up to `end`: how many, per
+    rule, and the latest with their cases."""
+    overrides = CoachOverride.objects.filter(user=agent, created_at__gte=start, created_at__lt=end)
+    total = 0
+    per_rule: dict[str, int] = {}
+    for rule_ids in overrides.values_list("rule_ids", flat=True):
+        total += 1
+        for rule_id in set(rule_ids or []):
+            per_rule[rule_id] = per_rule.get(rule_id, 0) + 1
+    latest = list(overrides.select_related("case").order_by("-created_at", "-id")[:limit])
+    return {
+        "total": total,
+        "per_rule": dict(sorted(per_rule.items(), key=lambda item: -item[1])),
+        "latest": latest,
+    }

@@ -790,3 +790,12 @@ HANDOVER_NOTES = [
 CLOSING_NOTE = "Closed after the customer confirmed the fix."
 PLANS = ["Northwind Plus", "Northwind Plus annual", "filter subscription"]
 GOODWILL = ["£20", "£25", "£30", "£50"]
+
+# What customers add to a rating, by score.
+RATING_COMMENTS: dict[int, list[str]] = {
+    1: ["Nobody read what I wrote.", "Took far too long and I had to chase twice."],
+    2: ["Solved in the end, but I had to explain it three times.", "Slow replies."],
+    3: ["Fine, nothing special.", "It took a while but it's sorted."],
+    4: ["Quick and friendly.", "Good, thanks for the refund.", ""],
+    5: ["Brilliant, sorted in one reply!", "Really helpful, thank you.", ""],
+}

@@ -6,5 +6,26 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers this app's case-event kinds before any event is read or written.
-        from . import events  # noqa: F401
+        from caseloop.cases import hooks, outbox
+        from caseloop.cases.extensions import Panel, panel_register
+
+        # `events` registers this app's case-event kinds before any event is read or written.
+        from . import events, surveys  # noqa: F401
+
+        outbox.effect_type_register(surveys.NPS_SEND_EFFECT, surveys.nps_survey_send_effect)
+        outbox.effect_type_register(surveys.THEME_EFFECT, surveys.comment_theme_effect)
+        hooks.on_case_status_changed(surveys.survey_on_status_changed)
+        panel_register(
+            Panel(
+                key="recovery",
+                title="Service recovery",
+                template="insights/partials/recovery_panel.html",
+                context=surveys.recovery_panel_context,
+                order=5,
+            )
+        )
+
+        from . import worktime
+
+        # An agent's reply or note counts as time on the case (the tracker's beat).
+        hooks.on_message_added(worktime.work_message_added)

@@ -24,7 +24,8 @@ from caseloop.cases.loop import (
     selectors as loop_selectors,
 )
 from caseloop.cases.models import FINISHED_STATUSES, Message, Status
-from caseloop.insights.services import case_can_be_rated, rating_record
+from caseloop.insights.services import case_can_be_rated, nps_record, rating_record
+from caseloop.insights.surveys import nps_survey_open
 from caseloop.lib.downloads import download_response
 from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import client_address, rate_limit_hit
@@ -135,6 +136,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "can_reopen": case.status in FINISHED_STATUSES,
             "can_rate": can_rate,
             "rated": rated,
+            # One question at a time: the recommendation survey follows the rating.
+            "nps_survey": None if can_rate else nps_survey_open(case=case),
+            "nps_scores": range(11),
             "help_centre": help_centre_available(),
         },
     )
@@ -275,6 +279,31 @@ def case_rate(request: HttpRequest, case_id: int) -> HttpResponse:
             actor=user,
         )
         messages.success(request, "Thank you for rating our service.")
+    except CaseError as exc:
+        messages.error(request, str(exc))
+    return _back(case)
+
+
+@require_POST
+def case_nps(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The signed-in customer answers the recommendation survey sent after this case."""
+    user, case = _portal_case(request, case_id)
+    if user is None:
+        return redirect("web:portal_signin")
+    if nps_survey_open(case=case) is None:
+        messages.error(request, "There is no survey waiting for your answer.")
+        return _back(case)
+    score = request.POST.get("score", "")
+    try:
+        nps_record(
+            customer=case.customer,
+            case=case,
+            score=int(score) if score.isdigit() else -1,
+            comment=request.POST.get("comment", ""),
+            channel="portal",
+            actor=user,
+        )
+        messages.success(request, "Thank you for your answer.")
     except CaseError as exc:
         messages.error(request, str(exc))
     return _back(case)

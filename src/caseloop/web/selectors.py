@@ -27,6 +27,7 @@ from caseloop.cases.selectors import (
 )
 from caseloop.coach.selectors import coach_override_counts
 from caseloop.customers.models import Customer
+from caseloop.insights.surveys import recovery_open_case_ids
 from caseloop.knowledge.search import query_respelled
 from caseloop.triage.selectors import case_triage
 from caseloop.triage.services import NEEDS_REVIEW_TAG
@@ -35,6 +36,8 @@ from .models import SavedView
 
 COUNT_CAP = 1000
 TARGET_CANDIDATES = 500
+# A row's SLA state, fetched with the row.
+SLA_JOIN = ("sla", "sla__policy")
 
 
 @dataclass(frozen=True)
@@ -127,10 +130,10 @@ def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
             status__in=[Status.NEW, Status.OPEN],
             awaiting_reply_since__isnull=False,
         )
-        return (
-            cases.filter(Q(owner=user) | Q(assignee=user))
-            .filter(is_open)
-            .filter(internal | replied)
+        # A low survey score leaves the owner a recovery to do, whatever the case's status.
+        recovery = Q(owner=user, pk__in=recovery_open_case_ids())
+        return cases.filter(
+            ((Q(owner=user) | Q(assignee=user)) & is_open & (internal | replied)) | recovery
         )
     return cases
 
@@ -183,6 +186,8 @@ def _inbox_page(*, user, params: InboxParams, cursor: str, limit: int) -> InboxP
         cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
         cases = cases.select_related("customer", "owner", "assignee", "team", "category")
         cases = cases.prefetch_related("tags")
+    # Each row shows its SLA state (automation's `case_sla_states`), joined here.
+    cases = cases.select_related(*SLA_JOIN)
     priorities = params.priority.split(",") if params.priority else None
     try:
         rows, next_cursor = case_page(
@@ -207,7 +212,7 @@ def inbox_row(*, user, params: InboxParams, case_id: int) -> Case | None:
         return None
     cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
     return (
-        cases.select_related("customer", "owner", "assignee", "team", "category")
+        cases.select_related("customer", "owner", "assignee", "team", "category", *SLA_JOIN)
         .prefetch_related("tags")
         .filter(pk=case_id)
         .first()

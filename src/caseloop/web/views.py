@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from caseloop.accounts.models import Role, Team, User
+from caseloop.accounts.models import Team, User
 from caseloop.cases import selectors as case_selectors, services as case_services
 from caseloop.cases.errors import CaseError, ReplyObjection
 from caseloop.cases.extensions import case_panels
@@ -25,7 +25,6 @@ from caseloop.knowledge.selectors import macros_for
 from caseloop.knowledge.services import macro_render
 from caseloop.lib.downloads import download_response
 from caseloop.lib.errors import http_status_for
-from caseloop.triage.selectors import triage_overview
 
 from . import selectors, services
 
@@ -289,24 +288,6 @@ def case_macro(request: HttpRequest, case_id: int, macro_id: int) -> HttpRespons
     if macro is None:
         return JsonResponse({"detail": "no such prepared response"}, status=404)
     return JsonResponse({"text": macro_render(macro=macro, case=case, agent=request.user)})
-
-
-@login_required
-def manager(request: HttpRequest) -> HttpResponse:
-    if cast(User, request.user).role not in (Role.MANAGER, Role.ADMIN):
-        raise PermissionDenied("managers only")
-    return render(
-        request,
-        "web/manager.html",
-        {
-            "teams": selectors.team_health(),
-            "agents": selectors.agent_load(),
-            "escalations": selectors.escalations_waiting(),
-            "near": selectors.cases_near_target(),
-            "overrides": selectors.coach_overrides_recent(),
-            "triage": triage_overview(),
-        },
-    )
 
 
 def help_centre_available() -> bool:

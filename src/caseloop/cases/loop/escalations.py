@@ -46,7 +46,6 @@ def _target(escalation: Escalation) -> str:
     return escalation.to_team.name if escalation.to_team else "?"
 
 
-@transaction.atomic
 def case_escalate(
     *,
     case: Case,
@@ -58,9 +57,42 @@ def case_escalate(
     amount: Decimal | None = None,
 ) -> Escalation:
     """Hand the case to a team or person with the authority or expertise. Refused with
-    HandoffIncomplete (listing what is missing) while the hand-off facts are not there.
+    HandoffIncomplete (listing what is missing) while the hand-off facts are not there;
+    the refusal is recorded, since hand-offs refused for missing facts are measured.
     The owner stays the owner; the hand-off package is assembled and stored.
     Side effects: the case waits on internal work; an `escalated` event."""
+    try:
+        return _escalate(
+            case=case,
+            actor=actor,
+            reason=reason,
+            to_team=to_team,
+            to_user=to_user,
+            remedy=remedy,
+            amount=amount,
+        )
+    except HandoffIncomplete as refused:
+        with transaction.atomic():
+            event_record(
+                case=case,
+                actor=actor,
+                kind=LoopEvent.HANDOFF_REFUSED,
+                data={"missing": [str(item.get("label", "")) for item in refused.missing]},
+            )
+        raise
+
+
+@transaction.atomic
+def _escalate(
+    *,
+    case: Case,
+    actor: User,
+    reason: str,
+    to_team: Team | None,
+    to_user: User | None,
+    remedy: RemedyType | None,
+    amount: Decimal | None,
+) -> Escalation:
     if not actor.is_agent_like:
         raise LoopError("only agents can escalate")
     reason = (reason or "").strip()

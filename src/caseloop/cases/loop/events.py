@@ -25,6 +25,7 @@ class LoopEvent:
     PLAN_STEP_CHANGED = event_kind("plan_step_changed")
     PLAN_UPDATE_SENT = event_kind("plan_update_sent")
     ESCALATED = event_kind("escalated")
+    HANDOFF_REFUSED = event_kind("handoff_refused")
     ESCALATION_ACCEPTED = event_kind("escalation_accepted")
     ESCALATION_RETURNED = event_kind("escalation_returned")
     ESCALATION_SOLVED = event_kind("escalation_solved")

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import template
 
 register = template.Library()
@@ -22,3 +24,11 @@ def duration(value) -> str:
     if hours:
         return f"{hours}h {mins}m"
     return f"{mins}m"
+
+
+@register.filter
+def seconds(value) -> str:
+    """A number of seconds as '3d 4h', '2h 5m' or '7m'; '' for none."""
+    if value is None or value == "":
+        return ""
+    return duration(timedelta(seconds=int(value)))

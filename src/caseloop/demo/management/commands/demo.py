@@ -54,6 +54,8 @@ from caseloop.customers.services import (
     purchases_import_csv,
 )
 from caseloop.demo import data, knowledge as demo_knowledge
+from caseloop.insights.rollups import rollups_rebuild
+from caseloop.insights.services import nps_record, rating_record
 from caseloop.knowledge.services import article_create, article_transition, macro_create
 from caseloop.triage.learning import model_train
 from caseloop.triage.models import KeywordRule, RoutingRule
@@ -202,6 +204,8 @@ class Command(BaseCommand):
                 self._run(plan, clock)
         trained = self._triage_learn()
         articles = self._knowledge(desk)
+        # The dashboard shows the sixty days of history at once, not after the first minute.
+        rollups_rebuild()
         # The desk's own address is always allowed, so the preview page can chat right away.
         ChatWidget.objects.get_or_create(
             key=DEMO_CHAT_WIDGET, defaults={"name": f"{data.COMPANY} shop"}
@@ -610,6 +614,8 @@ class CasePlan:
         if outcome in ("closed",) or rng.random() < 0.4:
             self.add(self.minutes(10, 600), lambda: self.inbound(data.CUSTOMER_THANKS))
         self.add(self.minutes(1, 30), lambda: self.move(Status.SOLVED))
+        if rng.random() < 0.5:
+            self.add(self.minutes(30, 720), self.rate)
         if outcome == "closed":
             self.add(self.minutes(1440, 4320), self.close)
         elif outcome == "reopened":
@@ -754,6 +760,19 @@ class CasePlan:
         )
         self.agent = new_owner
         self.vars["agent"] = new_owner.first_name
+
+    def rate(self) -> None:
+        """The customer answers the satisfaction question (and sometimes the NPS one)."""
+        score = self.rng.choices([1, 2, 3, 4, 5], [1, 1, 2, 5, 8])[0]
+        rating_record(
+            case=self.opened,
+            customer=self.opened.customer,
+            score=score,
+            comment=self.rng.choice(data.RATING_COMMENTS[score]),
+        )
+        if self.rng.random() < 0.4:
+            nps = min(10, max(0, score * 2 + self.rng.choice([-2, -1, 0, 0, 1])))
+            nps_record(customer=self.opened.customer, case=self.opened, score=nps, channel="email")
 
     def close(self) -> None:
         self.case = case_transition(

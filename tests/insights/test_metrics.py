@@ -213,3 +213,45 @@ def test_events_still_settling_are_read_again_not_skipped():
         case_transition(case=case, to="solved", actor=agent)
     rollups_catch_up(now=LATER)
     assert report(period=Period(MONDAY, MONDAY)).metrics["solved"].value == 1
+
+
+def test_sla_compliance_counts_a_breach_and_not_the_hours_waiting_on_the_customer():
+    """A policy for normal priority: first response in 240 business minutes, resolution in
+    8 business hours. One case is answered after 300 minutes (breached when the minute
+    check runs). The other is answered at once and then waits on the customer from Monday
+    09:30 to Tuesday 10:00 (8½ business hours) before it is solved: the resolution clock is
+    paused while it waits, so it used 30 minutes and is no breach."""
+    from caseloop.automation.models import SlaPolicy
+    from caseloop.automation.services import sla_check
+    from tests.automation.support import sla_effects_run
+
+    SlaPolicy.objects.create(
+        name="Normal", priority="normal", first_response_minutes=240, resolution_minutes=480
+    )
+    agent = make_agent()
+    with step(at(MONDAY, 9)):
+        late = make_case(customer=make_customer())
+        waiting = make_case(customer=make_customer())
+    with step(at(MONDAY, 9, 30)):
+        reply(waiting, agent)
+        case_transition(case=waiting, to="pending_customer", actor=agent)
+    with step(at(MONDAY, 13, 5)):
+        sla_effects_run()  # the SLA clocks follow the case hooks, run after commit
+        sla_check()
+    with step(at(MONDAY, 17, 30)):
+        sla_check()
+    with step(at(MONDAY, 14)):
+        reply(late, agent)
+    with step(at(TUESDAY, 10)):
+        customer_writes(waiting, "It works now, thanks.")
+        case_transition(case=waiting, to="solved", actor=agent)
+        case_transition(case=late, to="solved", actor=agent)
+        sla_effects_run()
+        sla_check()
+    rollups_catch_up(now=LATER)
+    rep = report(period=Period(MONDAY, TUESDAY))
+    assert values(rep, "sla_compliance") == {"sla_compliance": (50.0, 2)}
+    breached = drilldown(metric="sla_compliance", period=Period(MONDAY, TUESDAY), against_only=True)
+    assert [fact.case_id for fact in breached] == [late.pk]
+    assert CaseFact.objects.get(case=late).sla_breaches == ["first_response"]
+    assert CaseFact.objects.get(case=waiting).sla_breaches == []

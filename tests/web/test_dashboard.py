@@ -110,3 +110,31 @@ def test_the_metrics_api_returns_values_and_n_per_group(history, api):  # noqa: 
     assert denied.status_code == 403
     bad = api.get("/api/v1/insights/metrics", headers=bearer(manager), **{"from": "2026-13-01"})
     assert bad.status_code == 422
+
+
+def test_where_it_is_going_wrong_names_the_slice_that_got_worse(manager_client):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from caseloop.cases.services import case_transition
+    from caseloop.insights.rollups import rollups_catch_up
+    from caseloop.insights.services import rating_record
+    from tests.builders import make_case
+
+    agent = make_agent(first_name="Robin")
+    for day, score in [(3, 5), (10, 1)]:  # a good week, then a bad one
+        for n in range(5):
+            with time_machine.travel(datetime(2026, 11, day, 10, n, tzinfo=UTC), tick=False):
+                case = make_case(actor=agent)
+                case_transition(case=case, to="open", actor=agent)
+                case_transition(case=case, to="solved", actor=agent)
+                rating_record(case=case, customer=case.customer, score=score)
+    rollups_catch_up(now=datetime(2026, 11, 20, tzinfo=UTC))
+    page = manager_client.get(
+        "/manager/", {"from": "2026-11-09", "to": "2026-11-15", "group_by": "owner"}
+    ).content.decode()
+    wrong = page[page.index('id="going-wrong"') :]
+    wrong = wrong[: wrong.index("</section>")]
+    assert "Robin" in wrong and "0.0 %, was 100.0 %" in wrong
+    assert "metric=csat" in wrong and "against=1" in wrong

@@ -135,6 +135,11 @@ def manager(request: HttpRequest) -> HttpResponse:
         groups = (
             [] if filters else insights_metrics.report_grouped(period=period, group_by=group_by)
         )
+        before = (
+            []
+            if filters
+            else insights_metrics.report_grouped(period=period.previous(), group_by=group_by)
+        )
     except MetricsQueryError as error:
         return render(
             request,
@@ -204,6 +209,7 @@ def manager(request: HttpRequest) -> HttpResponse:
         "group_label": reporting.SLICE_LABELS[group_by],
         "columns": [reporting.LABELS[c] for c in TABLE_COLUMNS],
         "rows": rows,
+        "worse": _going_wrong(groups, before, names, period, group_by),
         "csv_url": f"{reverse('web:metrics_csv')}?{urlencode({**query, 'group_by': group_by})}",
         "facts_csv_url": _drill_url("created", period, filters) + "&format=csv",
         "teams": selectors.team_health(),
@@ -214,6 +220,53 @@ def manager(request: HttpRequest) -> HttpResponse:
         "triage": triage_overview(),
     }
     return render(request, "web/manager.html", context)
+
+
+# Measures watched for "where it is going wrong", and the least n that makes a change news.
+WATCHED = ["csat", "fcr", "sla_compliance", "reopen_rate", "resolution_p50", "first_response_p50"]
+MIN_N = 5
+
+
+def _going_wrong(
+    groups: list[tuple[str, dict[str, insights_metrics.MetricValue]]],
+    before: list[tuple[str, dict[str, insights_metrics.MetricValue]]],
+    names: dict[str, str],
+    period: Period,
+    group_by: str,
+    limit: int = 6,
+) -> list[dict[str, Any]]:
+    """The slices whose watched measures got most worse against the period before (with
+    enough cases on both sides to mean something), worst first."""
+    previous = dict(before)
+    changes: list[dict[str, Any]] = []
+    for key, metrics in groups:
+        for name in WATCHED:
+            now, then = metrics[name], previous.get(key, {}).get(name)
+            if then is None or now.value is None or then.value is None:
+                continue
+            if now.n < MIN_N or then.n < MIN_N:
+                continue
+            change = now.value - then.value
+            better = METRICS[name].higher_is_better
+            if change == 0 or (change > 0) == better:
+                continue
+            # Rates compare in points; times relative to where they were.
+            size = (
+                abs(change) if METRICS[name].unit == "percent" else abs(change) / then.value * 100
+            )
+            changes.append(
+                {
+                    "size": size,
+                    "slice": names.get(key, key),
+                    "label": reporting.LABELS[name],
+                    "now": reporting.value_text(name, now.value),
+                    "then": reporting.value_text(name, then.value),
+                    "n": now.n,
+                    "url": _drill_url(name, period, {group_by: key}) + "&against=1",
+                }
+            )
+    changes.sort(key=lambda change: -change["size"])
+    return changes[:limit]
 
 
 def _csv_response(text: str, filename: str) -> HttpResponse:

@@ -33,6 +33,7 @@ from huey.contrib.djhuey import HUEY
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.accounts.services import team_add_member, user_create
+from caseloop.automation.models import BusinessHours
 from caseloop.cases.loop.escalations import case_escalate, escalation_accept, escalation_solved
 from caseloop.cases.loop.facts import fact_record
 from caseloop.cases.models import Case, Category, Escalation, Status
@@ -304,6 +305,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _desk(self, rng: random.Random) -> Desk:
+        # The demo shop answers around the clock (a schedule with no opening hours is always
+        # open), so its response and resolution times count every hour of its history.
+        if not BusinessHours.objects.filter(is_default=True).exists():
+            BusinessHours.objects.create(
+                name="Around the clock", timezone="Europe/London", is_default=True
+            )
         teams = {
             slug: Team.objects.get_or_create(slug=slug, defaults={"name": name, "description": d})[
                 0
@@ -585,8 +592,17 @@ class CasePlan:
                 self.add(self.minutes(60, 300), lambda: self.inbound(data.CUSTOMER_CHASERS))
             return
         self.add(self.minutes(4, 240), self.triage)
-        self.add(self.minutes(1, 30), lambda: self.reply(s.replies))
         escalate = s.escalates and rng.random() < 0.7
+        if outcome in ("solved", "closed") and not escalate and rng.random() < 0.35:
+            # Solved on first contact: the first reply is the resolution.
+            self.add(self.minutes(5, 90), lambda: self.reply(s.resolutions))
+            self.add(self.minutes(1, 30), lambda: self.move(Status.SOLVED))
+            if rng.random() < 0.5:
+                self.add(self.minutes(30, 720), self.rate)
+            if outcome == "closed":
+                self.add(self.minutes(1440, 4320), self.close)
+            return
+        self.add(self.minutes(1, 30), lambda: self.reply(s.replies))
         if outcome == "pending_customer":
             self.add(self.minutes(1, 10), lambda: self.reply(s.questions))
             self.add(self.minutes(0.5, 2), lambda: self.move(Status.PENDING_CUSTOMER))

@@ -292,7 +292,12 @@ def measure(*, repeat: int, agents: list[int]) -> dict:
         "api_metrics_30_days_by_team": page_then("/api/v1/insights/metrics", {"group_by": "team"}),
         "dashboard_page_30_days": page_then("/manager/", {}),
     }
-    return {name: timed(fn, repeat=repeat) for name, fn in scenarios.items()}
+    results = {}
+    for name, fn in scenarios.items():
+        results[name] = timed(fn, repeat=repeat)
+        # Each figure as it comes, so a long run that fails late keeps what it measured.
+        print(json.dumps({name: results[name]}), file=sys.stderr, flush=True)
+    return results
 
 
 def main() -> None:
@@ -317,6 +322,10 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
+        # Load the URLconf and views now, so a long run measures the code it started with.
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018
         from django.conf import settings
         from django.db import connection
 
@@ -331,6 +340,11 @@ def main() -> None:
         rebuild_seconds = time.perf_counter() - began
         # The steady state: the job reads the last minute's events (a busy desk: 2,000
         # events on recent cases) into facts and rollups that already hold the history.
+        print(
+            json.dumps({"rebuild_cases": cases, "seconds": round(rebuild_seconds, 1)}),
+            file=sys.stderr,
+            flush=True,
+        )
         steady = steady_catch_up(events=2000)
         from caseloop.insights.models import DailyRollup
 

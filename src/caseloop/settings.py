@@ -69,6 +69,9 @@ for _proxy in TRUSTED_PROXIES:
     except ValueError as _error:
         raise ImproperlyConfigured(f"CASELOOP_TRUSTED_PROXIES: {_error}") from None
 SITE_URL = env_str("CASELOOP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The name customers know the desk by (portal, help centre, forms, every email), unless the
+# admin's desk identity names it.
+DESK_NAME = env_str("CASELOOP_DESK_NAME").strip() or "Caseloop"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -143,6 +146,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "caseloop.web.context.desk",
             ],
         },
     }
@@ -276,6 +280,8 @@ if TESTING:
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("CASELOOP_TIME_ZONE", "UTC")
+# The currency the desk works in: authority limits, remedies and costs are in it.
+DESK_CURRENCY = env_str("CASELOOP_CURRENCY", "GBP").strip().upper() or "GBP"
 USE_I18N = True
 USE_TZ = True
 

@@ -3,14 +3,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from caseloop.automation.models import BusinessHours, BusinessHoursInterval, Holiday, SlaPolicy
+from caseloop.automation.models import BusinessHours, Holiday, SlaPolicy
 from caseloop.automation.selectors import (
     Schedule,
     business_time_add,
     business_time_between,
     case_first_response_due,
-    case_response_state,
-    cases_response_states,
 )
 from caseloop.cases.models import Case
 from tests.builders import make_case
@@ -105,26 +103,3 @@ def test_first_response_due_follows_the_configured_schedule_target_and_holidays(
     case.refresh_from_db()
     # 30 min on Friday until 17:00 CET; Monday is a holiday; 30 min on Tuesday from 09:00 CET
     assert case_first_response_due(case=case) == at(2026, 12, 1, 8, 30)
-
-
-@pytest.mark.django_db
-def test_response_state_is_ok_then_near_then_breached():
-    BusinessHoursInterval.objects.all().delete()  # always open: plain clock maths
-    case = make_case()  # normal priority: 240 minutes, near at 75%
-    Case.objects.filter(pk=case.pk).update(created_at=at(2026, 11, 24, 9))
-    case.refresh_from_db()
-    assert case_response_state(case=case, now=at(2026, 11, 24, 10)) == "ok"
-    assert case_response_state(case=case, now=at(2026, 11, 24, 12, 30)) == "near"
-    assert case_response_state(case=case, now=at(2026, 11, 24, 13, 1)) == "breached"
-    case.first_response_at = at(2026, 11, 24, 12)
-    assert case_response_state(case=case, now=at(2026, 11, 25)) == "ok"
-    case.first_response_at = at(2026, 11, 24, 14)
-    assert case_response_state(case=case, now=at(2026, 11, 25)) == "breached"
-
-
-@pytest.mark.django_db
-def test_response_states_of_a_queue_load_the_policy_once(django_assert_max_num_queries):
-    cases = [make_case() for _ in range(5)]
-    with django_assert_max_num_queries(4):
-        states = cases_response_states(cases=cases)
-    assert set(states) == {case.pk for case in cases}

@@ -6,6 +6,7 @@ through the services where the journey needs a step the loop's own screens provi
     python tests/browser/desk_script.py chat-widget shop lee@example.com
     python tests/browser/desk_script.py case-customer CL-000001
     python tests/browser/desk_script.py new-case "Printer jammed" low
+    python tests/browser/desk_script.py reply-case alex
 """
 
 from __future__ import annotations
@@ -85,6 +86,43 @@ def main(argv: list[str]) -> None:
         case_transition(case=case, to="solved", actor=agent)
         rollups_catch_up(now=timezone.now() + timedelta(minutes=5))
         print(case.reference)
+        return
+    if argv[0] == "reply-case":
+        # A long conversation about a return, with a published article that answers it.
+        from caseloop.cases.services import case_create, message_add
+        from caseloop.customers.services import Identity, customer_find_or_create
+        from caseloop.knowledge.models import Article
+        from caseloop.knowledge.services import article_create, article_transition
+
+        agent = User.objects.get(username=argv[1])
+        if not Article.objects.filter(title="How do I return a kettle?").exists():
+            article = article_create(
+                title="How do I return a kettle?",
+                body="You can return a kettle within **30 days** of delivery, unused and in "
+                "its box.\n\n1. Open the order in your account.\n2. Print the prepaid "
+                "label.\n\n## For our team\n\nCheck the order date first.",
+                actor=agent,
+                audience="public",
+                tags=["returns"],
+            )
+            for step in ("review", "published"):
+                article = article_transition(article=article, to=step, actor=agent)
+        customer = customer_find_or_create(
+            identity=Identity(email="dana.returns@example.com", name="Dana Reyes")
+        )
+        case = case_create(
+            customer=customer,
+            subject="Return a kettle",
+            text="How do I return a kettle? It is unused and still in its box.",
+            channel="email",
+        )
+        for n in range(12):
+            message_add(
+                case=case,
+                direction="inbound",
+                text=f"Another detail about the kettle, number {n}.\n\n" + "More words. " * 40,
+            )
+        print(case.pk)
         return
     raise SystemExit(f"unknown command {argv[0]!r}")
 

@@ -119,7 +119,7 @@ def test_web_form_to_live_inbox_to_coached_reply_to_portal_plan_and_solved(
 
     # The agent marks it solved; the customer confirms and rates the service.
     agent.reload()
-    agent.get_by_role("button", name="Mark solved").click()
+    agent.get_by_role("button", name="Mark solved", exact=True).click()
     expect(agent.locator(".meta .status")).to_have_text("Solved")
     customer.reload()
     customer.get_by_role("button", name="Yes, it's solved").click()
@@ -129,7 +129,7 @@ def test_web_form_to_live_inbox_to_coached_reply_to_portal_plan_and_solved(
     expect(customer.get_by_text("Thank you for rating our service.")).to_be_visible()
     shots.take(customer, "7-solved-and-rated")
     agent.reload()
-    expect(agent.locator("#timeline")).to_contain_text("satisfaction rated")
+    expect(agent.locator("#timeline")).to_contain_text("Rated the service 5/5")
     customer_context.close()
     agent.context.close()
 

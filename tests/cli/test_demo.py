@@ -146,3 +146,12 @@ def test_the_demo_runs_its_history_jobs_while_seeding_so_triage_learns_from_agen
     assert overview["category_model"] is not None
     assert overview["accuracy"]["category"]["by_source"]["set"]["n"] > 0
     assert overview["decisions_not_learned"] == 0
+
+
+def test_the_demo_desk_is_named_after_its_shop_for_its_customers(client):
+    from caseloop.demo.data import COMPANY
+
+    demo(cases=3, customers=5)
+    for path in ["/portal/sign-in/", "/help/", "/channels/form/"]:
+        page = client.get(path).content.decode()
+        assert f" · {COMPANY}</title>" in page and f">{COMPANY}</a>" in page, path

@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
@@ -58,3 +61,31 @@ def test_token_prints_a_working_token_once(api):
 def test_token_for_an_unknown_user_is_an_error():
     with pytest.raises(CommandError, match="no user 'ghost'"):
         run("token", "--username=ghost")
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param({}, id="a-data-dir-without-a-desk"),
+        pytest.param({"DATABASE_URL": "postgres://caseloop@127.0.0.1:1/desk"}, id="no-server"),
+    ],
+)
+def test_token_without_the_desks_database_is_a_one_line_error(tmp_path, database):
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DATABASE_URL", "REDIS_URL", "CASELOOP_TESTING")
+    }
+    env.update(CASELOOP_DATA_DIR=str(tmp_path / "elsewhere"), **database)
+    done = subprocess.run(
+        [sys.executable, "-m", "caseloop.cli", "token", "--username", "agent"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("CommandError: cannot read the desk's database (")
+    assert "CASELOOP_DATA_DIR" in line and "caseloop migrate" in line

@@ -69,6 +69,29 @@ def test_guesses_hopes_and_exaggeration_are_flagged():
         assert "truthful" in rules_of(phrase), phrase
 
 
+def test_blame_refusal_and_false_hope_hold_a_reply_and_tone_is_advice():
+    holding = check_text(
+        text="You should have read the manual. I can't help you. It will probably arrive."
+    )
+    assert {f.rule_id: f.blocks for f in holding} == {
+        "no-blame": True,
+        "no-cant-help": True,
+        "truthful": True,
+    }
+    advice = check_text(text="I will look into it. It is with L2 now.", complaint=True)
+    assert {f.rule_id for f in advice} >= {"promise-when", "jargon", "complaint-apology"}
+    assert not [f for f in advice if f.blocks]
+    assert all(f.as_dict()["blocks"] is f.blocks for f in holding + advice)
+
+
+def test_whether_a_rule_holds_a_reply_is_its_severity_which_an_admin_sets():
+    assert not [f for f in check_text(text="I will look into it.") if f.blocks]
+    Guideline.objects.filter(rule_id="promise-when").update(severity="error")
+    assert [f for f in check_text(text="I will look into it.") if f.blocks]
+    Guideline.objects.filter(rule_id="truthful").update(severity="warning")
+    assert not [f for f in check_text(text="It will probably arrive.") if f.blocks]
+
+
 def test_jargon_comes_from_the_editable_list_and_suggests_the_plain_word():
     [finding] = [f for f in check_text(text="It is with L2 now.") if f.rule_id == "jargon"]
     assert "our specialist team" in finding.suggestion
@@ -158,6 +181,8 @@ def test_the_coach_api_returns_findings_with_spans(api):
     assert {"no-cant-help", "complaint-apology", "complaint-thanks"} <= rules
     cant = next(f for f in findings if f["rule_id"] == "no-cant-help")
     assert (cant["start"], cant["end"]) == (0, 16)
+    assert cant["blocks"] is True
+    assert {f["rule_id"] for f in findings if not f["blocks"]} >= {"complaint-apology"}
 
 
 def test_the_coach_api_is_for_agents_and_checks_the_case(api):
@@ -180,8 +205,8 @@ def test_sending_despite_findings_is_counted_as_an_override(client):
     client.force_login(agent)
     url = f"/cases/{case.pk}/reply/"
     refused = client.post(url, {"text": "It will probably arrive.", "kind": "reply"})
-    assert refused.status_code == 200
-    assert b"truthful" in refused.content
+    assert refused.status_code == 302
+    assert b'data-rule="truthful"' in client.get(refused.url).content
     assert case.messages.filter(direction="outbound").count() == 0
     sent = client.post(
         url, {"text": "It will probably arrive.", "kind": "reply", "send_anyway": "1"}

@@ -135,3 +135,29 @@ def test_public_search_api_is_rate_limited(api, kb):
     ]
     assert statuses[:60] == [200] * 60
     assert statuses[60] == 429
+
+
+def test_every_help_centre_page_offers_the_contact_form(client, kb):
+    contact = (
+        '<h2 id="kb-contact-title">Still need help?</h2>\n'
+        '  <p><a href="/channels/form/">Contact us</a>'
+    )
+    for path in [
+        "/help/",
+        "/help/search/?q=refund",
+        "/help/search/?q=zebra",
+        f"/help/articles/{kb['public'].pk}/",
+        f"/help/category/{kb['billing'].slug}/",
+    ]:
+        page = client.get(path)
+        assert page.status_code == 200 and contact in page.content.decode(), path
+    assert client.get("/channels/form/").status_code == 200
+
+
+def test_the_help_centre_carries_the_desks_name(client, kb):
+    from caseloop.accounts.services import desk_identity_set
+
+    desk_identity_set(name="Northwind Home")
+    for path in ["/help/", f"/help/articles/{kb['public'].pk}/", "/help/search/?q=refund"]:
+        html = client.get(path).content.decode()
+        assert " · Northwind Home</title>" in html and "Caseloop" not in html, path

@@ -71,7 +71,8 @@ def carrier_policy(*, category: Category) -> Policy:
 
 
 def refund_matrix() -> RemedyType:
-    """Refunds: tier-1 agents up to 50.00 USD, tier-2 up to 500.00, managers unlimited."""
+    """Refunds: tier-1 agents up to £50.00 (the desk's currency), tier-2 up to £500.00,
+    managers unlimited."""
     refund, _ = RemedyType.objects.get_or_create(
         slug="refund", defaults={"name": "Refund", "is_monetary": True}
     )

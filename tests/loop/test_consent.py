@@ -162,7 +162,7 @@ def test_problem_paraphrase_is_confirmed_or_corrected_by_signed_link(client):
         case=case, paraphrase="Your kettle never arrived", actor=agent
     )
     message = loop_problem.problem_send_for_confirmation(case=case, actor=agent)
-    assert message.text.startswith("Here is what I understood:")
+    assert "\n\nHere is what I understood:\n\nYour kettle never arrived\n\n" in message.text
     urls = re.findall(r"http://127\.0\.0\.1:8000(/loop/problem/\S+/)", message.text)
     confirm, correct = urls
     assert client.post(correct, {"note": "It arrived broken"}).status_code == 200

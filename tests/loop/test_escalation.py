@@ -258,3 +258,69 @@ def test_a_solver_sees_the_escalations_waiting_on_them(api, django_assert_max_nu
     waiting = api.get("/api/v1/escalations", headers=headers, state="open").json()
     assert [e["id"] for e in waiting] == [direct.pk]
     assert api.get("/api/v1/escalations", headers=headers, state="x").status_code == 422
+
+
+def _solved_after_a_return(owner, solver):
+    """Escalated, returned with a question, escalated again and solved."""
+    case = _ready_case(owner)
+    first = loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_user=solver)
+    loop_escalations.escalation_return(escalation=first, actor=solver, question="Which model?")
+    again = loop_escalations.case_escalate(case=case, actor=owner, reason="K-2", to_user=solver)
+    loop_escalations.escalation_accept(escalation=again, solver=solver)
+    loop_escalations.escalation_solved(
+        escalation=again, actor=solver, solution="We are sending you a new K-2 kettle today."
+    )
+    case.refresh_from_db()
+    return case
+
+
+def test_when_the_solver_solves_it_the_customer_gets_the_solution_and_the_owner_is_told(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from caseloop.cases.models import OutboxEffect
+
+    pushed = []
+    monkeypatch.setattr(loop_escalations, "publish", lambda group, payload: pushed.append(payload))
+    owner = make_agent()
+    solver = make_agent(tier=2, first_name="Dana", last_name="Whitfield")
+    case = _ready_case(owner, channel="chat")
+    escalation = loop_escalations.case_escalate(case=case, actor=owner, reason="x", to_user=solver)
+    with django_capture_on_commit_callbacks(execute=True):
+        loop_escalations.escalation_solved(
+            escalation=escalation, actor=solver, solution="We refunded 80.00 to your card."
+        )
+    told = Message.objects.get(case=case, metadata__loop="escalation_solution")
+    assert (told.direction, told.channel, told.author_user) == ("outbound", "chat", solver)
+    assert "We refunded 80.00 to your card." in told.text and case.reference in told.text
+    assert OutboxEffect.objects.filter(kind="message.deliver", key__endswith=f":{told.pk}").exists()
+    event = case.events.get(kind="escalation_solved")
+    assert event.data["message"] == told.pk and event.data["owner"] == owner.pk
+    news = [p for p in pushed if p["kind"] == "escalation.solved"]
+    assert news and news[0]["owner"] == owner.pk and news[0]["status"] == "solved"
+    assert news[0]["case_id"] == case.pk and news[0]["solver"] == solver.pk
+
+
+def test_after_the_solver_solves_it_the_loop_moves_on_to_the_follow_up():
+    from caseloop.web.selectors import escalations_waiting
+
+    owner = make_agent()
+    solver = make_agent(tier=2)
+    case = _solved_after_a_return(owner, solver)
+    stages, following = loop_selectors.case_stages(case=case)
+    by_key = {stage.key: stage for stage in stages}
+    assert by_key["escalation"].done and by_key["escalation"].next == ""
+    assert following == "The customer will be asked to confirm"
+    assert [row["escalation"].case_id for row in escalations_waiting()] == []
+
+
+def test_the_case_page_shows_who_solved_the_escalation_and_the_solution(client):
+    owner = make_agent()
+    solver = make_agent(tier=2, first_name="Dana", last_name="Whitfield")
+    case = _solved_after_a_return(owner, solver)
+    client.force_login(owner)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Solved by Dana Whitfield: We are sending you a new K-2 kettle today." in page
+    timeline = page[page.index('<ol class="timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    assert "We are sending you a new K-2 kettle today." in timeline
+    assert "Wait for the solver" not in page

@@ -193,5 +193,6 @@ def test_a_spoofed_forwarded_for_cannot_dodge_the_web_form_limit_of_a_real_serve
         return response.status_code
 
     assert Counter(in_parallel(ask_for_link)) == {200: 5, 429: PARALLEL - 5}
-    links = sum(path.read_text().count("Subject: Your sign-in link") for path in outbox.glob("*"))
+    subject = re.compile(r"^Subject: Your .*sign-in link$", re.MULTILINE)
+    links = sum(len(subject.findall(path.read_text())) for path in outbox.glob("*"))
     assert links == 5

@@ -32,7 +32,7 @@ def test_a_new_case_arrives_categorized_prioritized_mood_flagged_and_routed(
     )
     assert case.category == desk["cats"]["billing"]
     assert case.team == desk["team"] and case.assignee == desk["agent"]
-    assert case.owner is None
+    assert case.owner == desk["agent"]
     # Urgency +2, a very negative mood +2 and "third time I'm writing" +2.
     assert case.priority == "urgent"
     assert "complaint" in set(case.tags.values_list("name", flat=True))

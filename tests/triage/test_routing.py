@@ -1,11 +1,11 @@
 """Routing: category → team, then an available, skilled agent; round robin or least loaded;
-overflow when nobody is free; reasons in the event log; never an owner."""
+overflow when nobody is free; reasons in the event log; the agent owns an unowned case."""
 
 import pytest
 
 from caseloop.accounts.models import Role
 from caseloop.cases.models import CaseEvent
-from caseloop.cases.services import case_update
+from caseloop.cases.services import case_transfer_ownership, case_update
 from caseloop.triage.models import RoutingRule, TeamRouting
 from caseloop.triage.routing import case_route
 from tests.builders import make_agent, make_case, make_category, make_team, make_user
@@ -146,15 +146,37 @@ def test_routing_writes_field_events_and_a_routed_event_with_the_reasoning(billi
     assert any("with the skill 'Billing'" in step for step in routed.data["steps"])
 
 
-def test_routing_assigns_but_never_makes_the_agent_the_owner(billing):
+def test_routing_to_an_agent_makes_them_the_owner_with_an_event_naming_the_rule(billing):
     (agent,) = _skilled(billing)
-    _team(category=billing, agents=[agent])
+    team = _team(category=billing, agents=[agent])
     case = _case(billing)
     case_route(case=case)
     case.refresh_from_db()
-    assert case.assignee == agent
-    assert case.owner is None
-    assert not CaseEvent.objects.filter(case=case, kind="owner_assigned").exists()
+    assert case.owner == agent and case.assignee == agent
+    event = CaseEvent.objects.get(case=case, kind="owner_transferred")
+    assert event.actor is None and event.data["before"] is None and event.data["after"] == agent.pk
+    assert event.data["reason"].startswith(f"routed by the rule Billing → {team.name}: to ")
+
+
+def test_routing_never_takes_a_case_from_its_owner(billing):
+    (agent,) = _skilled(billing)
+    _team(category=billing, agents=[agent])
+    owner = make_agent()
+    case = _case(billing)
+    case_transfer_ownership(case=case, to_user=owner, actor=owner)
+    case_route(case=case)
+    case.refresh_from_db()
+    assert case.owner == owner and case.assignee == agent
+
+
+def test_routing_to_a_team_alone_leaves_the_case_unowned(billing):
+    (agent,) = _skilled(billing)
+    _team(category=billing, agents=[agent], auto_assign=False)
+    case = _case(billing)
+    case_route(case=case)
+    case.refresh_from_db()
+    assert case.owner is None and case.assignee is None
+    assert not CaseEvent.objects.filter(case=case, kind="owner_transferred").exists()
 
 
 def test_no_rule_records_why_nothing_was_routed():

@@ -1,9 +1,14 @@
+import re
+from html import unescape
+
 import pytest
 
 from caseloop.cases.extensions import Panel, _panels, case_panels, panel_register
-from caseloop.cases.services import case_update, message_add
+from caseloop.cases.services import case_transition, case_update, event_record, message_add
+from caseloop.coach.models import CoachOverride
 from caseloop.customers.models import PurchaseRecord
-from tests.builders import make_agent, make_case, make_customer
+from caseloop.insights.services import rating_record
+from tests.builders import make_agent, make_case, make_category, make_customer, make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -120,8 +125,8 @@ def test_an_internal_note_skips_the_coach_and_stays_internal(client, agent):
 def test_an_empty_reply_is_a_clear_error(client, agent):
     case = make_case()
     response = client.post(f"/cases/{case.pk}/reply/", {"text": "", "kind": "reply"})
-    assert response.status_code == 422
-    assert b"a message needs text" in response.content
+    assert response.status_code == 302
+    assert "Not sent: a message needs text" in client.get(response.url).content.decode()
 
 
 def test_assigning_a_solver_keeps_the_owner(client, agent):
@@ -144,3 +149,196 @@ def test_prepared_responses_are_offered_and_rendered_for_the_case(client, agent)
     rendered = client.get(f"/cases/{case.pk}/macros/{macro.pk}/")
     assert rendered.json() == {"text": f"Hi Rosa, about {case.reference}."}
     assert client.get(f"/cases/{case.pk}/macros/999999/").status_code == 404
+
+
+# -- the reply flow -------------------------------------------------------------------------
+
+BLAME = "You should have read the manual."
+HTMX = {"HX-Request": "true"}
+
+
+def page_text(response) -> str:
+    """The page as a reader sees it: tags gone, entities and spaces plain."""
+    text = re.sub(r"<[^>]+>", " ", response.content.decode())
+    return " ".join(unescape(text).split())
+
+
+def composer_draft(response) -> str:
+    match = re.search(
+        r'<textarea id="reply-text"[^>]*>(.*?)</textarea>', response.content.decode(), re.S
+    )
+    return unescape(match.group(1)) if match else ""
+
+
+def test_the_composer_is_at_the_top_of_the_conversation_with_send_and_set_status(client, agent):
+    case = make_case()
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert body.index('id="reply"') < body.index('id="timeline"')
+    for label in ("Send", "Send and wait for customer", "Send and mark solved"):
+        assert f">{label}</button>" in body
+
+
+def test_a_reply_the_coach_holds_comes_back_after_a_redirect_with_its_draft(client, agent):
+    case = make_case(customer=make_customer(name="Dana Reyes"))
+    response = client.post(
+        f"/cases/{case.pk}/reply/", {"text": BLAME, "kind": "reply", "then_status": "solved"}
+    )
+    assert response.status_code == 302
+    assert response.url == f"/cases/{case.pk}/#reply"
+    assert not case.messages.filter(direction="outbound").exists()
+    page = client.get(response.url)
+    text = page_text(page)
+    assert "Not sent yet: the coach suggests a change before this reply goes to Dana Reyes." in text
+    assert "Holds the reply Don't argue with or blame the customer" in text
+    assert composer_draft(page) == BLAME
+    body = page.content.decode()
+    assert ">Send anyway and mark solved</button>" in body and ">Edit</a>" in body
+    assert 'name="held_then_status" value="solved"' in body
+    # Shown once: the next visit is the plain case page.
+    assert "Not sent yet" not in page_text(client.get(f"/cases/{case.pk}/"))
+
+
+def test_with_htmx_a_held_reply_comes_back_as_a_partial_under_the_composer(client, agent):
+    case = make_case()
+    response = client.post(
+        f"/cases/{case.pk}/reply/", {"text": BLAME, "kind": "reply"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert [t.name for t in response.templates] == ["web/partials/reply_held.html"]
+    text = page_text(response)
+    assert text.startswith("Not sent yet: the coach suggests")
+    assert "Send anyway" in text and "Edit" in text
+    assert not case.messages.filter(direction="outbound").exists()
+
+
+def test_sending_anyway_sends_it_with_a_confirmation_naming_the_customer(client, agent):
+    case = make_case(customer=make_customer(name="Dana Reyes"))
+    response = client.post(
+        f"/cases/{case.pk}/reply/",
+        {"text": BLAME, "kind": "reply", "send_anyway": "1", "held_then_status": "solved"},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "solved"
+    assert CoachOverride.objects.get().rule_ids == ["no-blame"]
+    text = page_text(client.get(response.url))
+    assert "Reply sent to Dana Reyes by email; the case is marked solved." in text
+    assert f"{agent.display_name} replied to Dana Reyes by email" in text
+
+
+def test_advice_does_not_hold_a_reply_and_is_shown_once_it_went(client, agent):
+    case = make_case(customer=make_customer(name="Dana Reyes"), channel="web")
+    response = client.post(
+        f"/cases/{case.pk}/reply/", {"text": "I will look into it.", "kind": "reply"}, headers=HTMX
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"/cases/{case.pk}/"
+    assert case.messages.filter(direction="outbound").count() == 1
+    assert not CoachOverride.objects.exists()
+    text = page_text(client.get(f"/cases/{case.pk}/"))
+    assert "Reply sent to Dana Reyes by email." in text
+    assert "The coach suggests, for next time: A promise of action should say when." in text
+
+
+def test_send_and_wait_for_customer_moves_the_case_with_the_reply(client, agent):
+    case = make_case()
+    response = client.post(
+        f"/cases/{case.pk}/reply/",
+        {"text": "Could you send a photo of the label?", "then_status": "pending_customer"},
+    )
+    case.refresh_from_db()
+    assert case.status == "pending_customer"
+    assert "the case now waits for the customer" in page_text(client.get(response.url))
+
+
+def test_a_move_the_case_may_not_make_sends_nothing_and_keeps_the_draft(client, agent):
+    case = make_case()
+    case_transition(case=case, to="open", actor=agent)
+    case_transition(case=case, to="solved", actor=agent)
+    response = client.post(
+        f"/cases/{case.pk}/reply/",
+        {"text": "One more thing.", "then_status": "pending_customer"},
+    )
+    assert response.status_code == 302
+    assert not case.messages.filter(direction="outbound").exists()
+    page = client.get(response.url)
+    assert "Not sent: cannot move a case from 'solved' to 'pending_customer'" in page_text(page)
+    assert composer_draft(page) == "One more thing."
+
+
+# -- the timeline -------------------------------------------------------------------------
+
+
+def timeline_text(response) -> str:
+    body = response.content.decode()
+    start = body.index('<ol class="timeline"')
+    fragment = body[start : body.index("</ol>", start)]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_the_timeline_reads_as_sentences_with_names_scores_and_labels(client, agent):
+    alex = make_agent(first_name="Alex", last_name="Kim")
+    priya = make_agent(first_name="Priya", last_name="Shah")
+    customer = make_customer(name="Dana Reyes")
+    case = make_case(customer=customer)
+    case_update(case=case, actor=agent, assignee=alex, team=make_team(name="Returns"))
+    case_update(case=case, actor=agent, assignee=priya, tags=["complaint"])
+    case_transition(case=case, to="open", actor=agent)
+    case_transition(case=case, to="pending_internal", actor=agent)
+    case_transition(case=case, to="solved", actor=agent)
+    rating_record(case=case, customer=customer, score=4, comment="Quick and friendly")
+    event_record(
+        case=case,
+        kind="sla_breached",
+        data={"target": "first_response", "due": "2026-11-24T11:00:00+00:00", "policy": None},
+    )
+    text = timeline_text(client.get(f"/cases/{case.pk}/"))
+    for sentence in (
+        "Assigned to Priya Shah (was Alex Kim)",
+        "Team: Returns",
+        "Tagged complaint",
+        "Status: Open → Pending internal",
+        "Rated the service 4/5: “Quick and friendly”",
+        "SLA: first response breached",
+    ):
+        assert sentence in text, sentence
+    for leak in (
+        "assignee changed",
+        "[",
+        "pending_internal",
+        f"→ {priya.pk}",
+        "Satisfaction rated",
+    ):
+        assert leak not in text, leak
+
+
+def test_the_triage_explanation_is_shown_once(client, agent):
+    case = make_case()
+    why = "category Refunds at 82% (model); priority high (score 3: complaint +2)"
+    case_update(
+        case=case,
+        actor=None,
+        category=make_category(name="Refunds"),
+        priority="high",
+        tags=["complaint"],
+        reason="triage: " + why,
+    )
+    event_record(
+        case=case,
+        kind="triaged",
+        data={
+            "category": None,
+            "confidence": 0.82,
+            "priority": {"priority": "high"},
+            "reason": why,
+        },
+    )
+    text = timeline_text(client.get(f"/cases/{case.pk}/"))
+    assert text.count("score 3: complaint +2") == 1
+    assert "Triaged: no category found, high priority (category Refunds at 82%" in text
+
+
+def test_the_live_timeline_reads_the_same(client, agent):
+    case = make_case()
+    case_update(case=case, actor=agent, tags=["complaint"])
+    assert "Tagged complaint" in timeline_text(client.get(f"/cases/{case.pk}/timeline/"))

@@ -1,11 +1,18 @@
+import re
+
 import pytest
 
 from caseloop.cases.models import CaseEvent, Status
 from caseloop.cases.services import case_transition, case_update, message_add
 from caseloop.web.models import SavedView
+from caseloop.web.selectors import InboxParams, inbox_page
+from tests.automation.support import at, sla_effects_run, step
 from tests.builders import make_agent, make_case, make_customer, make_team
 
 pytestmark = pytest.mark.django_db
+
+# On the default schedule, Monday to Friday 09:00–17:00 UTC.
+MONDAY = (2026, 11, 30)
 
 
 def refs(response):
@@ -78,6 +85,62 @@ def test_the_review_queue_holds_open_cases_triage_could_not_categorize(client, a
     assert refs(response) == {unsure.reference}
     assert response.context["counts"]["review"] == 1
     assert 'data-queue="review"' in response.content.decode()
+
+
+def subjects(response):
+    return [case.subject for case in response.context["page"].cases]
+
+
+def test_the_near_target_queue_holds_open_cases_near_or_past_an_sla_target_most_urgent_first(
+    client, agent
+):
+    with step(at(*MONDAY, 9)):
+        soon = make_case(subject="soon", priority="high")  # due 11:00, the warning from 10:30
+        overdue = make_case(subject="overdue", priority="urgent")  # due 10:00
+        later = make_case(subject="later")  # due 13:00, the warning from 12:00
+        answered = make_case(subject="answered", priority="urgent")
+        solved = make_case(subject="solved", priority="urgent")
+    with step(at(*MONDAY, 9, 30)):
+        message_add(case=answered, direction="outbound", text="On it.", actor=agent)
+        case_transition(case=solved, to=Status.OPEN, actor=agent)
+        case_transition(case=solved, to=Status.SOLVED, actor=agent)
+        sla_effects_run()
+    with step(at(*MONDAY, 10, 40)):
+        response = client.get("/inbox/", {"queue": "target"})
+        oldest_first = client.get("/inbox/", {"queue": "target", "sort": "oldest"})
+        live_soon = client.get(f"/inbox/row/{soon.pk}/", {"queue": "target"})
+        live_later = client.get(f"/inbox/row/{later.pk}/", {"queue": "target"})
+    assert response.context["page"].cases == [overdue, soon]
+    html = response.content.decode()
+    rows = re.findall(r'<tr id="case-\d+".*?</tr>', html, re.S)
+    assert 'data-sla="breached"' in rows[0] and "First response overdue by 40m" in rows[0]
+    assert 'data-sla="warning"' in rows[1] and "First response due in 20m" in rows[1]
+    # The queue's own order is its default; the other orders still apply to it.
+    assert 'value="urgency" selected' in html
+    assert subjects(oldest_first) == ["soon", "overdue"]
+    assert live_soon.status_code == 200 and live_later.status_code == 204
+    assert InboxParams.from_query({"queue": "all", "sort": "urgency"}).sort == "newest"
+
+
+def test_the_near_target_queue_pages_most_urgent_first_without_gaps_or_overlap(client, agent):
+    with step(at(*MONDAY, 9)):
+        for n, priority in enumerate(["low", "urgent", "high", "normal", "urgent"]):
+            make_case(subject=f"late {n}", priority=priority)
+        sla_effects_run()
+    params = InboxParams.from_query({"queue": "target"})
+    seen, cursor = [], ""
+    with step(at(*MONDAY, 17, 30)):
+        while True:
+            page = inbox_page(user=agent, params=params, cursor=cursor, limit=1)
+            seen += [case.subject for case in page.cases]
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+        # A cursor another order handed out starts the queue again.
+        stale = client.get("/inbox/", {"queue": "target", "cursor": "MTIz"})
+    # Due 17:00, 10:00, 11:00, 13:00 and 10:00: the longest overdue first, then by id.
+    assert seen == ["late 1", "late 4", "late 2", "late 3", "late 0"]
+    assert subjects(stale) == seen
 
 
 def test_filters_narrow_the_queue(client, agent):

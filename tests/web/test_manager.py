@@ -1,7 +1,11 @@
+import re
+
 import pytest
 
+from caseloop.automation.models import SlaPolicy
 from caseloop.cases.services import case_update, message_add
 from caseloop.coach.services import coach_override_record
+from tests.automation.support import at, sla_effects_run, step
 from tests.builders import make_agent, make_case, make_team, make_user
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +59,47 @@ def test_the_oldest_wait_counts_only_customers_still_waiting_and_links_to_that_o
     assert f"team={team.pk}&amp;sort=waiting" in response.content.decode()
     page = client.get(f"/cases/{waiting.pk}/").content.decode()
     assert "the customer has waited 2\xa0hours for a reply" in page
+
+
+def test_the_team_page_lists_cases_near_or_past_an_sla_target_with_the_target_and_time(client):
+    SlaPolicy.objects.create(
+        name="Standard",
+        priority="normal",
+        position=1,
+        first_response_minutes=30,
+        next_reply_minutes=60,
+    )
+    SlaPolicy.objects.create(
+        name="Priority",
+        priority="high",
+        position=1,
+        first_response_minutes=30,
+        resolution_minutes=60,
+    )
+    agent = make_agent()
+    # Monday 09:00 on the default Monday-to-Friday 09:00-17:00 UTC schedule.
+    with step(at(2026, 11, 30, 9)):
+        asks = make_case(subject="Where is my kettle?")
+        late = make_case(subject="Broken lid", priority="high")  # resolution due 10:00
+        make_case(subject="Invoice copy", priority="low")  # due 17:00, the warning from 15:00
+    with step(at(2026, 11, 30, 9, 10)):
+        for case in (asks, late):
+            message_add(case=case, direction="outbound", text="Looking into it.", actor=agent)
+    with step(at(2026, 11, 30, 10)):
+        # The next reply is due 11:00, with its warning from 10:45.
+        message_add(case=asks, direction="inbound", text="Any news?")
+        sla_effects_run()
+    client.force_login(make_user(role="manager"))
+    with step(at(2026, 11, 30, 10, 50)):
+        response = client.get("/manager/")
+    near = [(case.subject, sla.state, sla.summary) for case, sla in response.context["near"]]
+    assert near == [
+        ("Broken lid", "breached", "Resolution overdue by 50m"),
+        ("Where is my kettle?", "warning", "Next reply due in 10m"),
+    ]
+    html = response.content.decode()
+    section = re.search(r'aria-labelledby="near-title">.*?</section>', html, re.S).group(0)
+    assert re.findall(r'data-sla="(\w+)" data-sla-target="(\w+)"[^>]*>([^<]+)<', section) == [
+        ("breached", "resolution", "Resolution overdue by 50m"),
+        ("warning", "next_reply", "Next reply due in 10m"),
+    ]

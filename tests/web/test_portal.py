@@ -192,3 +192,69 @@ def test_a_customer_signing_in_with_a_password_lands_on_the_portal_not_a_403(cli
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == "/portal/"
     assert User.objects.get(pk=user.pk).is_customer
+
+
+def test_the_portal_and_its_sign_in_email_carry_the_desks_name(client):
+    from caseloop.accounts.services import desk_identity_set
+
+    desk_identity_set(name="Northwind Home")
+    make_case(customer=make_customer(email="nia@example.com", name="Nia"), subject="Loose hinge")
+    page = client.get("/portal/sign-in/").content.decode()
+    assert "<title>Your cases · Sign in · Northwind Home</title>" in page
+    assert 'class="brand" href="/">Northwind Home</a>' in page and "Caseloop" not in page
+    client.post("/portal/sign-in/", {"email": "nia@example.com"})
+    [sent] = mail.outbox
+    assert sent.subject == "Your Northwind Home sign-in link"
+    assert sent.from_email == "Northwind Home <support@caseloop.localhost>"
+    assert sent.body.startswith("Hello Nia,") and "your cases with Northwind Home" in sent.body
+    assert sent.body.endswith("The Northwind Home team")
+    sign_in(client, "nia@example.com")
+    cases = client.get("/portal/").content.decode()
+    assert "<h1>Your cases with Northwind Home</h1>" in cases and "Caseloop" not in cases
+
+
+def test_without_an_identity_the_portal_is_named_by_the_setting(client, settings):
+    settings.DESK_NAME = "Acme Support"
+    page = client.get("/portal/sign-in/").content.decode()
+    assert "<title>Your cases · Sign in · Acme Support</title>" in page
+
+
+def test_the_desks_own_answer_links_point_to_the_answers_on_the_case_page(client):
+    from caseloop.cases.loop.plans import plan_create, plan_share
+    from caseloop.cases.loop.problem import problem_paraphrase_set, problem_send_for_confirmation
+
+    agent = make_agent(first_name="Maya", last_name="Okafor")
+    case = make_case(customer=make_customer(email="ana@example.com"))
+    problem_paraphrase_set(case=case, paraphrase="The lid cracked.", actor=agent)
+    problem_send_for_confirmation(case=case, actor=agent)
+    plan_share(plan=plan_create(case=case, summary="A new lid.", actor=agent), actor=agent)
+    sign_in(client, "ana@example.com")
+    html = client.get(f"/portal/cases/{case.pk}/").content.decode()
+    assert "/loop/" not in html
+    assert html.count('<a href="#summary">answer on this page</a>') == 2
+    assert html.count('<a href="#plan">answer on this page</a>') == 3
+    assert 'id="summary"' in html and 'id="plan"' in html
+    assert "Maya Okafor, Caseloop" in html
+
+
+def test_other_addresses_in_messages_are_safe_links_and_nothing_else_is_markup(client):
+    agent = make_agent()
+    case = make_case(
+        customer=make_customer(email="lin@example.com"),
+        text="See <b>this</b>: http://shop.example/p?a=1&b=2",
+    )
+    message_add(
+        case=case,
+        direction="outbound",
+        actor=agent,
+        text='Track it (https://carrier.example/t?id=7&x="1") or javascript:alert(1).\n'
+        "Not a link: ftp://files.example/x, www.example.com",
+    )
+    sign_in(client, "lin@example.com")
+    html = client.get(f"/portal/cases/{case.pk}/").content.decode()
+    link = '<a href="https://carrier.example/t?id=7&amp;x=" rel="noopener nofollow">'
+    assert f"Track it ({link}https://carrier.example/t?id=7&amp;x=</a>&quot;1&quot;) or" in html
+    assert 'href="javascript' not in html and "ftp://files.example/x," in html
+    assert '<a href="http://shop.example/p?a=1&amp;b=2" rel="noopener nofollow">' in html
+    assert "See &lt;b&gt;this&lt;/b&gt;:" in html and "<br>Not a link" in html
+    assert "www.example.com</div>" in html and "www.example.com</a>" not in html

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, Team, User
+from .models import ApiToken, DeskIdentity, Team, User
 
 
 @admin.register(User)
@@ -26,3 +26,11 @@ class TeamAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
+
+
+@admin.register(DeskIdentity)
+class DeskIdentityAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+
+    def has_add_permission(self, request) -> bool:
+        return not DeskIdentity.objects.exists()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -90,3 +91,30 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:12]}… {self.hits}"
+
+
+def desk_name_default() -> str:
+    return settings.DESK_NAME
+
+
+class DeskIdentity(models.Model):
+    """How the desk presents itself to customers: the name on the portal, the help centre,
+    the contact form and every email they get. Edited in the admin (one row; without it,
+    the CASELOOP_DESK_NAME setting)."""
+
+    name = models.CharField(
+        max_length=100,
+        default=desk_name_default,
+        help_text="The name customers know you by, e.g. your company or shop.",
+    )
+
+    class Meta:
+        verbose_name = "desk identity"
+        verbose_name_plural = "desk identity"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> DeskIdentity:
+        return cls.objects.order_by("pk").first() or cls()

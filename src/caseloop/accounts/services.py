@@ -1,4 +1,4 @@
-"""Writes for accounts: users, teams and API tokens."""
+"""Writes for accounts: users, teams, API tokens and the desk's identity."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiToken, Role, Team, User
+from .models import ApiToken, DeskIdentity, Role, Team, User
 
 TOKEN_PREFIX = "cl_"
 
@@ -85,3 +85,16 @@ def token_revoke(*, user: User, prefix: str) -> int:
 
 def team_add_member(*, team: Team, user: User) -> None:
     team.members.add(user)
+
+
+@transaction.atomic
+def desk_identity_set(*, name: str) -> DeskIdentity:
+    """Name the desk as customers see it. Side effects: the one identity row is written."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("the desk needs a name")
+    identity = DeskIdentity.objects.select_for_update().order_by("pk").first() or DeskIdentity()
+    identity.name = name[:100]
+    identity.full_clean()
+    identity.save()
+    return identity

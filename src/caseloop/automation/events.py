@@ -5,9 +5,32 @@
 timeline); each is recorded once per target and clock cycle.
 """
 
-from caseloop.cases.events import event_kind
+from caseloop.cases.events import EventNames, event_kind
+from caseloop.cases.models import CaseEvent
 
-SLA_WARNING = event_kind("sla_warning", "SLA target close")
-SLA_BREACHED = event_kind("sla_breached", "SLA target missed")
+TARGET_WORDS = {
+    "first_response": "first response",
+    "next_reply": "next reply",
+    "resolution": "resolution",
+}
+
+
+def _target(event: CaseEvent) -> str:
+    target = str(event.data.get("target") or "first_response")
+    return TARGET_WORDS.get(target, target.replace("_", " "))
+
+
+def _warning(event: CaseEvent, names: EventNames) -> str:
+    return f"SLA: {_target(event)} due soon"
+
+
+def _breached(event: CaseEvent, names: EventNames) -> str:
+    return f"SLA: {_target(event)} breached"
+
+
+SLA_WARNING = event_kind("sla_warning", "SLA target close", describe=_warning)
+SLA_BREACHED = event_kind("sla_breached", "SLA target missed", describe=_breached)
 # Written before SLA policies replaced it with `sla_breached`; kept so older logs still read.
-FIRST_RESPONSE_BREACHED = event_kind("first_response_breached", "First-response target missed")
+FIRST_RESPONSE_BREACHED = event_kind(
+    "first_response_breached", "First-response target missed", describe=_breached
+)

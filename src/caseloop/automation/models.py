@@ -181,7 +181,13 @@ class CaseSla(models.Model):
     `due_at`). `paused_at`: waiting on the customer since then, with `left_seconds` of
     business time left. `warned_at`/`breached_at`: when the check recorded the events, kept
     for as long as the cycle lasts so each is recorded once. `next_check_at` is the earliest
-    moment the check has something to record."""
+    moment the check has something to record.
+
+    `attention_at` is when the first running target reached its warning share (or had a
+    warning or breach recorded): from then on the case is near or past its target, until no
+    target in that state runs any more. `attention_due_at` is the due time of the most
+    pressing such target, the order of the "near target" queue. Both are empty while no
+    clock runs."""
 
     case = models.OneToOneField(
         Case, on_delete=models.CASCADE, primary_key=True, related_name="sla"
@@ -190,6 +196,8 @@ class CaseSla(models.Model):
         SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attention_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attention_due_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     first_response_started_at = models.DateTimeField(null=True, blank=True)

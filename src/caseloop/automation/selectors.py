@@ -1,5 +1,5 @@
-"""Reads for SLA policies and response targets: which policy applies to a case, when its
-first response is due, each case's SLA state, and the acknowledgement's text.
+"""Reads for SLA policies: which policy applies to a case, when its first response is due,
+each case's SLA state, the cases near or past a target, and the acknowledgement's text.
 
 The business-time maths lives in `business_time` (re-exported here) and the clock rules in
 `clocks`.
@@ -7,16 +7,18 @@ The business-time maths lives in `business_time` (re-exported here) and the cloc
 
 from __future__ import annotations
 
+import base64
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from caseloop.cases.models import Case, CaseEvent, Message, Priority
+from caseloop.cases.selectors import MAX_ID, InvalidCursor
 
 from .business_time import (
     Schedule as Schedule,
@@ -196,50 +198,6 @@ def _first_response_due(*, case: Case, policy: ResponsePolicy, targets: PolicyTa
         minutes=targets.targets.first_response,
         schedule=policy.schedule_of(targets),
     )
-
-
-def _first_response_state(
-    *, case: Case, policy: ResponsePolicy, targets: PolicyTargets, now: datetime
-) -> str:
-    due = _first_response_due(case=case, policy=policy, targets=targets)
-    if case.first_response_at is not None:
-        return "breached" if case.first_response_at > due else "ok"
-    if now >= due:
-        return "breached"
-    target = timedelta(minutes=targets.targets.first_response)
-    used = business_time_between(
-        start=case.created_at, end=now, schedule=policy.schedule_of(targets)
-    )
-    return "near" if used >= target * targets.targets.warn_percent / 100 else "ok"
-
-
-def case_response_state(
-    *, case: Case, policy: ResponsePolicy | None = None, now: datetime | None = None
-) -> str:
-    """ "ok", "near" (the warning share of the target used up) or "breached" for the first
-    response, computed from the policy (the stored SLA state is `case_sla_states`)."""
-    policy = policy or response_policy_load()
-    return _first_response_state(
-        case=case, policy=policy, targets=policy.targets_for_case(case), now=now or timezone.now()
-    )
-
-
-def cases_response_states(*, cases: Iterable[Case], now: datetime | None = None) -> dict[int, str]:
-    """`case_response_state` for many cases with one policy load (and one more query when
-    policies match on organizations): {case id: state}."""
-    cases = list(cases)
-    policy = response_policy_load()
-    now = now or timezone.now()
-    keys = case_keys(cases=cases) if policy.needs_organization and cases else {}
-    return {
-        case.pk: _first_response_state(
-            case=case,
-            policy=policy,
-            targets=policy.targets_for(keys.get(case.pk) or CaseKeys(priority=case.priority)),
-            now=now,
-        )
-        for case in cases
-    }
 
 
 def expected_response_text(
@@ -477,11 +435,8 @@ def case_sla_states(
     for case in cases:
         if not relation.is_cached(case):
             missing.append(case)
-            continue
-        try:
-            found[case.pk] = case.sla  # type: ignore[attr-defined]
-        except ObjectDoesNotExist:
-            continue
+        elif isinstance(sla := relation.get_cached_value(case), CaseSla):
+            found[case.pk] = sla
     if missing:
         fetched = CaseSla.objects.filter(case_id__in=[case.pk for case in missing])
         for sla in fetched.select_related("policy"):
@@ -504,3 +459,54 @@ def _policy_name(sla: CaseSla) -> str:
         return "Default"
     cached = CaseSla._meta.get_field("policy").is_cached(sla)
     return sla.policy.name if cached and sla.policy else ""
+
+
+# -- cases near or past a target ----------------------------------------------------------
+
+
+def cases_sla_attention(cases: QuerySet[Case], *, now: datetime | None = None) -> QuerySet[Case]:
+    """Those of `cases` with a running SLA target (first response, next reply, resolution)
+    in warning or breached at `now`, unordered: a range on the indexed
+    `CaseSla.attention_at` rather than a state worked out per case."""
+    return cases.filter(sla__attention_at__lte=now or timezone.now())
+
+
+def sla_attention_page(
+    cases: QuerySet[Case], *, cursor: str = "", limit: int = 50
+) -> tuple[list[Case], str | None]:
+    """One page of `cases` (narrowed by `cases_sla_attention`) most urgent first: by the due
+    time of the case's most pressing target in warning or breached, so the longest overdue
+    come first and then the soonest due, then by id. Keyset-paginated on (due, id) after
+    `cursor`: (cases, next_cursor). Raises InvalidCursor for a cursor no page returned."""
+    after = _urgency_cursor_decode(cursor) if cursor else None
+    if cursor and after is None:
+        raise InvalidCursor("the cursor is not one this list returned")
+    cases = cases.annotate(urgency_due=F("sla__attention_due_at"))
+    if after is not None:
+        due, pk = after
+        # A range and an exclusion rather than an OR, as the other keyset walks do.
+        cases = cases.filter(urgency_due__gte=due).exclude(urgency_due=due, pk__lte=pk)
+    rows: list[Case] = list(cases.order_by("urgency_due", "id")[: limit + 1])
+    next_cursor = _urgency_cursor_encode(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def _urgency_cursor_encode(case: Case) -> str:
+    due: datetime = case.urgency_due  # type: ignore[attr-defined]
+    text = f"u{due.isoformat()}|{case.pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _urgency_cursor_decode(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    head, _, pk = text.partition("|")
+    if not (head.startswith("u") and pk.isascii() and pk.isdigit() and int(pk) <= MAX_ID):
+        return None
+    try:
+        due = datetime.fromisoformat(head[1:])
+    except ValueError:
+        return None
+    return (due, int(pk)) if due.tzinfo else None

@@ -38,6 +38,8 @@ PRIORITY_STEPS = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 _SLA_FIELDS = [
     "policy",
     "next_check_at",
+    "attention_at",
+    "attention_due_at",
     "updated_at",
     *(f"{target}_{name}" for target in TARGETS for name in CLOCK_FIELDS),
 ]
@@ -70,6 +72,25 @@ def _next_check(sla: CaseSla) -> datetime | None:
         if clock.warn_at is not None and clock.warned_at is None:
             moments.append(clock.warn_at)
     return min(moments, default=None)
+
+
+def _attention(sla: CaseSla, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The near-target queue's columns. `attention_at`: the first moment a running target
+    is in warning or breached (its warning or due time, or a warning or breach already
+    recorded). `attention_due_at`: the due time of the most pressing running target in that
+    state at `now` (while none is yet, of the first to get there). The check visits at every
+    warning time and recomputes it, so the queue's order follows within a minute."""
+    marks = []
+    for target in TARGETS:
+        clock = sla_clock(sla=sla, target=target)
+        if clock is None or not clock.running or clock.due_at is None:
+            continue
+        moments = (clock.warn_at, clock.due_at, clock.warned_at, clock.breached_at)
+        marks.append((min(m for m in moments if m is not None), clock.due_at))
+    if not marks:
+        return None, None
+    reached = [due for since, due in marks if since <= now]
+    return min(marks)[0], min(reached) if reached else min(marks)[1]
 
 
 def _label(target: str) -> str:
@@ -142,6 +163,7 @@ def case_sla_refresh(*, case_id: int) -> CaseSla | None:
         _clock_write(sla, target, current)
     sla.policy_id = targets.policy_id
     sla.next_check_at = _next_check(sla)
+    sla.attention_at, sla.attention_due_at = _attention(sla, now)
     if is_new:
         sla.save(force_insert=True)
     else:
@@ -195,7 +217,16 @@ def _case_sla_check(*, case_id: int, now: datetime) -> list[SlaAlert]:
         setattr(sla, f"{target}_{flag}", now)
         recorded.append((SlaAlert(case.pk, kind, target), clock))
     sla.next_check_at = _next_check(sla)
-    sla.save(update_fields=["next_check_at", "updated_at", *_flag_fields()])
+    sla.attention_at, sla.attention_due_at = _attention(sla, now)
+    sla.save(
+        update_fields=[
+            "next_check_at",
+            "attention_at",
+            "attention_due_at",
+            "updated_at",
+            *_flag_fields(),
+        ]
+    )
     missed = [clock for alert, clock in recorded if alert.kind == SLA_BREACHED]
     if missed:
         _breach_escalate(case=case, sla=sla, missed=missed, policy_name=policy_name)

@@ -164,8 +164,9 @@ class MessageIn(Schema):
     direction: Literal["inbound", "outbound", "note"] | None = None
     channel: ChannelName | None = None
     attachments: list[AttachmentIn] = []
-    # A reply the coach has findings on is refused (422, code "coach_objection", with the
-    # findings) unless the agent chooses to send it anyway.
+    # A reply the coach holds (a finding that `blocks`) is refused (422, code
+    # "coach_objection", with the findings) unless the agent chooses to send it anyway;
+    # advice alone never refuses it.
     send_anyway: bool = False
 
 

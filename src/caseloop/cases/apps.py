@@ -9,8 +9,8 @@ class CasesConfig(AppConfig):
         from caseloop.customers.hooks import on_customers_merged
 
         from . import hooks, outbox, services, tasks
-        from .extensions import Panel, panel_register
-        from .loop import events, followups  # noqa: F401 - events registers its kinds
+        from .extensions import Panel, panel_register, solve_check_register
+        from .loop import authority, events, followups  # noqa: F401 - events registers kinds
         from .loop.panel import loop_panel_context
 
         outbox.dispatcher_register(tasks.outbox_dispatch)
@@ -18,6 +18,7 @@ class CasesConfig(AppConfig):
         hooks.on_case_created(followups.on_case_created, order=hooks.CREATED_EARLY)
         hooks.on_case_status_changed(followups.on_status_changed)
         hooks.on_case_updated(followups.repeat_priority_keep)
+        solve_check_register("loop.remedy_approval", authority.remedy_approval_require)
         panel_register(
             Panel(
                 key="loop",

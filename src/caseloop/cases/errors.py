@@ -50,7 +50,8 @@ class CaseValidationError(CaseError):
 
 
 class ReplyObjection(CaseError):
-    """The reply coach has findings and the agent has not chosen to send anyway."""
+    """The reply coach has findings that hold the reply (`blocks`) and the agent has not
+    chosen to send anyway. `findings` holds all of them, advice included."""
 
     code = "coach_objection"
     kind = ErrorKind.INVALID

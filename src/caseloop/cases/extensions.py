@@ -6,7 +6,9 @@ The core owns these registries; outer apps fill them in their AppConfig.ready():
 - similar solved cases (triage),
 - search in case conversations (knowledge),
 - the review of a draft reply (the coach),
-- the triage summary shown with a case (triage).
+- the triage summary shown with a case (triage),
+- checks a case must pass before it is solved (the loop's authority matrix, which imports
+  the case services and so cannot be imported by them).
 
 An empty registry answers with a safe default, so the core works (and is tested) alone.
 Callbacks that react to changes after they commit live in `hooks`.
@@ -124,10 +126,12 @@ class ReplyReviewer(Protocol):
     """Reviews a draft reply before it is sent (the reply coach)."""
 
     def findings(self, *, text: str, case: Case) -> list[Any]:
-        """What to improve, each with `rule_id` and `as_dict()`; empty when it is fine."""
+        """What to improve, each with `rule_id`, `blocks` (whether it holds the reply
+        until revised or sent anyway; otherwise it is advice) and `as_dict()`; empty when
+        it is fine."""
 
     def override_record(self, *, user: Any, case: Case, message: Any, rule_ids: list[str]) -> Any:
-        """Count a reply sent despite findings."""
+        """Count a reply sent despite findings that held it."""
 
 
 _reply_reviewer: list[ReplyReviewer] = []
@@ -154,3 +158,20 @@ def triage_reader_register(reader: TriageReader) -> None:
 def case_triage_summary(*, case: Case) -> dict[str, Any] | None:
     """The case's stored triage (category, priority and their reasons), or None."""
     return _triage_reader[0](case) if _triage_reader else None
+
+
+# --- Checks before a case is solved ----------------------------------------------------
+
+SolveCheck = Callable[[Case, Any], None]
+_solve_checks: dict[str, SolveCheck] = {}
+
+
+def solve_check_register(key: str, check: SolveCheck) -> None:
+    """`check(case, actor)` runs inside the transaction about to mark `case` solved, the
+    case's row locked; it refuses by raising a CaseError."""
+    _solve_checks[key] = check
+
+
+def case_solve_check(*, case: Case, actor: Any) -> None:
+    for check in list(_solve_checks.values()):
+        check(case, actor)

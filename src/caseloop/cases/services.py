@@ -387,19 +387,28 @@ def reply_send(
     html: str = "",
     attachments: Iterable[AttachmentUpload] = (),
     send_anyway: bool = False,
+    then_status: str = "",
 ) -> Message:
     """An agent's reply to the customer (or, with kind "note", an internal note), from the
-    workspace or the API alike. A reply is reviewed first (the reply coach): with findings
-    it is refused with ReplyObjection unless `send_anyway`, and then the override is counted.
-    Side effects: those of `message_add`; the reviewer's override record."""
+    workspace or the API alike. A reply is reviewed first (the reply coach): findings that
+    hold a reply (`blocks`) refuse it with ReplyObjection, carrying all the findings, unless
+    `send_anyway`, and then the override is counted; advice alone never stops a reply.
+    With `then_status` the case then moves there (waiting on the customer, solved…) in the
+    same transaction: a move the case may not make sends nothing (InvalidTransition, or
+    the refusal of a check before solving).
+    Side effects: those of `message_add` and, with `then_status`, of `case_transition`; the
+    reviewer's override record."""
     direction = Message.Direction.NOTE if kind == "note" else Message.Direction.OUTBOUND
+    if then_status and then_status not in Status.values:
+        raise InvalidTransition(case.status, then_status, allowed_transitions(case.status))
     reviewer = extensions.reply_reviewer()
     findings = (
         reviewer.findings(text=text, case=case)
         if reviewer is not None and direction == Message.Direction.OUTBOUND and text
         else []
     )
-    if findings and not send_anyway:
+    holding = [finding for finding in findings if finding.blocks]
+    if holding and not send_anyway:
         raise ReplyObjection(findings)
     with transaction.atomic():
         message = message_add(
@@ -411,9 +420,12 @@ def reply_send(
             actor=actor,
             attachments=attachments,
         )
-        if findings and reviewer is not None:
+        # message_add worked on the case's locked row, which now holds its status.
+        if then_status and message.case.status != then_status:
+            case_transition(case=message.case, to=then_status, actor=actor)
+        if holding and reviewer is not None:
             reviewer.override_record(
-                user=actor, case=case, message=message, rule_ids=[f.rule_id for f in findings]
+                user=actor, case=case, message=message, rule_ids=[f.rule_id for f in holding]
             )
     return message
 
@@ -438,6 +450,8 @@ def _transition(
     current = case.status
     if not transition_allowed(current, to, merge=merge):
         raise InvalidTransition(current, to, allowed_transitions(current))
+    if to == Status.SOLVED:
+        extensions.case_solve_check(case=case, actor=actor)
     if to == Status.OPEN and case.owner_id is None:
         if not _is_staff(actor):
             raise OwnershipError("a case can only be opened by an agent, who becomes its owner")

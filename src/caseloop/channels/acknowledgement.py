@@ -4,8 +4,11 @@ automation's; sending belongs to intake."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 
+from caseloop.accounts.models import DeskIdentity
 from caseloop.automation.selectors import (
     ack_template_for,
     case_first_response_due,
@@ -15,6 +18,7 @@ from caseloop.automation.selectors import (
 from caseloop.automation.templating import ack_render
 from caseloop.cases.models import Case, CaseEvent, Message
 from caseloop.cases.services import event_record, message_add
+from caseloop.customers.models import ContactPoint
 
 from .events import ACK_SKIPPED, ACKNOWLEDGED
 
@@ -47,6 +51,8 @@ def case_acknowledge(*, case_id: int) -> Message | None:
         "expected_response": expected,
         "customer_name": case.customer.name or "there",
         "subject": case.subject,
+        "desk_name": DeskIdentity.current().name,
+        "portal_link": case_portal_link(case=case),
     }
     subject, text = (ack_render(part, values) for part in template)
     message = message_add(
@@ -66,6 +72,25 @@ def case_acknowledge(*, case_id: int) -> Message | None:
         data={"message": message.pk, "first_response_due": due.isoformat()},
     )
     return message
+
+
+def case_portal_link(*, case: Case) -> str:
+    """Where the customer follows `case` online: its page in the portal, which asks them to
+    sign in by a link emailed to their address first. '' when they have no email address
+    (the portal signs in by email only) or no portal is installed.
+
+    The link carries no sign-in token: the acknowledgement is kept on the case, where every
+    agent reads it, and an emailed sign-in link works once, within minutes."""
+    has_email = ContactPoint.objects.filter(
+        customer_id=case.customer_id, kind=ContactPoint.Kind.EMAIL
+    ).exists()
+    if not has_email:
+        return ""
+    try:
+        path = reverse("web:portal_case", kwargs={"case_id": case.pk})
+    except NoReverseMatch:
+        return ""
+    return settings.SITE_URL + path
 
 
 def case_acknowledge_on_create(case_id: int) -> None:

@@ -1,6 +1,10 @@
 """The reply coach: checks a draft against the desk's guidelines (rows of Guideline and
 JargonTerm, edited in the admin) and returns findings with spans and suggested rewrites.
 
+A finding of a holding severity (`error`: blaming the customer, refusing to help, false
+hope) holds the reply until the agent revises it or sends it anyway; warnings and info are
+advice, shown with the reply, which goes.
+
 Pure text in, findings out; the only I/O is reading the active guidelines.
 """
 
@@ -45,6 +49,9 @@ WEAK_COMPLAINT_CUES = [
     r"\bpoor\b",
 ]
 
+# Severities whose findings hold a reply; the others advise.
+HOLDING_SEVERITIES = frozenset({Guideline.Severity.ERROR.value})
+
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
@@ -59,8 +66,13 @@ class Finding:
     severity: str
     excerpt: str = ""
 
+    @property
+    def blocks(self) -> bool:
+        """Whether this finding holds the reply (until revised or sent anyway)."""
+        return self.severity in HOLDING_SEVERITIES
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "blocks": self.blocks}
 
 
 @dataclass(frozen=True)

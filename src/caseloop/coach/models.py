@@ -37,7 +37,13 @@ class Guideline(models.Model):
     )
     message = models.CharField(max_length=300)
     suggestion = models.TextField(blank=True, help_text="A suggested rewrite or addition.")
-    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    severity = models.CharField(
+        max_length=10,
+        choices=Severity.choices,
+        default=Severity.WARNING,
+        help_text="Error holds the reply until the agent revises it or sends it anyway; "
+        "warning and info are advice shown with the reply, which goes.",
+    )
     is_active = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=100)
 
@@ -61,7 +67,8 @@ class JargonTerm(models.Model):
 
 
 class CoachOverride(models.Model):
-    """An agent sent a reply although the coach had findings on it."""
+    """An agent sent a reply the coach held (findings of a holding severity): "send anyway".
+    `rule_ids` are the holding findings' rules; advice alone is not an override."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey(

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import ContactPoint, Customer, CustomerEvent, Organization, PurchaseRecord
+from .models import (
+    ContactPoint,
+    Customer,
+    CustomerEvent,
+    Organization,
+    PurchaseRecord,
+    contact_points_for_display,
+)
 
 
 class ContactPointInline(admin.TabularInline):
@@ -15,11 +22,22 @@ class PurchaseInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "organization", "is_vip", "language", "merged_into")
+    list_display = ("id", "display_name", "organization", "is_vip", "language", "merged_into")
     list_filter = ("is_vip", "language")
     search_fields = ("name", "contact_points__value")
     inlines = [ContactPointInline, PurchaseInline]
     raw_id_fields = ("merged_into",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("organization", "merged_into")
+            .prefetch_related(
+                contact_points_for_display(),
+                contact_points_for_display("merged_into__contact_points"),
+            )
+        )
 
 
 admin.site.register(Organization)
@@ -29,6 +47,14 @@ admin.site.register(Organization)
 class CustomerEventAdmin(admin.ModelAdmin):
     list_display = ("customer", "kind", "actor", "created_at")
     readonly_fields = ("customer", "kind", "actor", "data", "created_at")
+    list_select_related = ("customer", "actor")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(contact_points_for_display("customer__contact_points"))
+        )
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Prefetch
+from django.utils.functional import cached_property
 
 
 class Organization(models.Model):
@@ -32,7 +34,33 @@ class Customer(models.Model):
         indexes = [models.Index(fields=["name"])]
 
     def __str__(self) -> str:
-        return self.name or f"Customer #{self.pk}"
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name, else the primary email address (then phone number) of someone known
+        only by it. Reads the contact points prefetched by `contact_points_for_display()`
+        (lists must), else queries them once per instance, and only for a nameless one."""
+        return self.name or self._display_contact or f"Customer #{self.pk}"
+
+    @cached_property
+    def _display_contact(self) -> str:
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("contact_points")
+        if prefetched is not None:
+            points = [(p.kind, p.is_primary, p.pk or 0, p.value) for p in prefetched]
+        elif self.pk is None:
+            return ""
+        else:
+            points = list(
+                self.contact_points.filter(kind__in=DISPLAY_KINDS).values_list(
+                    "kind", "is_primary", "id", "value"
+                )
+            )
+        shown = [p for p in points if p[0] in DISPLAY_KINDS]
+        if not shown:
+            return ""
+        shown.sort(key=lambda p: (DISPLAY_KINDS.index(p[0]), not p[1], p[2]))
+        return shown[0][3]
 
 
 class ContactPoint(models.Model):
@@ -96,3 +124,14 @@ class CustomerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on customer {self.customer_id}"
+
+
+# Contact points a nameless customer is shown by, in order of preference: a chat id is an
+# opaque number, a social handle belongs to another site.
+DISPLAY_KINDS = [ContactPoint.Kind.EMAIL, ContactPoint.Kind.PHONE]
+
+
+def contact_points_for_display(lookup: str = "contact_points") -> Prefetch:
+    """What a list prefetches so `Customer.display_name` runs no query per row: e.g.
+    `cases.prefetch_related(contact_points_for_display("customer__contact_points"))`."""
+    return Prefetch(lookup, queryset=ContactPoint.objects.filter(kind__in=DISPLAY_KINDS))

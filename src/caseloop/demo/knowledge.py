@@ -144,9 +144,11 @@ photo or video.""",
         INTERNAL,
         PUBLISHED,
         ["refund", "authority"],
-        """- Tier 1 may refund up to **£50** or offer a goodwill credit up to £25 on their own.
-- Above that, escalate to tier 2 with the order number, the amount and what the customer
-  asked for.
+        """- Tier 1 may refund, or offer a goodwill store credit, up to **£50** on their own;
+  tier 2 up to £500; above that, a manager.
+- Above your limit, check your authority in the case's loop panel: it names who may grant
+  it. Escalate to one of them with the order number, the amount and what the customer
+  asked for; the case cannot be solved with that remedy until they approve it.
 - Never refund before a missing-parcel investigation has closed, unless the customer is VIP.
 
 Record the remedy in the case's plan so the customer can approve it.""",

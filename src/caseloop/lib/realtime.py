@@ -24,6 +24,11 @@ def case_group(case_id: int) -> str:
     return f"case-{case_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every socket of one person: pushes meant for them alone."""
+    return f"user-{user_id}"
+
+
 def socket_loop_remember(loop: asyncio.AbstractEventLoop) -> None:
     """Called by every consumer as a socket connects: the loop later sends must reach."""
     global _socket_loop

@@ -1,6 +1,7 @@
 """Routing: category → team by rule, then an available agent with the skill inside the team
 (round robin or least loaded, per team), overflowing to another team when nobody is free.
-Routing assigns; it never makes anyone the owner (the first agent who acts owns the case).
+Routing to an agent makes them the owner of a case nobody owns yet (and its assignee), so it
+lands in their "Mine"; routing to a team alone leaves the case unowned in the team's queue.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.db.models import Count, Q
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
 from caseloop.cases.models import FINISHED_STATUSES, Case, Category
-from caseloop.cases.services import case_update, event_record
+from caseloop.cases.services import case_transfer_ownership, case_update, event_record
 
 from .events import ROUTED
 from .models import RoutingRule, TeamRouting
@@ -101,17 +102,18 @@ def _pick(*, config: TeamRouting, eligible, steps: list[str]) -> tuple[User, str
 
 @transaction.atomic
 def case_route(*, case: Case) -> RouteDecision:
-    """Route the case to a team and, when someone is free, an agent in it. The owner is left
-    alone. Side effects: team/assignee field events through case_update with the reason, a
-    `routed` event with the whole reasoning, the team's round-robin pointer."""
+    """Route the case to a team and, when someone is free, an agent in it, who becomes its
+    owner unless someone already owns it. Side effects: team/assignee field events through
+    case_update with the reason; an `owner_transferred` event naming the rule; a `routed`
+    event with the whole reasoning; the team's round-robin pointer."""
     case = Case.objects.select_related("category", "team").get(pk=case.pk)
     steps: list[str] = []
     rule = _rule_for(case)
+    rule_name = ""
     if rule is not None:
         team = rule.team
-        steps.append(
-            f"rule: {rule.category.name if rule.category else 'any category'} → {team.name}"
-        )
+        rule_name = f"{rule.category.name if rule.category else 'any category'} → {team.name}"
+        steps.append(f"rule: {rule_name}")
     elif case.team_id:
         team = cast(Team, case.team)
         steps.append(f"no routing rule matches; keeping the team {team.name}")
@@ -164,6 +166,10 @@ def case_route(*, case: Case) -> RouteDecision:
     changes: dict = {"team": team}
     if agent is not None:
         changes["assignee"] = agent
-    case_update(case=case, actor=None, reason=f"routed {why}", **changes)
+    # case_update locks the row until the routing commits: the owner read here stays true.
+    case = case_update(case=case, actor=None, reason=f"routed {why}", **changes)
+    if agent is not None and case.owner_id is None:
+        by = f"by the rule {rule_name}" if rule_name else f"within the team {team.name}"
+        case_transfer_ownership(case=case, to_user=agent, actor=None, reason=f"routed {by}: {why}")
     event_record(case=case, kind=ROUTED, data=decision.as_dict())
     return decision

@@ -1,7 +1,8 @@
 """Live desk updates for agents over WebSocket: new cases, new messages, status changes.
 
-`caseloop.lib.realtime.publish` sends to the "desk" group and to "case-<id>"; a socket
-joins "desk", and with `?case=<id>` that case's group too.
+`caseloop.lib.realtime.publish` sends to the "desk" group, to "case-<id>" and to
+"user-<id>"; a socket joins "desk" and its user's group, and with `?case=<id>` that case's
+group too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from caseloop.lib.realtime import DESK_GROUP, case_group, socket_loop_remember
+from caseloop.lib.realtime import DESK_GROUP, case_group, socket_loop_remember, user_group
 
 
 class DeskConsumer(AsyncJsonWebsocketConsumer):
@@ -20,7 +21,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_agent_like:
             await self.close(code=4403)
             return
-        self.groups_joined = [DESK_GROUP]
+        self.groups_joined = [DESK_GROUP, user_group(user.pk)]
         query = parse_qs(self.scope.get("query_string", b"").decode())
         case_id = (query.get("case") or [""])[0]
         if case_id.isdigit():

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 
 from caseloop.accounts.models import Team, User
-from caseloop.cases.loop.alternatives import SCORES
+from caseloop.cases.loop.models import SCALES
 from caseloop.cases.models import (
     Alternative,
     Case,
@@ -73,12 +73,24 @@ class AuthorityForm(CaseActionForm):
         queryset=RemedyType.objects.all(), error_messages=_of_case("remedy")
     )
     amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2)
-    currency = forms.CharField(required=False, max_length=3)
+    currency = forms.CharField(
+        required=False, max_length=3, help_text="Blank: the desk's currency."
+    )
 
 
 class FactForm(CaseActionForm):
-    key = _text(64)
+    """A fact picked from the ones the case still lacks (by key, shown by label), or named
+    in the agent's own words ("other"); the service maps either to a key."""
+
+    key = _text(200)
+    other = _text(200)
     value = _text(2000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("key") or data.get("other")):
+            self.add_error("key", "choose a fact, or name it under 'other'")
+        return data
 
 
 class AlternativeForm(CaseActionForm):
@@ -98,18 +110,32 @@ class _AlternativeForm(CaseActionForm):
         field.queryset = Alternative.objects.filter(case=case)
 
 
+def _scale(name: str) -> forms.IntegerField:
+    label, meaning = SCALES[name]
+    return forms.IntegerField(
+        required=False, min_value=1, max_value=5, label=label, help_text=meaning
+    )
+
+
 class WeighForm(_AlternativeForm):
-    feasibility = forms.IntegerField(required=False, min_value=1, max_value=5)
-    cost = forms.IntegerField(required=False, min_value=1, max_value=5)
-    impact = forms.IntegerField(required=False, min_value=1, max_value=5)
-    timeliness = forms.IntegerField(required=False, min_value=1, max_value=5)
-    cost_amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2)
+    """Scores 1–5 on each scale (5 is the better end; SCALES says what the ends mean) and
+    the customer's preference. A blank preference leaves the recorded one as it is."""
+
+    feasibility = _scale("feasibility")
+    cost = _scale("cost")
+    impact = _scale("impact")
+    timeliness = _scale("timeliness")
+    cost_amount = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, help_text="What it costs us."
+    )
     preference = forms.ChoiceField(
-        choices=[("", "—"), *Alternative.Preference.choices], required=False
+        choices=[("", "—"), *Alternative.Preference.choices],
+        required=False,
+        help_text="What the customer said of it; one they rejected cannot be chosen.",
     )
 
     def scores(self) -> dict[str, int | None]:
-        return {name: self.cleaned_data.get(name) for name in SCORES}
+        return {name: self.cleaned_data.get(name) for name in SCALES}
 
 
 class ChooseForm(_AlternativeForm):

@@ -96,7 +96,9 @@ def _authority(request: HttpRequest, case: Case, data: Data) -> str:
 
 
 def _fact(request: HttpRequest, case: Case, data: Data) -> str:
-    loop_facts.fact_record(case=case, key=data["key"], value=data["value"], actor=_agent(request))
+    loop_facts.fact_record(
+        case=case, key=data["key"] or data["other"], value=data["value"], actor=_agent(request)
+    )
     return "Fact recorded."
 
 
@@ -128,12 +130,13 @@ def _alternative(request: HttpRequest, case: Case, data: Data) -> str:
 
 
 def _weigh(request: HttpRequest, case: Case, data: Data) -> str:
+    # Like the API's PATCH: what the form does not send stays as it is.
     alternative = data["alternative"]
     loop_alternatives.alternative_weigh(
         alternative=alternative,
         actor=_agent(request),
-        scores={name: data[name] for name in loop_alternatives.SCORES},
-        cost_amount=data["cost_amount"],
+        scores={name: data[name] for name in loop_alternatives.SCORES if name in request.POST},
+        cost_amount=data["cost_amount"] if "cost_amount" in request.POST else ...,
     )
     if data["preference"]:
         loop_alternatives.alternative_prefer(

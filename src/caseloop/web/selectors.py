@@ -3,7 +3,7 @@ the customer sidebar and the manager's numbers. Every list is joined up front.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import chain
 from urllib.parse import urlencode
@@ -12,12 +12,16 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
-from caseloop.automation.selectors import cases_response_states
+from caseloop.automation.selectors import (
+    CaseSlaState,
+    case_sla_states,
+    cases_sla_attention,
+    sla_attention_page,
+)
 from caseloop.cases.models import OPEN_STATUSES, Case, CaseEvent, Escalation, Message, Status
 from caseloop.cases.selectors import (
     CaseFilters,
     InvalidCursor,
-    case_base_queryset,
     case_events,
     case_messages,
     case_page,
@@ -26,7 +30,7 @@ from caseloop.cases.selectors import (
     cases_filtered,
 )
 from caseloop.coach.selectors import coach_override_counts
-from caseloop.customers.models import Customer
+from caseloop.customers.models import Customer, contact_points_for_display
 from caseloop.insights.surveys import recovery_open_case_ids
 from caseloop.knowledge.search import query_respelled
 from caseloop.triage.selectors import case_triage
@@ -35,7 +39,6 @@ from caseloop.triage.services import NEEDS_REVIEW_TAG
 from .models import SavedView
 
 COUNT_CAP = 1000
-TARGET_CANDIDATES = 500
 # A row's SLA state, fetched with the row.
 SLA_JOIN = ("sla", "sla__policy")
 
@@ -61,6 +64,8 @@ SORTS = {
     "oldest": "Oldest first",
     "priority": "Highest priority first",
     "waiting": "Longest waiting first",
+    # Only in the near-target queue, where it is the default: the most pressing SLA first.
+    "urgency": "Most urgent first",
 }
 
 
@@ -88,6 +93,8 @@ class InboxParams:
         if values["queue"] not in {q.key for q in BASE_QUEUES}:
             values["queue"] = "mine"
         if values["sort"] not in SORTS:
+            values["sort"] = "urgency" if values["queue"] == "target" else "newest"
+        elif values["sort"] == "urgency" and values["queue"] != "target":
             values["sort"] = "newest"
         return cls(**values)
 
@@ -119,9 +126,18 @@ def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
     if queue == "unassigned":
         return cases.filter(is_open, owner__isnull=True)
     if queue == "escalated":
-        return cases.filter(is_open, assignee=user).exclude(owner=user)
+        # Accepted escalations (the solver is the assignee) and those still waiting for
+        # the user or one of their teams to take them.
+        waiting = Escalation.objects.filter(state=Escalation.State.OPEN).filter(
+            Q(to_user=user) | Q(to_team__in=user.teams.values("pk"))
+        )
+        return cases.filter(
+            is_open, Q(assignee=user) | Q(pk__in=waiting.values("case_id"))
+        ).exclude(owner=user)
     if queue == "review":
         return cases.filter(is_open, tags__name=NEEDS_REVIEW_TAG)
+    if queue == "target":
+        return cases_sla_attention(cases.filter(is_open))
     if queue == "waiting":
         internal = Q(status=Status.PENDING_INTERNAL, assignee=user)
         # The customer awaits the owner's reply (an automatic acknowledgement is none).
@@ -138,7 +154,20 @@ def queue_queryset(*, user, queue: str) -> QuerySet[Case]:
     return cases
 
 
-def _filtered(cases: QuerySet[Case], params: InboxParams) -> QuerySet[Case]:
+def inbox_searches_all(params: InboxParams) -> bool:
+    """A search looks through every case the user may see, whatever the queue: a case's
+    reference must be found wherever it sits, and words are looked for desk-wide."""
+    return bool(params.q)
+
+
+def _filtered(*, user, params: InboxParams) -> QuerySet[Case]:
+    """The queue's cases narrowed by the filters; a search runs over all cases instead of
+    the queue. A reference or id finds its case whatever the other filters say."""
+    if not inbox_searches_all(params):
+        return cases_filtered(queue_queryset(user=user, queue=params.queue), params.filters())
+    cases = queue_queryset(user=user, queue="all")
+    if not case_search_is_text(params.q):
+        return cases_filtered(cases, CaseFilters(q=params.q))
     return cases_filtered(cases, params.filters())
 
 
@@ -146,28 +175,18 @@ def _filtered(cases: QuerySet[Case], params: InboxParams) -> QuerySet[Case]:
 class InboxPage:
     cases: list[Case]
     next_cursor: str | None
-    states: dict[int, str] = field(default_factory=dict)
     # Set when nothing matched the search as typed and a respelt search is shown instead.
     corrected_query: str = ""
-
-
-def _target_ids(*, user, params: InboxParams) -> list[int]:
-    """Open cases still waiting for a first reply whose target is near or passed, oldest
-    first. Checked over a bounded window of the oldest candidates."""
-    candidates = list(
-        _filtered(queue_queryset(user=user, queue="all"), params)
-        .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
-        .only("id", "created_at", "priority", "first_response_at")
-        .order_by("id")[:TARGET_CANDIDATES]
-    )
-    states = cases_response_states(cases=candidates)
-    return [c.pk for c in candidates if states.get(c.pk) in ("near", "breached")]
+    # A search looked through all cases rather than the queue.
+    searched_all: bool = False
 
 
 def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) -> InboxPage:
-    """One page of a queue, keyset-paginated on id (stable while new cases arrive). When a
-    text search finds nothing, misspelt words are corrected to the knowledge base's
-    vocabulary and the search runs once more."""
+    """One page of a queue, keyset-paginated (stable while new cases arrive): on id, or on
+    the SLA's due time in the near-target queue's most-urgent order. A search looks
+    through all cases the user may see, not only the queue. When a text search finds
+    nothing, misspelt words are corrected to the knowledge base's vocabulary and the search
+    runs once more."""
     page = _inbox_page(user=user, params=params, cursor=cursor, limit=limit)
     if page.cases or cursor or not case_search_is_text(params.q):
         return page
@@ -180,40 +199,38 @@ def inbox_page(*, user, params: InboxParams, cursor: str = "", limit: int = 50) 
 
 
 def _inbox_page(*, user, params: InboxParams, cursor: str, limit: int) -> InboxPage:
-    if params.queue == "target":
-        cases = case_base_queryset().filter(pk__in=_target_ids(user=user, params=params))
-    else:
-        cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
-        cases = cases.select_related("customer", "owner", "assignee", "team", "category")
-        cases = cases.prefetch_related("tags")
+    cases = _filtered(user=user, params=params)
     # Each row shows its SLA state (automation's `case_sla_states`), joined here.
-    cases = cases.select_related(*SLA_JOIN)
-    priorities = params.priority.split(",") if params.priority else None
+    cases = cases.select_related("customer", "owner", "assignee", "team", "category", *SLA_JOIN)
+    # A customer known only by an address is shown by it, read here for the whole page.
+    cases = cases.prefetch_related("tags", contact_points_for_display("customer__contact_points"))
     try:
-        rows, next_cursor = case_page(
-            cases, sort=params.sort, cursor=cursor, limit=limit, priorities=priorities
-        )
+        rows, next_cursor = _page(cases, params=params, cursor=cursor, limit=limit)
     except InvalidCursor:
         # A cursor from an older link: start the queue from its first page.
-        rows, next_cursor = case_page(cases, sort=params.sort, limit=limit, priorities=priorities)
-    return InboxPage(cases=rows, next_cursor=next_cursor, states=response_states(cases=rows))
+        rows, next_cursor = _page(cases, params=params, cursor="", limit=limit)
+    return InboxPage(cases=rows, next_cursor=next_cursor, searched_all=inbox_searches_all(params))
 
 
-def response_states(*, cases: list[Case]) -> dict[int, str]:
-    waiting = [c for c in cases if c.is_open and c.first_response_at is None]
-    if not waiting:
-        return {}
-    return cases_response_states(cases=waiting)
+def _page(
+    cases: QuerySet[Case], *, params: InboxParams, cursor: str, limit: int
+) -> tuple[list[Case], str | None]:
+    sort = params.sort
+    if sort == "urgency":
+        if not inbox_searches_all(params):
+            return sla_attention_page(cases, cursor=cursor, limit=limit)
+        # A search leaves the near-target queue, and with it the queue's own order.
+        sort = "newest"
+    priorities = params.priority.split(",") if params.priority else None
+    return case_page(cases, sort=sort, cursor=cursor, limit=limit, priorities=priorities)
 
 
 def inbox_row(*, user, params: InboxParams, case_id: int) -> Case | None:
     """The case as a row of this queue, or None when it does not belong there."""
-    if params.queue == "target":
-        return None
-    cases = _filtered(queue_queryset(user=user, queue=params.queue), params)
+    cases = _filtered(user=user, params=params)
     return (
         cases.select_related("customer", "owner", "assignee", "team", "category", *SLA_JOIN)
-        .prefetch_related("tags")
+        .prefetch_related("tags", contact_points_for_display("customer__contact_points"))
         .filter(pk=case_id)
         .first()
     )
@@ -356,7 +373,9 @@ def escalations_waiting() -> list[dict] | None:
     """Escalations the solver has not solved yet, oldest first, with how long each has
     waited; None when the desk has no escalations."""
     pending = (
-        Escalation.objects.filter(state__in=["open", "accepted", "returned"])
+        Escalation.objects.filter(
+            state__in=["open", "accepted", "returned"], case__status__in=OPEN_STATUSES
+        )
         .select_related("case", "to_team", "to_user", "owner")
         .order_by("created_at")[:50]
     )
@@ -364,15 +383,15 @@ def escalations_waiting() -> list[dict] | None:
     return [{"escalation": e, "waiting": now - e.created_at} for e in pending]
 
 
-def cases_near_target(*, limit: int = 20) -> list[tuple[Case, str]] | None:
-    candidates = list(
-        case_base_queryset()
-        .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
-        .order_by("id")[:TARGET_CANDIDATES]
-    )
-    states = cases_response_states(cases=candidates)
-    flagged = [(c, states[c.pk]) for c in candidates if states.get(c.pk) in ("near", "breached")]
-    return flagged[:limit]
+def cases_near_target(*, limit: int = 20) -> list[tuple[Case, CaseSlaState]]:
+    """Open cases with an SLA target in warning or breached, most urgent first (the
+    near-target queue's first page), each with its SLA state: the target that puts it
+    there and the time left or overdue."""
+    now = timezone.now()
+    cases = cases_sla_attention(Case.objects.open(), now=now).select_related(*SLA_JOIN)
+    rows, _next = sla_attention_page(cases, limit=limit)
+    states = case_sla_states(cases=rows, now=now)
+    return [(case, states[case.pk]) for case in rows if case.pk in states]
 
 
 def coach_overrides_recent(*, days: int = 30) -> dict:

@@ -8,6 +8,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 from typing import cast
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from caseloop.accounts.models import User
+from caseloop.accounts.models import DeskIdentity, User
 from caseloop.cases import services as case_services
 from caseloop.cases.customer_users import customer_user_for
 from caseloop.cases.errors import CaseError, CaseValidationError
@@ -118,6 +119,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _from_desk(desk: str) -> str:
+    """The sender of the desk's own mail: DEFAULT_FROM_EMAIL, named after the desk unless
+    it names itself."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return settings.DEFAULT_FROM_EMAIL if name or not address else formataddr((desk, address))
+
+
 def magic_link_request(*, email: str, base_url: str = "") -> bool:
     """Email a sign-in link when `email` is a contact point of a customer. Returns whether
     one was sent; callers must answer the same either way so addresses are not revealed.
@@ -143,16 +151,22 @@ def magic_link_request(*, email: str, base_url: str = "") -> bool:
         )
         url = (base_url or settings.SITE_URL).rstrip("/") + reverse("web:portal_link", args=[token])
         minutes = int(MAGIC_LINK_TTL.total_seconds() // 60)
+        desk = DeskIdentity.current().name
         body = (
-            f"Hello {customer.name or ''},\n\n"
-            f"Use this link to sign in to your support cases:\n\n{url}\n\n"
+            f"Hello {customer.name or 'there'},\n\n"
+            f"Use this link to sign in to your cases with {desk}:\n\n{url}\n\n"
             f"It works once and expires in {minutes} minutes. If you did not ask for it, "
-            "you can ignore this email."
+            f"you can ignore this email.\n\nThe {desk} team"
         )
     # Sent once the link row is stored. A failing mail setup is logged, never shown: an
     # error only for known addresses would reveal which addresses are customers.
     try:
-        send_mail("Your sign-in link", body, settings.DEFAULT_FROM_EMAIL, [email])
+        send_mail(
+            f"Your {desk} sign-in link",
+            body,
+            _from_desk(desk),
+            [email],
+        )
     except Exception:  # noqa: BLE001
         logger.exception("sending a portal sign-in link failed")
     return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import cast
 
 from django.contrib import messages
@@ -16,17 +16,19 @@ from django.views.decorators.http import require_GET, require_POST
 from caseloop.accounts.models import Team, User
 from caseloop.cases import selectors as case_selectors, services as case_services
 from caseloop.cases.errors import CaseError, ReplyObjection
+from caseloop.cases.events import EventLine, event_lines
 from caseloop.cases.extensions import case_panels
-from caseloop.cases.models import Category, Channel, Priority, Status
+from caseloop.cases.models import CaseEvent, Category, Channel, Message, Priority, Status
 from caseloop.cases.services import AttachmentUpload
 from caseloop.cases.transitions import allowed_transitions
+from caseloop.coach.selectors import coach_check
 from caseloop.knowledge import urls as knowledge_urls
 from caseloop.knowledge.selectors import macros_for
 from caseloop.knowledge.services import macro_render
 from caseloop.lib.downloads import download_response
-from caseloop.lib.errors import http_status_for
 
 from . import selectors, services
+from .templatetags.desk import reply_how
 
 MAIN_PANELS = {"loop"}
 
@@ -98,8 +100,7 @@ def inbox_row(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.inbox_row(user=request.user, params=params, case_id=case_id)
     if case is None:
         return HttpResponse(status=204)
-    states = selectors.response_states(cases=[case])
-    return render(request, "web/partials/case_row.html", {"case": case, "states": states})
+    return render(request, "web/partials/case_row.html", {"case": case})
 
 
 @login_required
@@ -143,28 +144,91 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("web:inbox") + ("?" + back if back else ""))
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A timeline item and, for an event, the sentence it reads as."""
+
+    kind: str
+    at: object
+    message: Message | None = None
+    event: CaseEvent | None = None
+    line: EventLine | None = None
+
+
+def _timeline(request: HttpRequest, case, *, agents: list[User] | None = None) -> list:
+    """The case's timeline, each event with its sentence. The people, team, category and
+    customer the events name come from what the page already holds (the case's own, the
+    agents) and, for the rest, one query per model."""
+    items = selectors.case_timeline(case=case, user=request.user)
+    events = [item.event for item in items if item.event is not None]
+    known = [case.owner, case.assignee, case.team, case.category, case.customer, *(agents or [])]
+    lines = event_lines(events=events, known=known)
+    return [
+        TimelineEntry(
+            item.kind,
+            item.at,
+            message=item.message,
+            event=item.event,
+            line=lines.get(item.event.pk) if item.event is not None else None,
+        )
+        for item in items
+    ]
+
+
+# The "send and …" buttons: the status the case moves to with the reply.
+THEN_CHOICES = (
+    (Status.PENDING_CUSTOMER, "wait for customer"),
+    (Status.SOLVED, "mark solved"),
+)
+THEN_WORDS: dict[str, str] = {str(status): words for status, words in THEN_CHOICES}
+
+
+def _then_choices(case) -> list[tuple[str, str]]:
+    """The moves the case can make once a reply is in (a reply opens a new case)."""
+    after = Status.OPEN if case.status == Status.NEW else case.status
+    allowed = allowed_transitions(after)
+    return [(status, words) for status, words in THEN_CHOICES if status in allowed]
+
+
 def _case_context(request: HttpRequest, case, **extra) -> dict:
     panels = case_panels(case=case, user=request.user)
+    agents = selectors.agents_list()
     return {
         "case": case,
-        "timeline": selectors.case_timeline(case=case, user=request.user),
+        "timeline": _timeline(request, case, agents=agents),
         "transitions": allowed_transitions(case.status),
+        "then_choices": _then_choices(case),
         "main_panels": [p for p in panels if p["key"] in MAIN_PANELS],
         "side_panels": [p for p in panels if p["key"] not in MAIN_PANELS],
         "sidebar": selectors.customer_sidebar(case=case),
         "channels": Channel.choices,
         "macros": list(macros_for(user=request.user, case=case)),
-        "agents": selectors.agents_list(),
-        "states": selectors.response_states(cases=[case]),
+        "agents": agents,
         **extra,
     }
+
+
+def _held_key(case) -> str:
+    return f"reply_held:{case.pk}"
 
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     _staff_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
-    return render(request, "web/case.html", _case_context(request, case))
+    # A reply that was not sent comes back once, with its draft, after the redirect.
+    held = request.session.pop(_held_key(case), None)
+    extra = (
+        {
+            "held": held,
+            "draft": held["text"],
+            "draft_kind": held["kind"],
+            "draft_channel": held["channel"],
+        }
+        if held
+        else {}
+    )
+    return render(request, "web/case.html", _case_context(request, case, **extra))
 
 
 @login_required
@@ -175,7 +239,7 @@ def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "web/partials/timeline.html",
-        {"case": case, "timeline": selectors.case_timeline(case=case, user=request.user)},
+        {"case": case, "timeline": _timeline(request, case)},
     )
 
 
@@ -194,39 +258,87 @@ def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> H
     )
 
 
+def _sent_confirmation(*, case, message: Message, then_status: str) -> str:
+    if message.direction == Message.Direction.NOTE:
+        text = "Internal note added"
+    else:
+        text = f"Reply sent to {case.customer} {reply_how(message.channel)}"
+    if then_status == Status.PENDING_CUSTOMER:
+        text += "; the case now waits for the customer"
+    elif then_status == Status.SOLVED:
+        text += "; the case is marked solved"
+    return text + "."
+
+
+def _advice_note(findings: list) -> str:
+    """The coach's advice on a reply that went, for next time."""
+    shown = [
+        f.message + (f" (“{f.excerpt}”)" if f.excerpt and len(f.excerpt) < 80 else "")
+        for f in findings[:3]
+    ]
+    more = f" And {len(findings) - 3} more." if len(findings) > 3 else ""
+    return "The coach suggests, for next time: " + " ".join(shown) + more
+
+
 @login_required
 @require_POST
 def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Send a reply (or add a note), optionally moving the case on with it. A reply the
+    coach holds, or one refused, is not sent: the agent gets the draft back with why, as
+    an HTMX partial under the composer or, without HTMX, after a redirect to the case."""
     _staff_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     text = request.POST.get("text", "")
+    kind = "note" if request.POST.get("kind") == "note" else "reply"
+    channel = request.POST.get("channel", "")
+    send_anyway = request.POST.get("send_anyway") == "1"
+    then_status = request.POST.get("then_status", "") or (
+        request.POST.get("held_then_status", "") if send_anyway else ""
+    )
     uploads = [
         AttachmentUpload(filename=f.name or "", content=f.read(), content_type=f.content_type or "")
         for f in request.FILES.getlist("attachments")
     ]
+    partial = request.headers.get("HX-Request") == "true"
     try:
-        case_services.reply_send(
+        message = case_services.reply_send(
             case=case,
             actor=cast(User, request.user),
             text=text,
-            kind=request.POST.get("kind", "reply"),
-            channel=request.POST.get("channel", ""),
+            kind=kind,
+            channel=channel,
             attachments=uploads,
-            send_anyway=request.POST.get("send_anyway") == "1",
+            send_anyway=send_anyway,
+            then_status=then_status,
         )
-    except ReplyObjection as exc:
-        context = _case_context(
-            request,
-            case,
-            draft=text,
-            findings=exc.findings,
-            draft_channel=request.POST.get("channel"),
-        )
-        return render(request, "web/case.html", context)
     except CaseError as exc:
-        messages.error(request, str(exc))
-        context = _case_context(request, case, draft=text)
-        return render(request, "web/case.html", context, status=http_status_for(exc))
+        held = {
+            "text": text,
+            "kind": kind,
+            "channel": channel,
+            "then_status": then_status,
+            "then_words": THEN_WORDS.get(then_status, ""),
+            "findings": [f.as_dict() for f in exc.findings]
+            if isinstance(exc, ReplyObjection)
+            else [],
+            "error": "" if isinstance(exc, ReplyObjection) else str(exc),
+        }
+        if partial:
+            # Under the composer, which keeps the draft and any files chosen.
+            return render(request, "web/partials/reply_held.html", {"case": case, "held": held})
+        request.session[_held_key(case)] = {**held, "files_dropped": len(uploads)}
+        return redirect(reverse("web:case", args=[case.pk]) + "#reply")
+    messages.success(
+        request, _sent_confirmation(case=case, message=message, then_status=then_status)
+    )
+    if message.direction == Message.Direction.OUTBOUND and not send_anyway:
+        advice = [f for f in coach_check(text=text, case=case) if not f.blocks]
+        if advice:
+            messages.info(request, _advice_note(advice))
+    if partial:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("web:case", args=[case.pk])
+        return response
     return redirect("web:case", case_id=case.pk)
 
 

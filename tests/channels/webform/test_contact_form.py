@@ -239,3 +239,14 @@ def test_the_acknowledgement_and_agent_replies_to_a_form_case_go_out_by_email(
 def test_a_phone_only_submitter_is_told_nothing_about_email(browser):
     response = submit(browser, email="", phone="+14155550100")
     assert "emailed" not in response.content.decode()
+
+
+def test_the_form_and_its_confirmation_carry_the_desks_name(browser):
+    from caseloop.accounts.services import desk_identity_set
+
+    desk_identity_set(name="Northwind Home")
+    page = browser.get("/channels/form/").content.decode()
+    assert " · Northwind Home</title>" in page and "Caseloop" not in page
+    thanks = submit(browser).content.decode()
+    assert "<title>Message received · Northwind Home</title>" in thanks
+    assert "Caseloop" not in thanks

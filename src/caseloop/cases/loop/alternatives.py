@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from caseloop.accounts.models import User
 from caseloop.cases.extensions import cases_similar
+from caseloop.cases.loop.models import SCALES
 from caseloop.cases.models import Alternative, Case
 from caseloop.cases.services import event_record
 
@@ -52,7 +53,7 @@ def alternative_add(
     return alternative
 
 
-SCORES = ("feasibility", "cost", "impact", "timeliness")
+SCORES = tuple(SCALES)
 
 
 @transaction.atomic
@@ -65,7 +66,8 @@ def alternative_weigh(
     currency: str | None | EllipsisType = ...,
     state: str | EllipsisType = ...,
 ) -> Alternative:
-    """Weigh an alternative (scores 1–5; cost 5 = cheapest) or mark it tried/rejected.
+    """Weigh an alternative (scores 1–5, 5 the better end; see SCALES) or mark it
+    tried/rejected. The customer's preference is theirs: weighing never changes it.
     Side effects: an `alternative_weighed` event with the new score."""
     alternative = Alternative.objects.select_for_update().get(pk=alternative.pk)
     before = {name: getattr(alternative, name) for name in SCORES}
@@ -105,20 +107,38 @@ def alternative_weigh(
 def alternative_prefer(
     *, alternative: Alternative, preference: str, actor: User, note: str = ""
 ) -> Alternative:
-    """Record what the customer thinks of an alternative.
-    Side effects: an `alternative_preference` event."""
+    """Record what the customer thinks of an alternative; the same answer again (without a
+    new note) changes nothing. A chosen alternative the customer rejects is no longer
+    chosen. Side effects: an `alternative_preference` event."""
     if preference not in Alternative.Preference.values:
         raise LoopError(f"unknown preference '{preference}'")
     alternative = Alternative.objects.select_for_update().get(pk=alternative.pk)
     before = alternative.customer_preference
+    note = (note or "").strip()
+    if preference == before and (not note or note == alternative.preference_note):
+        return alternative
     alternative.customer_preference = preference
-    alternative.preference_note = note or ""
-    alternative.save(update_fields=["customer_preference", "preference_note"])
+    if note or preference != before:
+        alternative.preference_note = note
+    fields = ["customer_preference", "preference_note"]
+    unchosen = (
+        preference == Alternative.Preference.REJECTED
+        and alternative.state == Alternative.State.CHOSEN
+    )
+    if unchosen:
+        alternative.state = Alternative.State.CONSIDERED
+        fields.append("state")
+    alternative.save(update_fields=fields)
+    data: dict[str, object] = {
+        "alternative": alternative.pk,
+        "before": before,
+        "after": preference,
+        "note": note,
+    }
+    if unchosen:
+        data["unchosen"] = True
     event_record(
-        case=alternative.case,
-        actor=actor,
-        kind=LoopEvent.ALTERNATIVE_PREFERENCE,
-        data={"alternative": alternative.pk, "before": before, "after": preference, "note": note},
+        case=alternative.case, actor=actor, kind=LoopEvent.ALTERNATIVE_PREFERENCE, data=data
     )
     return alternative
 
@@ -126,6 +146,7 @@ def alternative_prefer(
 @transaction.atomic
 def alternative_choose(*, alternative: Alternative, reason: str, actor: User) -> Alternative:
     """Choose one alternative, with the reason; any earlier choice goes back to considered.
+    Refused (LoopStateError) for one the agent marked rejected or the customer rejected.
     Side effects: an `alternative_chosen` event."""
     _require_staff(actor)
     reason = (reason or "").strip()
@@ -135,6 +156,11 @@ def alternative_choose(*, alternative: Alternative, reason: str, actor: User) ->
     alternative = Alternative.objects.select_for_update().get(pk=alternative.pk)
     if alternative.state == Alternative.State.REJECTED:
         raise LoopStateError("this alternative was rejected")
+    if alternative.customer_preference == Alternative.Preference.REJECTED:
+        raise LoopStateError(
+            f"the customer rejected '{alternative.title}': choose another alternative, or "
+            "record their new preference first if they changed their mind"
+        )
     previous = list(
         Alternative.objects.filter(case=case, state=Alternative.State.CHOSEN)
         .exclude(pk=alternative.pk)

@@ -294,7 +294,8 @@ def link_create(request: ApiRequest, case_id: str, payload: LinkIn):
 @router.get(f"{CASE}/alternatives", response=list[AlternativeOut], summary="Alternatives, ranked")
 def alternative_list(request: ApiRequest, case_id: str):
     """Best first: the chosen one, then by weighted score (feasibility 35%, impact 30%,
-    timeliness 20%, cost 15%; 5 is best, cost 5 = cheapest), then the customer's preference."""
+    timeliness 20%, cost 15%; 5 is best, cost 5 = cheapest), then the customer's preference.
+    Tried ones follow; rejected ones, by the agent or the customer, come last."""
     case = _case(request, case_id)
     return [AlternativeOut.of(a) for a in selectors.alternatives_ranked(case=case)]
 

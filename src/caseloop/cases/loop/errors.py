@@ -26,6 +26,35 @@ class HandoffIncomplete(LoopError):
         super().__init__(f"the hand-off is missing: {labels}")
 
 
+class RemedyNotAuthorised(LoopError):
+    """A remedy beyond the authority of the agent who checked it, not approved by anyone who
+    may grant it: the case cannot be solved with it yet. Names who could approve it."""
+
+    code = "remedy_not_authorised"
+    # Not the caller's permission but the loop's order: approval comes before solving.
+    kind = ErrorKind.CONFLICT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        remedy: str,
+        amount: str | None,
+        currency: str | None,
+        approvers: list[str],
+        nobody: bool,
+    ) -> None:
+        self.approvers = approvers
+        self.payload = {
+            "remedy": remedy,
+            "amount": amount,
+            "currency": currency,
+            "approvers": approvers,
+            "nobody": nobody,
+        }
+        super().__init__(message)
+
+
 class LoopStateError(LoopError):
     """The step does not fit where the case is in the loop (e.g. consent on a draft plan)."""
 

@@ -30,10 +30,13 @@ from caseloop.cases.services import (
     event_record,
     message_add,
 )
+from caseloop.lib.realtime import DESK_GROUP, case_group, publish
 
 from . import selectors
+from .authority import authority_escalation_check
 from .errors import HandoffIncomplete, LoopError, LoopStateError
 from .events import LoopEvent
+from .letters import letter_compose
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ def case_escalate(
     """Hand the case to a team or person with the authority or expertise. Refused with
     HandoffIncomplete (listing what is missing) while the hand-off facts are not there;
     the refusal is recorded, since hand-offs refused for missing facts are measured.
+    While a remedy awaits approval (the authority check said escalate), it must go to
+    someone who may grant it (RemedyNotAuthorised names who), and carries that remedy.
     The owner stays the owner; the hand-off package is assembled and stored.
     Side effects: the case waits on internal work; an `escalated` event."""
     try:
@@ -116,6 +121,9 @@ def _escalate(
     _ensure_owner(case=case, actor=actor)
     if to_user is not None and to_user.pk == case.owner_id:
         raise LoopError("the owner cannot escalate to themselves")
+    pending = authority_escalation_check(case=case, to_user=to_user, to_team=to_team)
+    if pending is not None and remedy is None:
+        remedy, amount = pending.remedy, pending.amount
     if case.status == Status.NEW:
         case_transition(case=case, to=Status.OPEN, actor=actor, reason="escalated")
         case.refresh_from_db()
@@ -241,11 +249,26 @@ def escalation_return(*, escalation: Escalation, actor: User, question: str) -> 
     return escalation
 
 
+def solution_message_text(*, case: Case, solution: str, solver: User) -> str:
+    """The letter from the solver telling the customer how their case was solved."""
+    body = (
+        f"Good news about your case {case.reference} ({case.subject}): it is solved.\n\n"
+        f"{solution}\n\n"
+        "We will check with you shortly that all is well. If anything is not, simply reply "
+        "to this message."
+    )
+    return letter_compose(case=case, agent=solver, body=body)
+
+
 @transaction.atomic
 def escalation_solved(*, escalation: Escalation, actor: User, solution: str) -> Escalation:
-    """The solver reports it solved; the case becomes solved (and its follow-up asks the
-    customer). The owner keeps being reminded until the customer confirms.
-    Side effects: `escalation_solved` and `status_changed` events."""
+    """The solver reports it solved: the customer is told the solution on the case's
+    channel, the case becomes solved (its follow-up will ask the customer to confirm) and
+    the owner is told. The owner keeps being reminded until the customer confirms.
+    Refused (RemedyNotAuthorised) when the case awaits a remedy the solver may not grant.
+    Side effects: an outbound message (delivered after commit); `message_added`,
+    `escalation_solved` and `status_changed` events; after commit, an `escalation.solved`
+    push for the owner."""
     solution = (solution or "").strip()
     if not solution:
         raise LoopError("say how it was solved")
@@ -260,18 +283,45 @@ def escalation_solved(*, escalation: Escalation, actor: User, solution: str) -> 
     escalation.solution = solution
     escalation.solved_at = timezone.now()
     escalation.save(update_fields=["state", "solution", "solved_at"])
-    event_record(
-        case=escalation.case,
-        actor=actor,
-        kind=LoopEvent.ESCALATION_SOLVED,
-        data={"escalation": escalation.pk, "solution": solution},
-    )
     case = escalation.case
     case.refresh_from_db()
+    message = None
+    if case.status != Status.CLOSED:
+        message = message_add(
+            case=case,
+            direction=Message.Direction.OUTBOUND,
+            text=solution_message_text(case=case, solution=solution, solver=actor),
+            actor=actor,
+            metadata={"loop": "escalation_solution", "escalation": escalation.pk},
+        )
+    event_record(
+        case=case,
+        actor=actor,
+        kind=LoopEvent.ESCALATION_SOLVED,
+        data={
+            "escalation": escalation.pk,
+            "solution": solution,
+            "solver": actor.pk,
+            "owner": escalation.owner_id,
+            "message": message.pk if message else None,
+        },
+    )
+    case.refresh_from_db()
     if case.status not in FINISHED_STATUSES:
-        case_transition(
+        case = case_transition(
             case=case, to=Status.SOLVED, actor=actor, reason=f"solved by {actor.username}"
         )
+    payload = {
+        "kind": "escalation.solved",
+        "case_id": case.pk,
+        "reference": case.reference,
+        "status": case.status,
+        "escalation": escalation.pk,
+        "owner": escalation.owner_id,
+        "solver": actor.pk,
+    }
+    transaction.on_commit(lambda: publish(DESK_GROUP, payload))
+    transaction.on_commit(lambda: publish(case_group(case.pk), payload))
     return escalation
 
 

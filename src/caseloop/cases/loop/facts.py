@@ -3,8 +3,6 @@ and other cases."""
 
 from __future__ import annotations
 
-import re
-
 from django.db import transaction
 
 from caseloop.accounts.models import User
@@ -22,9 +20,6 @@ from .errors import LoopError
 from .events import LoopEvent
 from .guards import case_locked as _locked, is_staff as _staff
 
-FACT_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
 # --- 4. Facts and links ------------------------------------------------------------------
 
 
@@ -33,15 +28,23 @@ def fact_record(
     *, case: Case, key: str, value: str, actor: User | None, source: str = Fact.Source.AGENT
 ) -> Fact:
     """Record a fact (a newer value for a key supersedes the older one, which is kept).
-    Side effects: a `fact_recorded` event with the value before and after."""
-    key = (key or "").strip().lower()
-    if not FACT_KEY.match(key):
-        raise LoopError("a fact key is lower-case letters, digits, '-' or '_' (max 64)")
-    value = (value or "").strip()
-    if not value:
-        raise LoopError(f"the value of '{key}' is empty")
+    `key` may be the fact's key or its label as the checklist shows it ("Date and time of
+    the problem"); a fact the case does not ask for is kept under a key made of its name
+    (see `selectors.fact_key_for`). Side effects: a `fact_recorded` event with the value
+    before and after."""
     if source not in Fact.Source.values:
         raise LoopError(f"unknown fact source '{source}'")
+    name = (key or "").strip()
+    key = selectors.fact_key_for(case=case, name=name)
+    if not key:
+        raise LoopError(
+            f"name the fact in letters or digits, e.g. 'Serial number' (not '{name}')"
+            if name
+            else "say which fact this is"
+        )
+    value = (value or "").strip()
+    if not value:
+        raise LoopError(f"the value of '{name}' is empty")
     case = _locked(case)
     before = Fact.objects.filter(case=case, key=key).order_by("-id").first()
     fact = Fact.objects.create(

@@ -34,6 +34,7 @@ from caseloop.cases.services import case_transition, case_update, event_record, 
 from .errors import LoopError, LoopStateError
 from .escalations import escalations_confirm_by_customer
 from .events import LoopEvent
+from .letters import letter_compose
 from .problem import problem_statement_ensure
 from .tokens import link_url
 
@@ -80,6 +81,21 @@ def followup_cancel(*, case: Case, reason: str) -> int:
     return cancelled
 
 
+def followup_question_text(*, followup: FollowUp, answer_days: int) -> str:
+    """The "is it solved?" letter from the case's owner, with signed yes/no links."""
+    case = followup.case
+    yes = link_url(purpose="followup", object_id=followup.pk, answer="yes")
+    no = link_url(purpose="followup", object_id=followup.pk, answer="no")
+    body = (
+        f"We believe your case {case.reference} ({case.subject}) is solved.\n"
+        f"Is it? Yes, it is solved: {yes}\n"
+        f"No, it is not: {no}\n"
+        f"If we do not hear from you within {answer_days} days we will close it; you can "
+        "reopen it any time by replying."
+    )
+    return letter_compose(case=case, agent=case.owner, body=body)
+
+
 @transaction.atomic
 def followup_ask(*, followup: FollowUp, now: datetime | None = None) -> Message:
     """Ask the customer whether the case is solved, with signed yes/no links.
@@ -91,15 +107,7 @@ def followup_ask(*, followup: FollowUp, now: datetime | None = None) -> Message:
     if followup.case.status != Status.SOLVED:
         raise LoopStateError("the case is no longer solved")
     days = LoopSettings.current().followup_answer_days
-    yes = link_url(purpose="followup", object_id=followup.pk, answer="yes")
-    no = link_url(purpose="followup", object_id=followup.pk, answer="no")
-    text = (
-        f"We believe your case {followup.case.reference} ({followup.case.subject}) is solved.\n"
-        f"Is it? Yes, it is solved: {yes}\n"
-        f"No, it is not: {no}\n"
-        f"If we do not hear from you within {days} days we will close it; you can reopen it "
-        "any time by replying."
-    )
+    text = followup_question_text(followup=followup, answer_days=days)
     message = message_add(
         case=followup.case,
         direction=Message.Direction.OUTBOUND,

@@ -15,6 +15,7 @@ from django.db import models
 
 from caseloop.accounts.models import STAFF_ROLES
 from caseloop.cases.loop.policies import RuleError, alternatives_normalize, rule_validate
+from caseloop.lib.money import desk_currency, money_format
 
 __all__ = [
     "LoopSettings",
@@ -256,7 +257,7 @@ class AuthorityRule(models.Model):
         blank=True,
         help_text="Highest amount this rule allows (inclusive); blank means no limit.",
     )
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default=desk_currency)
     requires_category_skill = models.BooleanField(
         default=False,
         help_text="The agent must hold the case's category among their skills.",
@@ -266,7 +267,11 @@ class AuthorityRule(models.Model):
         ordering = ["remedy", "min_tier", "limit_amount"]
 
     def __str__(self) -> str:
-        limit = f"≤ {self.limit_amount} {self.currency}" if self.limit_amount is not None else "any"
+        limit = (
+            f"≤ {money_format(self.limit_amount, self.currency)}"
+            if self.limit_amount is not None
+            else "any"
+        )
         return f"{self.remedy}: {self.role or 'staff'} tier ≥ {self.min_tier}, {limit}"
 
     def clean(self) -> None:
@@ -297,6 +302,10 @@ class AuthorityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{'solve now' if self.solve_now else 'escalate'} on case {self.case_id}"
+
+    @property
+    def amount_text(self) -> str:
+        return money_format(self.amount, self.currency) if self.amount is not None else ""
 
 
 class FactRequirement(models.Model):
@@ -393,10 +402,20 @@ class CaseLink(models.Model):
 
 SCORE = [MinValueValidator(1), MaxValueValidator(5)]
 
+# The scales alternatives are weighed on, with what their ends mean: 5 is always the
+# better end, so for cost 5 is the cheapest.
+SCALES: dict[str, tuple[str, str]] = {
+    "feasibility": ("Feasibility", "Can we do it? 1 = hardly possible for us, 5 = easy, now."),
+    "cost": ("Cost", "What it costs us: 1 = the most expensive, 5 = the cheapest."),
+    "impact": ("Impact", "How much it solves: 1 = barely helps, 5 = solves it fully."),
+    "timeliness": ("Timeliness", "How soon: 1 = weeks away, 5 = at once."),
+}
+
 
 class Alternative(models.Model):
     """A candidate solution, weighed 1–5 on feasibility, cost (5 = cheapest), impact and
-    timeliness; ranked by `caseloop.cases.loop.selectors.alternative_score`."""
+    timeliness (see SCALES); ranked by `caseloop.cases.loop.selectors.alternatives_ranked`.
+    One the customer rejected cannot be chosen."""
 
     class Source(models.TextChoices):
         AGENT = "agent", "Agent"
@@ -427,6 +446,7 @@ class Alternative(models.Model):
     impact = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE)
     timeliness = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE)
     cost_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Blank: the desk's currency.
     currency = models.CharField(max_length=3, blank=True)
     customer_preference = models.CharField(
         max_length=12, choices=Preference.choices, default=Preference.UNKNOWN
@@ -584,6 +604,9 @@ class Escalation(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["reminders_stopped_at", "id"], name="escalation_reminding"),
+            # The inbox's "Escalated to me": escalations still waiting for a person or team.
+            models.Index(fields=["state", "to_user"], name="escalation_waiting_user"),
+            models.Index(fields=["state", "to_team"], name="escalation_waiting_team"),
         ]
 
     def __str__(self) -> str:

@@ -8,9 +8,11 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 
 from caseloop.accounts.models import STAFF_ROLES, Team, User
-from caseloop.cases.models import Case, Consent, Escalation, Lesson, RemedyType
+from caseloop.cases.models import Alternative, Case, Consent, Escalation, Lesson, RemedyType
+from caseloop.lib.money import desk_currency
 
 from . import selectors
+from .models import SCALES
 
 
 def loop_panel_context(*, case: Case, user: User | AnonymousUser | None) -> dict[str, Any] | None:
@@ -35,6 +37,13 @@ def loop_panel_context(*, case: Case, user: User | AnonymousUser | None) -> dict
             for link in case.links.select_related("purchase", "linked_case", "attachment")
         ],
         "alternatives": selectors.alternatives_ranked(case=case),
+        "scales": [
+            {"name": name, "label": label, "meaning": meaning}
+            for name, (label, meaning) in SCALES.items()
+        ],
+        "scale_help": {name: meaning for name, (_label, meaning) in SCALES.items()},
+        "preferences": Alternative.Preference.choices,
+        "currency": desk_currency(),
         "plan": plan,
         "steps": list(plan.steps.all()) if plan else [],
         "consents": list(plan.consents.all()) if plan else [],

@@ -16,6 +16,7 @@ from caseloop.cases.services import _ensure_owner, event_record, message_add
 from .errors import LoopError, LoopStateError
 from .events import LoopEvent
 from .guards import case_locked as _locked, is_staff as _staff, require_staff as _require_staff
+from .letters import letter_compose
 from .tokens import link_url
 
 
@@ -79,21 +80,15 @@ def _timeline(plan: Plan) -> str:
     return ", ".join(parts) or "as soon as we can"
 
 
-@transaction.atomic
-def plan_share(*, plan: Plan, actor: User) -> Message:
-    """Share the plan with the customer on their channel and ask permission to proceed,
-    with signed approve / decline / suggest-something-else links.
-    Side effects: an outbound message (delivered after commit); a `plan_shared` event."""
-    _require_staff(actor)
-    plan = Plan.objects.select_for_update().select_related("case").get(pk=plan.pk)
-    if plan.state in (Plan.State.APPROVED, Plan.State.DONE):
-        raise LoopStateError(f"the plan is already {plan.state}")
+def plan_consent_text(*, plan: Plan, agent: User | None) -> str:
+    """The plan as a letter from `agent`, asking permission to proceed with signed approve /
+    decline / suggest-something-else links."""
     steps = "".join(f"  {i}. {s.text}\n" for i, s in enumerate(plan.steps.all(), start=1))
     links = {
         answer: link_url(purpose="plan", object_id=plan.pk, answer=answer)
         for answer in ("approved", "declined", "counter")
     }
-    text = (
+    body = (
         f"Here is what we propose:\n\n{plan.summary}\n\n"
         + (f"Steps:\n{steps}\n" if steps else "")
         + f"Expected: {_timeline(plan)}.\n\n"
@@ -103,6 +98,19 @@ def plan_share(*, plan: Plan, actor: User) -> Message:
         f"I would suggest something else: {links['counter']}\n"
         "You can also simply reply to this message."
     )
+    return letter_compose(case=plan.case, agent=agent, body=body)
+
+
+@transaction.atomic
+def plan_share(*, plan: Plan, actor: User) -> Message:
+    """Share the plan with the customer on their channel and ask permission to proceed,
+    with signed approve / decline / suggest-something-else links.
+    Side effects: an outbound message (delivered after commit); a `plan_shared` event."""
+    _require_staff(actor)
+    plan = Plan.objects.select_for_update().select_related("case").get(pk=plan.pk)
+    if plan.state in (Plan.State.APPROVED, Plan.State.DONE):
+        raise LoopStateError(f"the plan is already {plan.state}")
+    text = plan_consent_text(plan=plan, agent=actor)
     message = message_add(
         case=plan.case,
         direction=Message.Direction.OUTBOUND,
@@ -265,15 +273,22 @@ def plan_update_text(*, plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def plan_update_letter(*, plan: Plan, agent: User | None, note: str = "") -> str:
+    """Where the plan stands, after the agent's own `note` when there is one, as a letter
+    from `agent`."""
+    body = plan_update_text(plan=plan)
+    if note.strip():
+        body = note.strip() + "\n\n" + body
+    return letter_compose(case=plan.case, agent=agent, body=body)
+
+
 @transaction.atomic
 def plan_update_send(*, plan: Plan, actor: User, text: str = "") -> Message:
     """Tell the customer where the plan stands and when it is expected to finish.
     Side effects: an outbound message; a `plan_update_sent` event."""
     _require_staff(actor)
     plan = Plan.objects.select_related("case").get(pk=plan.pk)
-    body = plan_update_text(plan=plan)
-    if text.strip():
-        body = text.strip() + "\n\n" + body
+    body = plan_update_letter(plan=plan, agent=actor, note=text)
     message = message_add(
         case=plan.case,
         direction=Message.Direction.OUTBOUND,

@@ -17,6 +17,7 @@ from caseloop.cases.services import _ensure_owner, event_record, message_add
 from .errors import LoopError, LoopStateError
 from .events import LoopEvent
 from .guards import case_locked as _locked, is_staff as _staff, require_staff as _require_staff
+from .letters import letter_compose
 from .tokens import link_url
 
 # --- 1. Problem statement ----------------------------------------------------------------
@@ -75,6 +76,19 @@ def problem_paraphrase_set(*, case: Case, paraphrase: str, actor: User) -> Probl
     return statement
 
 
+def problem_confirmation_text(*, statement: ProblemStatement, agent: User | None) -> str:
+    """The "Here is what I understood…" letter from `agent`, with the signed confirm and
+    correct links."""
+    confirm = link_url(purpose="problem", object_id=statement.pk, answer="confirmed")
+    correct = link_url(purpose="problem", object_id=statement.pk, answer="corrected")
+    body = (
+        f"Here is what I understood:\n\n{statement.paraphrase}\n\n"
+        f"If that is right, please confirm: {confirm}\n"
+        f"If not, tell us what to correct: {correct}"
+    )
+    return letter_compose(case=statement.case, agent=agent, body=body)
+
+
 @transaction.atomic
 def problem_send_for_confirmation(*, case: Case, actor: User | None) -> Message:
     """Send "Here is what I understood…" with signed confirm/correct links on the case's
@@ -84,12 +98,8 @@ def problem_send_for_confirmation(*, case: Case, actor: User | None) -> Message:
     statement = ProblemStatement.objects.select_for_update().get(pk=statement.pk)
     if not statement.paraphrase:
         raise LoopStateError("write the paraphrase before sending it")
-    confirm = link_url(purpose="problem", object_id=statement.pk, answer="confirmed")
-    correct = link_url(purpose="problem", object_id=statement.pk, answer="corrected")
-    text = (
-        f"Here is what I understood:\n\n{statement.paraphrase}\n\n"
-        f"If that is right, please confirm: {confirm}\n"
-        f"If not, tell us what to correct: {correct}\n"
+    text = problem_confirmation_text(
+        statement=statement, agent=actor if _staff(actor) else statement.case.owner
     )
     message = message_add(
         case=statement.case,

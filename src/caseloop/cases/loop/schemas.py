@@ -23,6 +23,7 @@ from caseloop.cases.models import (
 )
 
 from . import selectors
+from .models import SCALES
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -126,7 +127,9 @@ class NoActionIn(Schema):
 class AuthorityIn(Schema):
     remedy: str = Field(..., description="Remedy slug, e.g. refund.")
     amount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
-    currency: str | None = Field(None, min_length=3, max_length=3)
+    currency: str | None = Field(
+        None, min_length=3, max_length=3, description="Default: the desk's (CASELOOP_CURRENCY)."
+    )
 
 
 class DecisionOut(Schema):
@@ -136,6 +139,11 @@ class DecisionOut(Schema):
         None, description="What escalation needs: role, min_tier, limit_amount, currency, skill."
     )
     eligible: list[str] = Field(description="Usernames who could grant it.")
+    nobody: bool = Field(
+        False,
+        description="No one on this desk may grant it as the matrix stands: an admin has to "
+        "raise a limit or add the remedy; the reason says which.",
+    )
     check_id: int
 
 
@@ -146,7 +154,14 @@ class RemedyOut(Schema):
 
 
 class FactIn(Schema):
-    key: str = Field(..., min_length=1, max_length=64)
+    key: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description="The fact's key (problem_at) or its label as the checklist shows it "
+        "(Date and time of the problem); another name becomes a key of its own "
+        "(Serial number → serial_number).",
+    )
     value: str = Field(..., min_length=1, max_length=5000)
     source: Literal["agent", "customer", "record", "profile", "system"] = "agent"
 
@@ -228,14 +243,17 @@ class AlternativeIn(Schema):
 
 
 class AlternativePatchIn(Schema):
-    feasibility: Score = Field(None, ge=1, le=5)
-    cost: Score = Field(None, ge=1, le=5, description="5 = cheapest.")
-    impact: Score = Field(None, ge=1, le=5)
-    timeliness: Score = Field(None, ge=1, le=5)
+    feasibility: Score = Field(None, ge=1, le=5, description=SCALES["feasibility"][1])
+    cost: Score = Field(None, ge=1, le=5, description=SCALES["cost"][1])
+    impact: Score = Field(None, ge=1, le=5, description=SCALES["impact"][1])
+    timeliness: Score = Field(None, ge=1, le=5, description=SCALES["timeliness"][1])
     cost_amount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     currency: str | None = Field(None, max_length=3)
     state: Literal["considered", "tried", "rejected"] | None = None
-    customer_preference: Literal["unknown", "preferred", "acceptable", "rejected"] | None = None
+    customer_preference: Literal["unknown", "preferred", "acceptable", "rejected"] | None = Field(
+        None,
+        description="What the customer said; one they rejected ranks last and cannot be chosen.",
+    )
     preference_note: str = Field("", max_length=2000)
 
 
@@ -533,5 +551,6 @@ def authority_out(check: AuthorityCheck, decision) -> dict:
         "reason": decision.reason,
         "needed": decision.needed,
         "eligible": decision.eligible,
+        "nobody": decision.nobody,
         "check_id": check.pk,
     }

@@ -3,11 +3,13 @@ stages of a case with what is done and what is next, and the hand-off package.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.text import slugify
 
 from caseloop.cases.models import (
     FINISHED_STATUSES,
@@ -108,6 +110,48 @@ class ChecklistItem:
         }
 
 
+def fact_requirements_of(*, case: Case) -> list[tuple[str, str, bool]]:
+    """(key, label, required for a hand-off) of every fact the case asks for: the hand-off
+    facts, then the desk-wide and the category's requirements; each key once."""
+    requirements = FactRequirement.objects.filter(category__isnull=True)
+    if case.category_id:
+        requirements = requirements | FactRequirement.objects.filter(category_id=case.category_id)
+    listed = [(key, label, True) for key, label in HANDOFF_FACTS] + [
+        (r.key, r.label, r.required_for_handoff) for r in requirements.order_by("order", "key")
+    ]
+    seen: set[str] = set()
+    unique = []
+    for key, label, required in listed:
+        if key not in seen:
+            seen.add(key)
+            unique.append((key, label, required))
+    return unique
+
+
+FACT_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def fact_key_for(*, case: Case, name: str) -> str:
+    """The key a fact is recorded under, from what the agent picked or typed: a key the case
+    asks for, or its label (case and spacing ignored: "date and time of the problem" is
+    `problem_at`); else a key as given; else the words made into a key ("Serial number" is
+    `serial_number`). Empty when `name` holds no letter or digit to make one of."""
+    text = " ".join((name or "").split())
+    if not text:
+        return ""
+    wanted = text.casefold()
+    requirements = fact_requirements_of(case=case)
+    for key, _label, _required in requirements:
+        if wanted == key.casefold():
+            return key
+    for key, label, _required in requirements:
+        if wanted == " ".join(label.split()).casefold():
+            return key
+    if FACT_KEY.match(wanted):
+        return wanted
+    return slugify(text).replace("-", "_")[:64].strip("_")
+
+
 def fact_checklist(*, case: Case, facts: dict[str, Fact] | None = None) -> list[ChecklistItem]:
     """The hand-off facts, then the desk-wide and category requirements, each with its
     current value and where it came from."""
@@ -118,25 +162,12 @@ def fact_checklist(*, case: Case, facts: dict[str, Fact] | None = None) -> list[
         "nature": (case.category.name if case.category else "", "category"),
     }
     items: list[ChecklistItem] = []
-    seen: set[str] = set()
-
-    def add(key: str, label: str, required: bool) -> None:
-        if key in seen:
-            return
-        seen.add(key)
+    for key, label, required in fact_requirements_of(case=case):
         if key in facts:
             value, source = facts[key].value, facts[key].source
         else:
             value, source = derived.get(key, ("", ""))
         items.append(ChecklistItem(key, label, required, value or "", source if value else ""))
-
-    for key, label in HANDOFF_FACTS:
-        add(key, label, True)
-    requirements = FactRequirement.objects.filter(category__isnull=True)
-    if case.category_id:
-        requirements = requirements | FactRequirement.objects.filter(category_id=case.category_id)
-    for requirement in requirements.order_by("order", "key"):
-        add(requirement.key, requirement.label, requirement.required_for_handoff)
     return items
 
 
@@ -185,14 +216,16 @@ def alternative_score(alternative: Alternative) -> float | None:
 
 def alternatives_ranked(*, case: Case) -> list[Alternative]:
     """Best first: the chosen one, then by score, then the customer's preference, then age.
-    Tried and rejected alternatives go last."""
+    Tried alternatives go after those, and rejected ones — by the agent or by the customer,
+    whatever their score — last."""
     alternatives = list(Alternative.objects.filter(case=case).select_related("chosen_by"))
     state_rank = {"chosen": 0, "considered": 1, "tried": 2, "rejected": 3}
 
     def key(a: Alternative) -> tuple[int, float, int, int]:
         score = alternative_score(a)
+        customer_rejected = a.customer_preference == Alternative.Preference.REJECTED
         return (
-            state_rank.get(a.state, 1),
+            state_rank["rejected"] if customer_rejected else state_rank.get(a.state, 1),
             -(score if score is not None else 0),
             PREFERENCE_RANK.get(a.customer_preference, 2),
             a.id,
@@ -281,8 +314,8 @@ def repeat_history(*, case: Case) -> list[RepeatComplaint]:
 
 
 def case_resolution_text(*, case: Case) -> str:
-    """How the case was solved, in words: the chosen alternative and the plan's summary,
-    else the last reply sent to the customer."""
+    """How the case was solved, in words: the chosen alternative, the plan's summary and
+    the solution of a solved escalation, else the last reply sent to the customer."""
     parts: list[str] = []
     chosen = Alternative.objects.filter(case=case, state=Alternative.State.CHOSEN).last()
     if chosen:
@@ -290,6 +323,14 @@ def case_resolution_text(*, case: Case) -> str:
     plan = Plan.objects.filter(case=case).order_by("-id").first()
     if plan:
         parts.append(plan.summary)
+    solved = (
+        Escalation.objects.filter(case=case, state=Escalation.State.SOLVED)
+        .exclude(solution="")
+        .order_by("-id")
+        .first()
+    )
+    if solved:
+        parts.append(solved.solution)
     if parts:
         return "\n\n".join(parts)
     replies = Message.objects.filter(case=case, direction=Message.Direction.OUTBOUND)
@@ -532,10 +573,21 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
         )
     )
     needs_escalation = authority is not None and not authority.solve_now
-    open_escalations = [e for e in escalations if e.state != Escalation.State.SOLVED]
+    # Waiting on a solver: an escalation not yet solved nor returned. A returned one waits
+    # on the owner while it is the newest; a newer escalation supersedes it.
+    latest = escalations[-1] if escalations else None
+    open_escalations = [
+        e for e in escalations if e.state in (Escalation.State.OPEN, Escalation.State.ACCEPTED)
+    ]
+    returned = latest is not None and latest.state == Escalation.State.RETURNED
     if escalations:
         esc_status = ", ".join(e.get_state_display().lower() for e in escalations)
-        esc_next = "Wait for the solver; answer their questions" if open_escalations else ""
+        if open_escalations:
+            esc_next = "Wait for the solver"
+        elif returned:
+            esc_next = "Answer the solver's question, then escalate again"
+        else:
+            esc_next = ""
     else:
         esc_status = "needed" if needs_escalation else "not needed"
         esc_next = "Escalate with the hand-off package" if needs_escalation else ""
@@ -543,7 +595,7 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
         Stage(
             "escalation",
             "Escalation",
-            bool(escalations) and not open_escalations,
+            bool(escalations) and not open_escalations and not returned,
             esc_status,
             esc_next,
             applies=active and (needs_escalation or bool(escalations)),
@@ -553,7 +605,12 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
         FollowUp.State.CONFIRMED,
         FollowUp.State.CLOSED_NO_ANSWER,
     )
-    if followup is None:
+    if case.status == Status.SOLVED and (followup is None or not followup.is_active):
+        # Scheduled by the status hook just after the case became solved (again).
+        fu_done = False
+        fu_status = "being scheduled"
+        fu_next = "The customer will be asked to confirm"
+    elif followup is None:
         fu_status = "not scheduled"
         fu_next = "Solve the case; the follow-up is scheduled then"
     else:

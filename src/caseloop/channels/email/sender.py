@@ -8,11 +8,12 @@ Reply-To carrying the signed reply token so the answer finds its case again.
 from __future__ import annotations
 
 import smtplib
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from caseloop.accounts.models import DeskIdentity
 from caseloop.cases.models import Message
 from caseloop.channels.base import DeliveryError
 from caseloop.customers.models import ContactPoint
@@ -64,8 +65,10 @@ def _build(message: Message) -> EmailMultiAlternatives:
     case = message.case
     thread = EmailThread.objects.select_related("mailbox").filter(case=case).first()
     mailbox = thread.mailbox if thread else None
-    from_address = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
-    from_name = (mailbox.display_name if mailbox else "") or ""
+    default_name, default_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    from_address = mailbox.address if mailbox else (default_address or settings.DEFAULT_FROM_EMAIL)
+    # Customers see who wrote: the mailbox's name, else the desk's.
+    from_name = (mailbox.display_name if mailbox else default_name) or DeskIdentity.current().name
     domain = from_address.rpartition("@")[2] or "caseloop.localhost"
     message_id = message.external_id or make_msgid(domain=domain).strip("<>")
     thread_ids = _thread_ids(message)

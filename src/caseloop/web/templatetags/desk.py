@@ -2,6 +2,9 @@ from datetime import timedelta
 
 from django import template
 
+from caseloop.cases.events import choice_label
+from caseloop.cases.models import Channel
+
 register = template.Library()
 
 
@@ -9,6 +12,24 @@ register = template.Library()
 def words(value: str) -> str:
     """`status_changed` → `status changed`."""
     return str(value or "").replace("_", " ").replace(".", " ")
+
+
+# How a reply reaches the customer, by the channel it goes out on.
+REPLY_HOW = {
+    "email": "by email",
+    "web": "by email",  # a web form has no way back: its replies go by email
+    "chat": "in the live chat",
+    "phone": "by phone",
+    "social": "on social media",
+}
+
+
+@register.filter
+def reply_how(channel: str) -> str:
+    """`email` → `by email`: how a reply on `channel` reaches the customer."""
+    if str(channel) in REPLY_HOW:
+        return REPLY_HOW[str(channel)]
+    return f"on {choice_label(Channel, channel)}"
 
 
 @register.filter

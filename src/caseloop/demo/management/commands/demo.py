@@ -32,7 +32,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from caseloop.accounts.models import Role, Team, User
-from caseloop.accounts.services import team_add_member, user_create
+from caseloop.accounts.services import desk_identity_set, team_add_member, user_create
 from caseloop.automation.models import BusinessHours
 from caseloop.cases.loop.escalations import case_escalate, escalation_accept, escalation_solved
 from caseloop.cases.loop.facts import fact_record
@@ -194,6 +194,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         rng = random.Random(seed)
         self.stdout.write(f"Seeding the {data.COMPANY} demo desk…")
+        # Named before any mail is written, so the history's mail comes from the shop too.
+        desk_identity_set(name=data.COMPANY)
         with clock_installed(DemoClock()) as clock, deliveries_recorded_only(), jobs_run_inline():
             clock.at = clock.real_now() - timedelta(days=60)
             desk = self._desk(rng)
@@ -626,8 +628,10 @@ class CasePlan:
             return
         if rng.random() < 0.15:
             self.add(self.minutes(30, 600), self.handover)
-        self.add(self.minutes(30, 1440), lambda: self.reply(s.resolutions))
-        if outcome in ("closed",) or rng.random() < 0.4:
+        if not escalate:
+            # An escalated case's solution reaches the customer from the specialist.
+            self.add(self.minutes(30, 1440), lambda: self.reply(s.resolutions))
+        if not escalate and (outcome == "closed" or rng.random() < 0.4):
             self.add(self.minutes(10, 600), lambda: self.inbound(data.CUSTOMER_THANKS))
         self.add(self.minutes(1, 30), lambda: self.move(Status.SOLVED))
         if rng.random() < 0.5:
@@ -678,6 +682,16 @@ class CasePlan:
             priority=priority,
             tags=tags,
         )
+        # Routing may have given the case to a colleague: the story follows its owner.
+        self.opened.refresh_from_db()
+        owner = self.opened.owner
+        if owner is not None and owner.pk != self.agent.pk and owner.pk != self.specialist.pk:
+            self.agent = owner
+            self.vars["agent"] = owner.first_name
+        elif owner is None or owner.pk == self.specialist.pk:
+            self.case = case_transfer_ownership(
+                case=self.opened, to_user=self.agent, actor=self.agent, reason="takes the case"
+            )
 
     def reply(self, options: list[str]) -> None:
         message_add(

@@ -197,6 +197,9 @@
     var timer = null;
     var sequence = 0;
     var findings = [];
+    // A reply that was not sent came back with the coach's verdict under it: keep that
+    // until the agent edits the draft (the live check still paints the highlights).
+    var holding = Boolean(panel.querySelector(".reply-held"));
 
     function isNote() {
       var kind = document.querySelector("input[name=kind]:checked");
@@ -218,21 +221,26 @@
 
     function render() {
       paint();
+      if (holding) { return; }
       if (!findings.length) {
         panel.innerHTML = textarea.value.trim() && !isNote() ? '<p class="coach-ok">The reply coach has no suggestions.</p>' : "";
         return;
       }
       var items = findings.map(function (f, index) {
-        var replace = f.end > f.start && f.end - f.start < 120 && f.suggestion.indexOf("…") === -1 && f.excerpt;
         return '<li class="finding ' + escapeHtml(f.severity) + '" data-rule="' + escapeHtml(f.rule_id) + '">' +
-          '<span class="rule">' + escapeHtml(f.rule_id) + "</span> " + escapeHtml(f.message) +
+          (f.blocks ? '<span class="verdict holds">Holds the reply</span> ' : '<span class="verdict">Advice</span> ') +
+          escapeHtml(f.message) +
           (f.excerpt && f.excerpt.length < 120 ? " <mark>" + escapeHtml(f.excerpt) + "</mark>" : "") +
           (f.suggestion ? '<br><span class="suggestion">Try: ' + escapeHtml(f.suggestion) + "</span>" : "") +
-          ' <button type="button" data-select="' + index + '">Show</button>' +
-          (replace ? "" : "") + "</li>";
+          ' <button type="button" data-select="' + index + '">Show</button></li>';
       }).join("");
+      var holds = findings.filter(function (f) { return f.blocks; }).length;
+      var verdict = holds
+        ? " — " + (holds === findings.length ? (holds === 1 ? "it holds" : "they hold") : holds + " of them hold") +
+          " the reply until you revise it or send it anyway."
+        : " — advice only: the reply will go.";
       panel.innerHTML = '<p class="coach-title"><strong>The reply coach has ' + findings.length +
-        " suggestion" + (findings.length === 1 ? "" : "s") + "</strong> — revise, or send anyway.</p><ul>" + items + "</ul>";
+        " suggestion" + (findings.length === 1 ? "" : "s") + "</strong>" + verdict + "</p><ul>" + items + "</ul>";
     }
 
     function check() {
@@ -251,15 +259,30 @@
       });
     }
 
-    textarea.addEventListener("input", function () { paint(); clearTimeout(timer); timer = setTimeout(check, 350); });
+    textarea.addEventListener("input", function () { holding = false; paint(); clearTimeout(timer); timer = setTimeout(check, 350); });
     textarea.addEventListener("scroll", function () { backdrop.scrollTop = textarea.scrollTop; });
     document.querySelectorAll("input[name=kind]").forEach(function (radio) { radio.addEventListener("change", check); });
     panel.addEventListener("click", function (event) {
+      if (event.target.closest("[data-reply-edit]")) {
+        // Back to the draft, at the first passage that holds it.
+        event.preventDefault();
+        var first = findings.filter(function (f) { return f.blocks; })[0] || findings[0];
+        textarea.focus();
+        if (first) { textarea.setSelectionRange(first.start, first.end); }
+        return;
+      }
       var button = event.target.closest("[data-select]");
       if (!button) { return; }
       var f = findings[parseInt(button.dataset.select, 10)];
       textarea.focus();
       textarea.setSelectionRange(f.start, f.end);
+    });
+    // A held reply swapped in under the composer (htmx): the coach's verdict stays until
+    // the draft changes.
+    panel.addEventListener("htmx:afterSwap", function () {
+      holding = Boolean(panel.querySelector(".reply-held"));
+      var notice = panel.querySelector(".reply-held");
+      if (notice) { notice.scrollIntoView({ block: "nearest" }); }
     });
     if (textarea.value.trim()) { check(); }
 
@@ -274,6 +297,92 @@
       });
     }
   }
+
+  /* ---- "Used" on a suggestion: put its answer into the reply, and say it helped ---- */
+  function insertIntoReply(text) {
+    var textarea = document.getElementById("reply-text");
+    if (!textarea || !text) { return false; }
+    var current = textarea.value.replace(/\s+$/, "");
+    textarea.value = current ? current + "\n\n" + text : text;
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    textarea.focus();
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    return true;
+  }
+
+  /* The opening of an article (its rendered HTML) as plain reply text: paragraphs and list
+     items, until about 600 characters. */
+  function articleExcerpt(html) {
+    var doc = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
+    var parts = [];
+    var length = 0;
+    Array.prototype.forEach.call(doc.body.firstChild.children, function (block) {
+      if (length > 600 || /^H[1-6]$/.test(block.tagName)) { return; }
+      var lines = /^(UL|OL)$/.test(block.tagName)
+        ? Array.prototype.map.call(block.querySelectorAll("li"), function (li, i) {
+          return (block.tagName === "OL" ? (i + 1) + ". " : "- ") + li.textContent.trim().replace(/\s+/g, " ");
+        })
+        : [block.textContent.trim().replace(/\s+/g, " ")];
+      var text = lines.filter(Boolean).join("\n");
+      if (text) { parts.push(text); length += text.length; }
+    });
+    return parts.join("\n\n");
+  }
+
+  /* Another case's last reply without its greeting and sign-off, which name someone else. */
+  function replyBody(text) {
+    var lines = text.replace(/\r/g, "").split("\n");
+    while (lines.length && !lines[0].trim()) { lines.shift(); }
+    if (lines.length && lines[0].length < 60 && /^(hi|hello|hey|dear|good (morning|afternoon|evening))\b/i.test(lines[0].trim())) {
+      lines.shift();
+    }
+    for (var i = lines.length - 1; i > 0; i--) {
+      if (lines[i].length < 40 && /^(best|kind|warm|many)?\s*(regards|wishes)|^(thanks|thank you|cheers|sincerely)\b[^.?!]*,?$/i.test(lines[i].trim())) {
+        lines = lines.slice(0, i);
+        break;
+      }
+    }
+    return lines.join("\n").trim();
+  }
+
+  function suggestionText(button) {
+    if (button.dataset.insertText) { return Promise.resolve(replyBody(button.dataset.insertText)); }
+    if (!button.dataset.insertArticle) { return Promise.resolve(""); }
+    return fetch(button.dataset.insertArticle, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (article) {
+        var text = articleExcerpt(article.body_html || "");
+        if (text && button.dataset.insertLink) {
+          text += "\n\nMore in our help centre: " + new URL(button.dataset.insertLink, location.href).href;
+        }
+        return text;
+      });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[name=verdict][value=used]");
+    var textarea = document.getElementById("reply-text");
+    if (!button || !textarea || !(button.dataset.insertArticle || button.dataset.insertText)) { return; }
+    event.preventDefault();
+    var form = button.form;
+    var data = new FormData(form);
+    data.append("verdict", "used");
+    button.disabled = true;
+    // The feedback is kept whatever the insertion does. Its answer redirects to this page,
+    // with a flash message; following it uses the message up (the button says it instead),
+    // so it does not turn up after the agent's next action.
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).catch(function () {
+      button.disabled = false;
+    });
+    suggestionText(button).then(function (text) {
+      if (insertIntoReply(text)) {
+        button.textContent = "Used: in your reply";
+        announce("The suggestion is in your reply.");
+      } else {
+        button.disabled = false;
+      }
+    });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     // Shortcuts are wired by now; tests and assistive tools can wait for this mark.

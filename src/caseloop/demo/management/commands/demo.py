@@ -309,10 +309,10 @@ class Command(BaseCommand):
     def _desk(self, rng: random.Random) -> Desk:
         # The demo shop answers around the clock (a schedule with no opening hours is always
         # open), so its response and resolution times count every hour of its history.
-        if not BusinessHours.objects.filter(is_default=True).exists():
-            BusinessHours.objects.create(
-                name="Around the clock", timezone="Europe/London", is_default=True
-            )
+        BusinessHours.objects.filter(is_default=True).update(is_default=False)
+        BusinessHours.objects.update_or_create(
+            name="Around the clock", defaults={"timezone": "Europe/London", "is_default": True}
+        )
         teams = {
             slug: Team.objects.get_or_create(slug=slug, defaults={"name": name, "description": d})[
                 0

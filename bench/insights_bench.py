@@ -20,17 +20,31 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 from api_bench import database_create, database_drop, table_fill  # noqa: E402
+
+
+def database_keep(server_url: str, name: str) -> str:
+    """The URL of the kept database `name` on the server, created if it is not there."""
+    parts = urlsplit(server_url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    subprocess.run(  # fails, quietly, when the database is already there
+        [sys.executable, str(ROOT / "scripts" / "pgdb.py"), "create", admin_url, name],
+        check=False,
+        stderr=subprocess.DEVNULL,
+    )
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -258,6 +272,7 @@ def measure(*, repeat: int, agents: list[int]) -> dict:
 
     from caseloop.accounts.models import User
     from caseloop.insights import metrics
+    from caseloop.web.dashboard_views import BREAKDOWN_FIGURES
 
     today = timezone.localdate()
     month = metrics.Period(today - timedelta(days=29), today)
@@ -274,9 +289,8 @@ def measure(*, repeat: int, agents: list[int]) -> dict:
         return get
 
     def drill():
-        facts = metrics.drilldown(metric="fcr", period=month, against_only=True)
-        list(facts.select_related("case")[:50])
-        facts.count()
+        first = metrics.drilldown_page(metric="fcr", period=month, against_only=True)
+        metrics.drilldown_page(metric="fcr", period=month, against_only=True, after=first.after)
 
     scenarios = {
         "report_30_days": lambda: metrics.report(period=month),
@@ -286,9 +300,13 @@ def measure(*, repeat: int, agents: list[int]) -> dict:
         "by_organization_365_days": lambda: metrics.report_grouped(
             period=year, group_by="organization"
         ),
+        # What the dashboard's breakdown table reads of each slice.
+        "breakdown_table_by_organization_365_days": lambda: metrics.report_grouped(
+            period=year, group_by="organization", only=BREAKDOWN_FIGURES
+        ),
         "trend_365_days_weekly": lambda: metrics.trend(period=year, interval="week"),
-        "drill_down_fcr_30_days": drill,
-        "backlog": lambda: metrics.backlog_summary(),
+        "drill_down_fcr_30_days_two_pages": drill,
+        "backlog_by_age": lambda: metrics.backlog_summary(),
         "api_metrics_30_days_by_team": page_then("/api/v1/insights/metrics", {"group_by": "team"}),
         "dashboard_page_30_days": page_then("/manager/", {}),
     }
@@ -306,14 +324,32 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="keep the seeded desk under this name (a data directory in the system's temp "
+        "folder, or a database on the server) and measure it again on the next run with "
+        "the same name, without seeding",
+    )
+    parser.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="with --keep: measure the kept rollups as they are (the definitions did not change)",
+    )
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="caseloop-insights-bench-")
+    keep_dir = Path(tempfile.gettempdir()) / f"caseloop-insights-bench-{args.keep}"
+    if args.keep:
+        keep_dir.mkdir(exist_ok=True)
+    data_dir = str(keep_dir) if args.keep else tempfile.mkdtemp(prefix="caseloop-insights-bench-")
     os.environ["CASELOOP_DATA_DIR"] = data_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseloop.settings")
     server_url = os.environ.get("DATABASE_URL", "")
     database = None
-    if server_url:
+    if server_url and args.keep:
+        database = f"caseloop_bench_{args.keep}"
+        os.environ["DATABASE_URL"] = database_keep(server_url, database)
+    elif server_url:
         url, database = database_create(server_url)
         os.environ["DATABASE_URL"] = url
     try:
@@ -329,14 +365,27 @@ def main() -> None:
         from django.conf import settings
         from django.db import connection
 
+        from caseloop.accounts.models import User
+        from caseloop.cases.models import Case, CaseEvent
         from caseloop.insights.rollups import rollups_rebuild
 
         settings.DEBUG = False
         began = time.perf_counter()
-        seeded = seed(cases=args.cases, days=args.days, rng=random.Random(args.seed))
+        if args.keep and Case.objects.exists():
+            seeded = {
+                "events": CaseEvent.objects.count(),
+                "agents": list(
+                    User.objects.filter(username__startswith="agent")
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                ),
+            }
+        else:
+            seeded = seed(cases=args.cases, days=args.days, rng=random.Random(args.seed))
         seed_seconds = time.perf_counter() - began
+        # The definitions may have changed since a kept desk was seeded: rebuild, unless told.
         began = time.perf_counter()
-        cases = rollups_rebuild()
+        cases = 0 if args.keep and args.no_rebuild else rollups_rebuild()
         rebuild_seconds = time.perf_counter() - began
         # The steady state: the job reads the last minute's events (a busy desk: 2,000
         # events on recent cases) into facts and rollups that already hold the history.
@@ -368,9 +417,10 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if database:
-            database_drop(server_url, database)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not args.keep:
+            if database:
+                database_drop(server_url, database)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

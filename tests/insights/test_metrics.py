@@ -12,7 +12,19 @@ from caseloop.cases.loop import escalations
 from caseloop.cases.models import CaseEvent
 from caseloop.cases.services import case_transition, event_record, message_add, reply_send
 from caseloop.insights.events import WORK_TIME_LOGGED
-from caseloop.insights.metrics import Period, drilldown, report, report_grouped, trend
+from caseloop.insights.metrics import (
+    METRICS,
+    MetricsQueryError,
+    Period,
+    Totals,
+    _values as metric_values,
+    backlog_summary,
+    drilldown,
+    drilldown_page,
+    report,
+    report_grouped,
+    trend,
+)
 from caseloop.insights.models import CaseFact, DailyRollup, WorkInterval
 from caseloop.insights.rollups import rollups_catch_up, rollups_rebuild
 from caseloop.insights.services import rating_record
@@ -180,6 +192,88 @@ def test_a_drill_down_opens_exactly_the_cases_behind_the_figure(history):
     assert [f.case_id for f in low] == [cases["B"].pk]
     refused = drilldown(metric="handoff_refusals", period=period, filters={"owner": first.pk})
     assert [f.case_id for f in refused] == [cases["E"].pk]
+
+
+def test_a_drill_down_pages_newest_first_from_a_position_without_counting(history):
+    cases, _, _ = history
+    period = Period(MONDAY, TUESDAY)
+    first = drilldown_page(metric="fcr", period=period, size=3)
+    assert len(first.items) == 3 and first.after
+    rest = drilldown_page(metric="fcr", period=period, size=3, after=first.after)
+    assert rest.after == ""
+    listed = [f.case_id for f in [*first.items, *rest.items]]
+    assert sorted(listed) == sorted(cases[k].pk for k in "ABCE")
+    # Newest solved day first, then the newest case on the same day.
+    keys = [(f.solved_day, f.case_id) for f in [*first.items, *rest.items]]
+    assert keys == sorted(keys, reverse=True)
+    with pytest.raises(MetricsQueryError):
+        drilldown_page(metric="fcr", period=period, after="yesterday~x")
+
+
+def test_the_backlog_counts_open_cases_by_the_day_they_were_created(history):
+    cases, first, _ = history
+    # D, created on Tuesday, is the only open case: on Friday it is three days old.
+    friday = TUESDAY + timedelta(days=3)
+    assert backlog_summary(today=friday) == {
+        "open": 1,
+        "ages": {"today": 0, "1–2 days": 0, "3–6 days": 1, "a week or more": 0},
+    }
+    # Six weeks on it is counted from the monthly rows, in the oldest bucket.
+    later = backlog_summary(today=TUESDAY + timedelta(days=40))
+    assert later["open"] == 1 and later["ages"]["a week or more"] == 1
+    assert backlog_summary(filters={"owner": first.pk}, today=friday)["open"] == 0
+    # Solving it empties the backlog at the next catch-up.
+    with step(at(TUESDAY, 16)):
+        case_transition(case=cases["D"], to="open", actor=first)
+        case_transition(case=cases["D"], to="solved", actor=first, reason="answered by phone")
+    rollups_catch_up(now=LATER)
+    assert backlog_summary(today=friday)["open"] == 0
+
+
+def _from_days(period, dimension="all", key=""):
+    """The figures summed from the daily rows alone, to check the running totals."""
+    totals = Totals()
+    for counts, hists in DailyRollup.objects.filter(
+        dimension=dimension, key=key, day__range=(period.start, period.end)
+    ).values_list("counts", "hists"):
+        totals.add(counts, hists)
+    return metric_values(totals)
+
+
+def test_whole_months_read_from_running_totals_agree_with_the_days(history):
+    cases, first, second = history
+    # An October case answered in October and solved in November; case A reopened in
+    # December: changes land before, inside and after the months already totalled.
+    october = date(2026, 10, 20)
+    with step(at(october, 10)):
+        old = make_case(customer=make_customer())
+    with step(at(october, 11)):
+        reply(old, first)
+    with step(at(MONDAY, 9)):
+        case_transition(case=old, to="solved", actor=first, reason="refunded")
+    rollups_catch_up(now=LATER)
+    with step(at(date(2026, 12, 2), 10)):
+        case_transition(case=cases["A"], to="open", actor=first, reason="it broke again")
+    rollups_catch_up(now=datetime(2026, 12, 10, tzinfo=UTC))
+    periods = [
+        Period(date(2026, 10, 1), date(2026, 11, 30)),
+        Period(date(2026, 10, 15), date(2026, 12, 5)),
+        Period(date(2026, 11, 1), date(2026, 11, 30)),
+        Period(date(2026, 9, 1), date(2026, 12, 31)),
+    ]
+    for period in periods:
+        figures = {name: (v.value, v.n) for name, v in report(period=period).metrics.items()}
+        assert {n: figures[n] for n in METRICS} == _from_days(period), period
+    whole = report(period=periods[0], filters={"owner": first.pk})
+    assert whole.metrics["solved"].n == _from_days(periods[0], "owner", str(first.pk))["solved"][1]
+    grouped = dict(report_grouped(period=periods[3], group_by="owner"))
+    assert grouped[str(first.pk)]["created"].n == 4  # A, B, E and the October case
+    # The running totals kept by the catch-up are those a rebuild writes.
+    kept = sorted(DailyRollup.objects.values_list("dimension", "key", "day", "counts", "hists"))
+    rollups_rebuild()
+    rebuilt = sorted(DailyRollup.objects.values_list("dimension", "key", "day", "counts", "hists"))
+    assert kept == rebuilt
+    assert any(row[0].startswith("c:") for row in kept)
 
 
 def test_catching_up_twice_or_rebuilding_changes_no_figure(history):

@@ -7,12 +7,15 @@ cases a drill-down opens. Rates are percentages 0–100, times are seconds (busi
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from caseloop.cases.models import Case, CaseEvent
@@ -21,7 +24,7 @@ from caseloop.lib.errors import DomainError, ErrorKind
 
 from .histograms import Histogram, histogram_add, histogram_count, histogram_percentile
 from .models import CaseFact, DailyRollup
-from .rollups import DIMENSIONS, MONTHLY, NO_KEY
+from .rollups import CUMULATIVE, DIMENSIONS, MONTHLY, NO_KEY
 
 
 class MetricsQueryError(DomainError):
@@ -73,11 +76,11 @@ class Totals:
     counts: dict[str, int] = field(default_factory=dict)
     hists: dict[str, Histogram] = field(default_factory=dict)
 
-    def add(self, counts: Mapping[str, int], hists: Mapping[str, Histogram]) -> None:
+    def add(self, counts: Mapping[str, int], hists: Mapping[str, Histogram], sign: int = 1) -> None:
         for name, amount in counts.items():
-            self.counts[name] = self.counts.get(name, 0) + amount
+            self.counts[name] = self.counts.get(name, 0) + sign * amount
         for name, histogram in hists.items():
-            histogram_add(self.hists.setdefault(name, {}), histogram)
+            histogram_add(self.hists.setdefault(name, {}), histogram, sign)
 
     def get(self, name: str) -> int:
         return self.counts.get(name, 0)
@@ -126,23 +129,39 @@ def _count(name: str) -> Callable[[Totals], tuple[float | None, int]]:
     return lambda totals: (float(totals.get(name)), totals.get(name))
 
 
-# A drill-down: the facts behind a figure, given the period's [start, end) and day range.
-Drill = Callable[[QuerySet[CaseFact], "Period"], QuerySet[CaseFact]]
+@dataclass(frozen=True)
+class Drill:
+    """A drill-down: the facts behind a figure over a period, and the fact's day column
+    they are listed by, newest first ("" lists them by case, newest first). Each day
+    column has an index ending on the case, so a page is read off it without a sort."""
+
+    select: Callable[[QuerySet[CaseFact], Period], QuerySet[CaseFact]]
+    day: str = ""
+
+    def __call__(self, facts: QuerySet[CaseFact], period: Period) -> QuerySet[CaseFact]:
+        return self.select(facts, period)
+
+    def ordering(self) -> list[str]:
+        return [f"-{self.day}", "-case_id"] if self.day else ["-case_id"]
 
 
-def _solved(facts: QuerySet[CaseFact], period: Period) -> QuerySet[CaseFact]:
+def _solved_select(facts: QuerySet[CaseFact], period: Period) -> QuerySet[CaseFact]:
     return facts.filter(solved_day__range=(period.start, period.end))
 
 
-def _with_event(*kinds: str) -> Drill:
-    def drill(facts: QuerySet[CaseFact], period: Period) -> QuerySet[CaseFact]:
+_solved = Drill(_solved_select, "solved_day")
+
+
+def _with_event(*kinds: str, only: Q | None = None) -> Drill:
+    def select(facts: QuerySet[CaseFact], period: Period) -> QuerySet[CaseFact]:
         start, end = period.bounds()
         case_ids = CaseEvent.objects.filter(
             kind__in=kinds, created_at__gte=start, created_at__lt=end
         ).values("case_id")
-        return facts.filter(case_id__in=case_ids)
+        facts = facts.filter(case_id__in=case_ids)
+        return facts.filter(only) if only is not None else facts
 
-    return drill
+    return Drill(select)
 
 
 @dataclass(frozen=True)
@@ -155,10 +174,15 @@ class Metric:
     # Which facts a drill-down marks as "counting against" the figure.
     against: Q | None = None
     higher_is_better: bool = True
+    # The time histogram a percentile reads ("" for figures made of counters only).
+    histogram: str = ""
 
 
 def _by_day(column: str) -> Drill:
-    return lambda facts, period: facts.filter(**{f"{column}__range": (period.start, period.end)})
+    return Drill(
+        lambda facts, period: facts.filter(**{f"{column}__range": (period.start, period.end)}),
+        column,
+    )
 
 
 METRICS: dict[str, Metric] = {
@@ -188,7 +212,10 @@ METRICS: dict[str, Metric] = {
             "Average handling time",
             "seconds",
             _aht,
-            lambda facts, period: _solved(facts, period).filter(handling_seconds__gt=0),
+            Drill(
+                lambda facts, period: _solved(facts, period).filter(handling_seconds__gt=0),
+                "solved_day",
+            ),
             higher_is_better=False,
         ),
         Metric(
@@ -198,6 +225,7 @@ METRICS: dict[str, Metric] = {
             _percentile("first_response", 0.5),
             _by_day("first_response_day"),
             higher_is_better=False,
+            histogram="first_response",
         ),
         Metric(
             "first_response_p90",
@@ -206,26 +234,25 @@ METRICS: dict[str, Metric] = {
             _percentile("first_response", 0.9),
             _by_day("first_response_day"),
             higher_is_better=False,
+            histogram="first_response",
         ),
         Metric(
             "next_reply_p50",
             "Next reply, median",
             "seconds",
             _percentile("next_reply", 0.5),
-            lambda facts, period: _with_event(CaseEvent.Kind.MESSAGE_ADDED)(
-                facts.filter(next_reply_count__gt=0), period
-            ),
+            _with_event(CaseEvent.Kind.MESSAGE_ADDED, only=Q(next_reply_count__gt=0)),
             higher_is_better=False,
+            histogram="next_reply",
         ),
         Metric(
             "next_reply_p90",
             "Next reply, 90th percentile",
             "seconds",
             _percentile("next_reply", 0.9),
-            lambda facts, period: _with_event(CaseEvent.Kind.MESSAGE_ADDED)(
-                facts.filter(next_reply_count__gt=0), period
-            ),
+            _with_event(CaseEvent.Kind.MESSAGE_ADDED, only=Q(next_reply_count__gt=0)),
             higher_is_better=False,
+            histogram="next_reply",
         ),
         Metric(
             "resolution_p50",
@@ -234,6 +261,7 @@ METRICS: dict[str, Metric] = {
             _percentile("resolution", 0.5),
             _solved,
             higher_is_better=False,
+            histogram="resolution",
         ),
         Metric(
             "resolution_p90",
@@ -242,6 +270,7 @@ METRICS: dict[str, Metric] = {
             _percentile("resolution", 0.9),
             _solved,
             higher_is_better=False,
+            histogram="resolution",
         ),
         Metric(
             "reopen_rate",
@@ -328,40 +357,71 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _period_rows(period: Period, dimension: str) -> Q:
-    """The rollup rows that add up to the period: the monthly rows of the whole months in
-    it and the daily rows of the days before and after them."""
+def _previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+Rows = Iterable[tuple[int, str, dict[str, int], dict[str, Histogram]]]
+
+
+def _read(rows: QuerySet[DailyRollup], histograms: list[str] | None) -> Rows:
+    """(id, key, counters, histograms) of each row; only the named histograms when
+    given, so the others are never decoded."""
+    if histograms is None:
+        yield from rows.values_list("pk", "key", "counts", "hists")
+        return
+    for pk, key, counts, *hists in rows.values_list(
+        "pk", "key", "counts", *[f"hists__{name}" for name in histograms]
+    ):
+        yield pk, key, counts, {name: h for name, h in zip(histograms, hists, strict=True) if h}
+
+
+def _period_totals(
+    period: Period,
+    dimension: str,
+    keys: list[str] | None,
+    histograms: list[str] | None = None,
+) -> dict[str, Totals]:
+    """The summed rollups of the period per key of one dimension (all keys when `keys` is
+    None): daily rows for the days outside whole months, and for the whole months the
+    difference between two running totals (see rollups.CUMULATIVE)."""
     first_month = period.start if period.start.day == 1 else _next_month(period.start)
     after_months = (period.end + timedelta(days=1)).replace(day=1)
+    totals: dict[str, Totals] = defaultdict(Totals)
+    only_keys = Q() if keys is None else Q(key__in=keys)
     if first_month >= after_months:
-        return Q(dimension=dimension, day__range=(period.start, period.end))
-    rows = Q(dimension=MONTHLY + dimension, day__gte=first_month, day__lt=after_months)
-    if period.start < first_month:
-        rows |= Q(dimension=dimension, day__gte=period.start, day__lt=first_month)
-    if after_months <= period.end:
-        rows |= Q(dimension=dimension, day__gte=after_months, day__lte=period.end)
-    return rows
-
-
-def _rows(
-    period: Period, dimension: str, keys: Iterable[str] | None, *, daily: bool = False
-) -> QuerySet[DailyRollup]:
-    if daily:
-        rows = DailyRollup.objects.filter(
-            dimension=dimension, day__range=(period.start, period.end)
-        )
+        days = Q(day__range=(period.start, period.end))
     else:
-        rows = DailyRollup.objects.filter(_period_rows(period, dimension))
-    if keys is not None:
-        rows = rows.filter(key__in=list(keys))
-    return rows
+        days = Q(day__gte=period.start, day__lt=first_month) | Q(
+            day__gte=after_months, day__lte=period.end
+        )
+        # Whole months: the running total at the last of them less the one before them;
+        # a slice's latest row at or before a month is its total then.
+        last_month, month_before = _previous_month(after_months), _previous_month(first_month)
+        ends: dict[str, tuple[date, int]] = {}
+        starts: dict[str, tuple[date, int]] = {}
+        for pk, key, day in DailyRollup.objects.filter(
+            only_keys, dimension=CUMULATIVE + dimension, day__lte=last_month
+        ).values_list("pk", "key", "day"):
+            if key not in ends or ends[key][0] < day:
+                ends[key] = (day, pk)
+            if day <= month_before and (key not in starts or starts[key][0] < day):
+                starts[key] = (day, pk)
+        sign = {pk: 1 for _, pk in ends.values()}
+        for _, pk in starts.values():
+            sign[pk] = sign.get(pk, 0) - 1
+        wanted = [pk for pk, s in sign.items() if s]
+        for pk, key, counts, hists in _read(DailyRollup.objects.filter(pk__in=wanted), histograms):
+            totals[key].add(counts, hists, sign[pk])
+    for _, key, counts, hists in _read(
+        DailyRollup.objects.filter(only_keys, days, dimension=dimension), histograms
+    ):
+        totals[key].add(counts, hists)
+    return totals
 
 
 def _totals(period: Period, dimension: str, key: str) -> Totals:
-    totals = Totals()
-    for counts, hists in _rows(period, dimension, [key]).values_list("counts", "hists"):
-        totals.add(counts, hists)
-    return totals
+    return _period_totals(period, dimension, [key]).get(key) or Totals()
 
 
 def _deflection(period: Period, created_on_web: int) -> tuple[float | None, int]:
@@ -413,18 +473,24 @@ def report(
     return Report(period=period, dimension=dimension, key=key, metrics=metrics)
 
 
-def report_grouped(*, period: Period, group_by: str) -> list[tuple[str, dict[str, MetricValue]]]:
-    """Every metric per key of one dimension ("-" stands for none), largest first."""
+def report_grouped(
+    *, period: Period, group_by: str, only: Iterable[str] | None = None
+) -> list[tuple[str, dict[str, MetricValue]]]:
+    """Every metric (or `only` these, with the counts they are sorted by) per key of one
+    dimension ("-" stands for none), largest first. Naming the figures needed saves
+    reading the histograms of the others, most of a grouped report's time."""
     if group_by not in GROUPS:
         raise MetricsQueryError(f"group_by is one of {', '.join(GROUPS)}")
-    totals: dict[str, Totals] = {}
-    for key, counts, hists in _rows(period, group_by, None).values_list("key", "counts", "hists"):
-        totals.setdefault(key, Totals()).add(counts, hists)
+    names = list(METRICS) if only is None else list(dict.fromkeys(["created", "solved", *only]))
+    unknown = set(names) - set(METRICS)
+    if unknown:
+        raise MetricsQueryError(f"no such metric: {', '.join(sorted(unknown))}")
+    histograms = sorted({METRICS[n].histogram for n in names} - {""})
+    totals = _period_totals(period, group_by, None, None if only is None else histograms)
     groups = []
     for key, total in totals.items():
-        values = _values(total)
         groups.append(
-            (key, {n: MetricValue(v, c, METRICS[n].unit) for n, (v, c) in values.items()})
+            (key, {n: MetricValue(*METRICS[n].compute(total), METRICS[n].unit) for n in names})
         )
     groups.sort(key=lambda group: (-group[1]["created"].n - group[1]["solved"].n, group[0]))
     return groups
@@ -451,7 +517,9 @@ def trend(
     while day <= period.end:
         buckets.setdefault(_interval_start(day, interval), Totals())
         day += timedelta(days=1)
-    daily = _rows(period, dimension, [key], daily=True)
+    daily = DailyRollup.objects.filter(
+        dimension=dimension, key=key, day__range=(period.start, period.end)
+    )
     for day, counts, hists in daily.values_list("day", "counts", "hists"):
         buckets[_interval_start(day, interval)].add(counts, hists)
     return [
@@ -475,8 +543,8 @@ def drilldown(
     filters: Mapping[str, Any] | None = None,
     against_only: bool = False,
 ) -> QuerySet[CaseFact]:
-    """The case facts behind a figure, newest first; `against_only` keeps the ones that
-    count against it (e.g. the ratings of 3 or less behind a CSAT)."""
+    """The case facts behind a figure, newest first by the figure's own day; `against_only`
+    keeps the ones that count against it (e.g. the ratings of 3 or less behind a CSAT)."""
     if metric not in METRICS:
         raise MetricsQueryError(f"no drill-down for {metric!r}")
     spec = METRICS[metric]
@@ -484,13 +552,63 @@ def drilldown(
     facts = spec.drill(facts, period)
     if against_only and spec.against is not None:
         facts = facts.filter(spec.against)
-    return facts.order_by("-created_at", "-case_id")
+    return facts.order_by(*spec.drill.ordering())
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a drill-down, newest first, and where the next one starts ("" when
+    this is the last). Pages are read from a position, not counted: a million facts
+    cost no more than fifty."""
+
+    items: list[Any]
+    after: str
+
+
+def _after_parse(after: str) -> tuple[date | None, int] | None:
+    if not after:
+        return None
+    day_text, _, case_text = after.rpartition("~")
+    try:
+        return (date.fromisoformat(day_text) if day_text else None, int(case_text))
+    except ValueError as error:
+        raise MetricsQueryError("the page position is not one this list wrote") from error
+
+
+def drilldown_page(
+    *,
+    metric: str,
+    period: Period,
+    filters: Mapping[str, Any] | None = None,
+    against_only: bool = False,
+    after: str = "",
+    size: int = 50,
+) -> Page:
+    """A page of the facts behind a figure, starting after the position `after` that the
+    previous page returned."""
+    facts = drilldown(metric=metric, period=period, filters=filters, against_only=against_only)
+    column = METRICS[metric].drill.day
+    position = _after_parse(after)
+    if position is not None:
+        day, case_id = position
+        if column and day is not None:
+            facts = facts.filter(
+                Q(**{f"{column}__lt": day}) | Q(**{column: day, "case_id__lt": case_id})
+            )
+        else:
+            facts = facts.filter(case_id__lt=case_id)
+    items = list(facts.select_related("case", "case__owner")[: size + 1])
+    if len(items) <= size:
+        return Page(items, "")
+    last = items[size - 1]
+    day_value = getattr(last, column) if column else None
+    return Page(items[:size], f"{day_value.isoformat() if day_value else ''}~{last.case_id}")
 
 
 def backlog_cases(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Case]:
-    """The open cases now, on one slice of the desk."""
+    """The open cases now, on one slice of the desk, newest first."""
     dimension, key = _slice(filters)
-    cases = Case.objects.open()
+    cases = Case.objects.open().order_by("-pk")
     if dimension == "all":
         return cases
     column = {
@@ -505,23 +623,52 @@ def backlog_cases(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Case]
     return cases.filter(**({f"{column}__isnull": True} if key == NO_KEY else {column: key}))
 
 
+def backlog_page(
+    *, filters: Mapping[str, Any] | None = None, after: str = "", size: int = 50
+) -> Page:
+    """A page of the open cases, newest first, after the position the previous page gave."""
+    cases = backlog_cases(filters=filters)
+    position = _after_parse(after)
+    if position is not None:
+        cases = cases.filter(pk__lt=position[1])
+    items = list(cases.select_related("owner")[: size + 1])
+    if len(items) <= size:
+        return Page(items, "")
+    return Page(items[:size], f"~{items[size - 1].pk}")
+
+
+# Ages of the open cases, in whole days since the day each was created: [low, high).
 BACKLOG_AGES = (
-    ("under a day", 0, 1),
-    ("1–3 days", 1, 3),
-    ("3–7 days", 3, 7),
-    ("over a week", 7, None),
+    ("today", 0, 1),
+    ("1–2 days", 1, 3),
+    ("3–6 days", 3, 7),
+    ("a week or more", 7, None),
 )
 
 
-def backlog_summary(*, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """How many cases are open now, and how old they are (one query)."""
-    now = timezone.now()
+def backlog_summary(
+    *, filters: Mapping[str, Any] | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """How many cases are open, and how old they are, from the rollups: an open case
+    counts on the day it was created, so this reads the slice's monthly rows up to the
+    month before last week and the daily rows since (one query, flat with the desk's
+    size). It is as fresh as the last catch-up, a minute at most."""
+    dimension, key = _slice(filters)
+    today = today or timezone.localdate()
+    week_ago = today - timedelta(days=7)
+    daily_from = week_ago.replace(day=1)
+    rows = DailyRollup.objects.filter(
+        Q(dimension=MONTHLY + dimension, day__lt=daily_from)
+        | Q(dimension=dimension, day__gte=daily_from, day__lte=today),
+        key=key,
+    )
+    open_count = Cast(KT("counts__open"), IntegerField())
     buckets = {}
     for index, (_, low, high) in enumerate(BACKLOG_AGES):
-        condition = Q(created_at__lte=now - timedelta(days=low))
+        condition = Q(day__lte=today - timedelta(days=low))
         if high is not None:
-            condition &= Q(created_at__gt=now - timedelta(days=high))
-        buckets[f"age{index}"] = Count("id", filter=condition)
-    counts = backlog_cases(filters=filters).aggregate(open=Count("id"), **buckets)
-    ages = {label: counts[f"age{i}"] for i, (label, _, _) in enumerate(BACKLOG_AGES)}
-    return {"open": counts["open"], "ages": ages}
+            condition &= Q(day__gt=today - timedelta(days=high))
+        buckets[f"age{index}"] = Sum(open_count, filter=condition)
+    counts = rows.aggregate(**buckets)
+    ages = {label: counts[f"age{i}"] or 0 for i, (label, _, _) in enumerate(BACKLOG_AGES)}
+    return {"open": sum(ages.values()), "ages": ages}

@@ -58,6 +58,11 @@ NO_KEY = "-"
 # Each contribution is also added to a row per month (dimension "m:<dimension>", day = the
 # 1st), so a report over a year reads about thirty rows per slice instead of 365.
 MONTHLY = "m:"
+# And to running totals per month (dimension "c:<dimension>", day = the 1st): everything up
+# to the end of that month. The whole months of any period are the difference of two of
+# them, so a report over a year by 200 organizations reads two rows per organization for
+# its months, not twelve. A slice has a running-total row for each month it was active.
+CUMULATIVE = "c:"
 
 # Event kinds read here, written by the core, the loop, automation and insights.
 _MESSAGE_ADDED = CaseEvent.Kind.MESSAGE_ADDED
@@ -190,6 +195,9 @@ def case_fact_compute(
 
     if case["status"] not in FINISHED_STATUSES:
         solved_at = None
+        # The backlog: an open case counts on the day it was created, so the open cases
+        # and their ages are a sum of rollup rows like every other figure.
+        facts.count(local_day(created_at), "open")
     first_response_at = case["first_response_at"] or (agent_replies[0] if agent_replies else None)
     first_response_seconds = None
     if first_response_at is not None:
@@ -452,17 +460,12 @@ def _rollups_apply(delta: Delta) -> None:
         else:
             row = found
             updated.append(row)
-        for name, amount in counts.items():
-            total = row.counts.get(name, 0) + amount
-            if total:
-                row.counts[name] = total
-            else:
-                row.counts.pop(name, None)
-        for name, histogram in hists.items():
-            merged = row.hists.setdefault(name, {})
-            histogram_add(merged, histogram)
-            if not merged:
-                row.hists.pop(name)
+        _row_add(row, counts, hists)
+    cumulative_created, cumulative_updated = _cumulative_changes(delta)
+    _rows_replace(created=[*created, *cumulative_created], updated=[*updated, *cumulative_updated])
+
+
+def _rows_replace(*, created: list[DailyRollup], updated: list[DailyRollup]) -> None:
     # Changed rows are replaced rather than updated: two statements per batch instead of
     # an UPDATE with a CASE per row (the catch-up is the only writer).
     stale = [row.pk for row in updated]
@@ -471,6 +474,88 @@ def _rollups_apply(delta: Delta) -> None:
     for row in updated:
         row.pk = None
     DailyRollup.objects.bulk_create([*created, *updated], batch_size=1000)
+
+
+def _row_add(row: DailyRollup, counts: dict[str, int], hists: dict[str, Histogram]) -> None:
+    for name, amount in counts.items():
+        total = row.counts.get(name, 0) + amount
+        if total:
+            row.counts[name] = total
+        else:
+            row.counts.pop(name, None)
+    for name, histogram in hists.items():
+        merged = row.hists.setdefault(name, {})
+        histogram_add(merged, histogram)
+        if not merged:
+            row.hists.pop(name)
+
+
+def _cumulative_changes(delta: Delta) -> tuple[list[DailyRollup], list[DailyRollup]]:
+    """Carry each month's change into the running totals of its slice: the row of that
+    month (made from the slice's latest earlier row when missing) and every later row.
+    Returns the rows to create and the rows to replace."""
+    changes: dict[tuple[str, str], dict[str, tuple[dict[str, int], dict[str, Histogram]]]]
+    changes = defaultdict(dict)
+    for (dimension, key, day), change in delta.items():
+        if dimension.startswith(MONTHLY) and (any(change[0].values()) or any(change[1].values())):
+            changes[(dimension[len(MONTHLY) :], key)][day] = change
+    if not changes:
+        return [], []
+    # Which rows each slice needs: those from its first changed month on, and the one before.
+    wanted: list[int] = []
+    by_dimension: dict[str, dict[str, str]] = defaultdict(dict)
+    for (dimension, key), months in changes.items():
+        by_dimension[dimension][key] = min(months)
+    for dimension, first_by_key in by_dimension.items():
+        before: dict[str, tuple[date, int]] = {}
+        for pk, key, month in DailyRollup.objects.filter(
+            dimension=CUMULATIVE + dimension, key__in=list(first_by_key)
+        ).values_list("pk", "key", "day"):
+            if month >= date.fromisoformat(first_by_key[key]):
+                wanted.append(pk)
+            elif key not in before or before[key][0] < month:
+                before[key] = (month, pk)
+        wanted.extend(pk for _, pk in before.values())
+    rows: dict[tuple[str, str], list[DailyRollup]] = defaultdict(list)
+    for start in range(0, len(wanted), 900):
+        for row in DailyRollup.objects.filter(pk__in=wanted[start : start + 900]):
+            rows[(row.dimension[len(CUMULATIVE) :], row.key)].append(row)
+    created: list[DailyRollup] = []
+    updated: list[DailyRollup] = []
+    for (dimension, key), months in changes.items():
+        existing = sorted(rows.get((dimension, key), []), key=lambda row: row.day)
+        days = sorted({*months, *(row.day.isoformat() for row in existing)})
+        first_changed = min(months)
+        previous: DailyRollup | None = None
+        running: tuple[dict[str, int], dict[str, Histogram]] = ({}, {})
+        by_day = {row.day.isoformat(): row for row in existing}
+        for day in days:
+            found = by_day.get(day)
+            if day < first_changed:
+                previous = found  # the latest total before the first change, left as it is
+                continue
+            if day in months:
+                counts, hists = months[day]
+                for name, amount in counts.items():
+                    running[0][name] = running[0].get(name, 0) + amount
+                for name, histogram in hists.items():
+                    histogram_add(running[1].setdefault(name, {}), histogram)
+            if found is None:
+                row = DailyRollup(
+                    dimension=CUMULATIVE + dimension,
+                    key=key,
+                    day=date.fromisoformat(day),
+                    counts=dict(previous.counts) if previous else {},
+                    hists={n: dict(h) for n, h in previous.hists.items()} if previous else {},
+                )
+                created.append(row)
+            else:
+                row = found
+                updated.append(row)
+            previous_totals = (dict(row.counts), {n: dict(h) for n, h in row.hists.items()})
+            _row_add(row, running[0], running[1])
+            previous = DailyRollup(counts=previous_totals[0], hists=previous_totals[1])
+    return created, updated
 
 
 @dataclass(frozen=True)
@@ -553,6 +638,8 @@ def rollups_rebuild(*, chunk: int = 5000) -> int:
             ],
             batch_size=2000,
         )
+        created, _ = _cumulative_changes(delta)  # no running totals yet: all are new
+        DailyRollup.objects.bulk_create(created, batch_size=500)
         cursor.last_event_id = last_event or 0
         cursor.save(update_fields=["last_event_id", "updated_at"])
     return total

@@ -8,7 +8,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,7 +15,6 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from caseloop.accounts.models import Role, User
-from caseloop.cases.models import Case
 from caseloop.insights import metrics as insights_metrics, reporting
 from caseloop.insights.metrics import BACKLOG, GROUPS, METRICS, MetricsQueryError, Period
 from caseloop.lib.errors import http_status_for
@@ -133,12 +131,18 @@ def manager(request: HttpRequest) -> HttpResponse:
         current = insights_metrics.report(period=period, filters=filters)
         points = insights_metrics.trend(period=period, interval=interval, filters=filters)
         groups = (
-            [] if filters else insights_metrics.report_grouped(period=period, group_by=group_by)
+            []
+            if filters
+            else insights_metrics.report_grouped(
+                period=period, group_by=group_by, only=BREAKDOWN_FIGURES
+            )
         )
         before = (
             []
             if filters
-            else insights_metrics.report_grouped(period=period.previous(), group_by=group_by)
+            else insights_metrics.report_grouped(
+                period=period.previous(), group_by=group_by, only=BREAKDOWN_FIGURES
+            )
         )
     except MetricsQueryError as error:
         return render(
@@ -225,6 +229,8 @@ def manager(request: HttpRequest) -> HttpResponse:
 # Measures watched for "where it is going wrong", and the least n that makes a change news.
 WATCHED = ["csat", "fcr", "sla_compliance", "reopen_rate", "resolution_p50", "first_response_p50"]
 MIN_N = 5
+# What the breakdown table and "where it is going wrong" read of each slice.
+BREAKDOWN_FIGURES = list(dict.fromkeys([*TABLE_COLUMNS, *WATCHED]))
 
 
 def _going_wrong(
@@ -305,16 +311,25 @@ def metric_cases(request: HttpRequest) -> HttpResponse:
     metric = request.GET.get("metric", "")
     filters = _slice_from(request.GET)
     against = request.GET.get("against") == "1"
+    after = request.GET.get("after", "")
     try:
         period = reporting.period_parse(request.GET.get("from"), request.GET.get("to"))
-        if metric == BACKLOG:
-            cases = insights_metrics.backlog_cases(filters=filters).select_related("owner")
-            facts = None
-        else:
+        if request.GET.get("format") == "csv" and metric != BACKLOG:
             facts = insights_metrics.drilldown(
                 metric=metric, period=period, filters=filters, against_only=against
             )
-            cases = None
+            return _csv_response(
+                reporting.facts_csv(facts.iterator(chunk_size=2000)),
+                f"caseloop-cases-{metric}-{period.start}-{period.end}.csv",
+            )
+        if metric == BACKLOG:
+            page = insights_metrics.backlog_page(filters=filters, after=after)
+            rows = [{"case": case, "fact": None} for case in page.items]
+        else:
+            page = insights_metrics.drilldown_page(
+                metric=metric, period=period, filters=filters, against_only=against, after=after
+            )
+            rows = [{"case": fact.case, "fact": fact} for fact in page.items]
     except MetricsQueryError as error:
         return render(
             request,
@@ -322,20 +337,10 @@ def metric_cases(request: HttpRequest) -> HttpResponse:
             {"error": error.summary(), "form": DashboardForm()},
             status=http_status_for(error),
         )
-    if request.GET.get("format") == "csv" and facts is not None:
-        return _csv_response(
-            reporting.facts_csv(facts.iterator(chunk_size=2000)),
-            f"caseloop-cases-{metric}-{period.start}-{period.end}.csv",
-        )
-    source = facts.select_related("case", "case__owner") if facts is not None else cases
-    page = Paginator(cast(Any, source), 50).get_page(request.GET.get("page"))
-    rows = []
-    for item in page.object_list:
-        case = item.case if facts is not None else item
-        rows.append({"case": cast(Case, case), "fact": item if facts is not None else None})
     base: dict[str, str] = {
-        k: str(v) for k, v in request.GET.items() if k not in ("page", "against", "format")
+        k: str(v) for k, v in request.GET.items() if k not in ("after", "against", "format")
     }
+    this_list = {**base, "against": "1"} if against else base
     slice_name = ""
     if filters:
         ((dimension, key),) = filters.items()
@@ -351,13 +356,14 @@ def metric_cases(request: HttpRequest) -> HttpResponse:
             "label": reporting.LABELS.get(metric, metric),
             "period": period,
             "slice_name": slice_name,
-            "page": page,
             "rows": rows,
+            "first_page": bool(after),
+            "next_url": f"?{urlencode({**this_list, 'after': page.after})}" if page.after else "",
             "against": against,
             "has_against": metric in METRICS and METRICS[metric].against is not None,
             "all_url": f"?{urlencode(base)}",
             "against_url": f"?{urlencode({**base, 'against': '1'})}",
-            "csv_url": f"?{urlencode({**base, 'format': 'csv'})}" if facts is not None else "",
+            "csv_url": f"?{urlencode({**base, 'format': 'csv'})}" if metric != BACKLOG else "",
             "dashboard_url": f"{reverse('web:manager')}?"
             + urlencode({"from": str(period.start), "to": str(period.end), **filters}),
         },

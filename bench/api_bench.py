@@ -10,7 +10,10 @@ it is set-up, not what is measured) and writes messages and events too, so lists
 details read realistic rows.
 Then `caseloop serve --no-jobs` runs in a subprocess on a free loopback port and each
 scenario (create, list, filtered list, deep page, detail) is driven for a bounded time with
-bounded concurrency. Prints one JSON document: requests/s and p50/p95/p99 in ms per scenario.
+bounded concurrency. Prints one JSON document: per scenario requests/s, p50/p95/p99 in ms,
+the server's CPU ms and SQL statements per request.
+
+    .venv/bin/python bench/api_bench.py --cases 200 --duration 0.5 --concurrency 2  # smoke
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Set in the server's environment: each of its processes counts the SQL statements it runs
+# and the requests it finishes, into a file of its own in this directory.
+SQL_COUNT_DIR = "CASELOOP_BENCH_SQL_COUNT_DIR"
 STATUSES = ["new", "open", "pending_customer", "pending_internal", "solved", "closed"]
 STATUS_WEIGHTS = [8, 22, 10, 8, 22, 30]
 SUBJECTS = [
@@ -76,11 +82,16 @@ def database_drop(server_url: str, name: str) -> None:
 def table_fill(model, names: list[str], rows, *, now) -> int:
     """Insert `rows` (tuples for the columns `names`) into the model's table as fast as the
     database allows: COPY on PostgreSQL, executemany on SQLite. Columns not named get the
-    field's default (timestamps: `now`), so fields added later do not break the benchmark."""
+    field's default (timestamps: `now`), so fields added later do not break the benchmark.
+    Generated columns are the database's to compute and are never written."""
     from django.db import connection
 
     columns, constants = list(names), []
     for field in model._meta.concrete_fields:
+        if field.generated:
+            if field.column in names:
+                raise RuntimeError(f"{model.__name__}.{field.name} is a generated column")
+            continue
         if field.column in names or field.primary_key:
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -185,7 +196,6 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
             fresh = status == "new"
             yield (
                 pk,
-                Case.reference_for(pk),
                 rng.choice(SUBJECTS).format(n=rng.randint(1000, 99999)),
                 rng.randint(1, customer_count),
                 rng.choice(["email", "web", "chat", "phone", "api"]),
@@ -231,7 +241,6 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
             Case,
             [
                 "id",
-                "reference",
                 "subject",
                 "customer_id",
                 "channel",
@@ -408,9 +417,80 @@ def scenarios(info: dict, rng: random.Random) -> dict:
     }
 
 
+# -- counting the server's SQL ----------------------------------------------------------------
+
+
+def sql_counting_install(directory: str) -> None:
+    """Count, in this process, every SQL statement Django runs and every request it finishes;
+    a daemon thread writes both to `<directory>/<pid>.json` a few times a second."""
+    import threading
+
+    from django.core.signals import request_finished
+    from django.db.backends.signals import connection_created
+
+    lock = threading.Lock()
+    counts = {"statements": 0, "requests": 0}
+
+    def statement(execute, sql, params, many, context):
+        with lock:
+            counts["statements"] += 1
+        return execute(sql, params, many, context)
+
+    def connected(sender, connection, **kwargs) -> None:
+        if statement not in connection.execute_wrappers:
+            connection.execute_wrappers.append(statement)
+
+    def finished(sender, **kwargs) -> None:
+        with lock:
+            counts["requests"] += 1
+
+    connection_created.connect(connected, weak=False)
+    request_finished.connect(finished, weak=False)
+    path = Path(directory) / f"{os.getpid()}.json"
+
+    def flush() -> None:
+        while True:
+            with lock:
+                text = json.dumps(counts)
+            path.with_suffix(".tmp").write_text(text)
+            path.with_suffix(".tmp").replace(path)
+            time.sleep(0.1)
+
+    threading.Thread(target=flush, daemon=True).start()
+
+
+def sql_counts(directory: Path) -> tuple[int, int]:
+    """(statements, requests) summed over the server's processes, once their counters have
+    been written after the last request."""
+    time.sleep(0.5)
+    statements = requests = 0
+    for path in directory.glob("*.json"):
+        counts = json.loads(path.read_text())
+        statements += counts["statements"]
+        requests += counts["requests"]
+    return statements, requests
+
+
+def serve_counting(argv: list[str]) -> None:
+    """`caseloop serve` with SQL counting in this process (and, through the spawn start
+    method, in uvicorn's worker processes, which import this module as __mp_main__)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from caseloop.cli import main as caseloop_main
+
+    sql_counting_install(os.environ[SQL_COUNT_DIR])
+    sys.argv = ["caseloop", *argv]
+    caseloop_main()
+
+
+if __name__ == "__mp_main__" and os.environ.get(SQL_COUNT_DIR):
+    sql_counting_install(os.environ[SQL_COUNT_DIR])
+
+
 def server_start(*, port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
     command = [
-        str(BIN / "caseloop"),
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--serve-counting",
         "serve",
         "--no-jobs",
         "--no-migrate",
@@ -445,12 +525,29 @@ def server_wait(base: str, process: subprocess.Popen, log: Path, timeout: float 
 
 
 def process_cpu_seconds(pid: int) -> float | None:
-    """CPU time used by the server process and its children (Linux /proc), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    """CPU time used by the server process and every process under it (uvicorn's workers,
+    alive or reaped; Linux /proc), or None."""
+
+    def stat(process: int) -> list[str] | None:
+        try:
+            return Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+
+    root = stat(pid)
+    if root is None:
         return None
-    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = (int(fields[1]), fields)
+    ticks = sum(int(value) for value in root[11:15])  # utime stime cutime cstime
+    for process, (parent, fields) in parents.items():
+        ancestor = parent
+        while ancestor not in (pid, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor][0]
+        if ancestor == pid and process != pid:
+            ticks += int(fields[11]) + int(fields[12])  # utime stime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -475,6 +572,9 @@ def server_stop(process: subprocess.Popen) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--serve-counting"]:
+        serve_counting(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
@@ -497,7 +597,9 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "caseloop.settings",
         "LOG_LEVEL": "WARNING",
         "CASELOOP_SECURE_COOKIES": "0",
+        SQL_COUNT_DIR: str(data_dir / "sql-counts"),
     }
+    (data_dir / "sql-counts").mkdir()
     env.pop("REDIS_URL", None)
     process = None
     try:
@@ -518,6 +620,7 @@ def main() -> None:
             chosen = {k: v for k, v in chosen.items() if k in args.only.split(",")}
         results = {}
         for name, make_request in chosen.items():
+            statements_before, requests_before = sql_counts(data_dir / "sql-counts")
             cpu_before = process_cpu_seconds(process.pid)
             results[name] = asyncio.run(
                 scenario_run(
@@ -530,6 +633,12 @@ def main() -> None:
                 )
             )
             cpu_after = process_cpu_seconds(process.pid)
+            statements_after, requests_after = sql_counts(data_dir / "sql-counts")
+            if requests_after > requests_before:
+                # Per request as the server saw it, warm-up requests included.
+                results[name]["sql_per_request"] = round(
+                    (statements_after - statements_before) / (requests_after - requests_before), 1
+                )
             served = results[name]["requests"] + sum(results[name]["errors"].values())
             if cpu_before is not None and cpu_after is not None and served:
                 # Load-independent cost: what each request took of the server's CPU (warm-up

@@ -93,7 +93,6 @@ def seed(*, cases: int, batch: int = 5000) -> dict:
             rows.append(
                 Case(
                     id=pk,
-                    reference=Case.reference_for(pk),
                     subject=rng.choice(SUBJECTS),
                     customer_id=rng.choice(customer_ids),
                     channel=rng.choice(CHANNELS),

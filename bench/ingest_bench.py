@@ -147,8 +147,8 @@ def worker(count: int, reactions: bool) -> dict:
     if not reactions:
         from caseloop.cases import hooks
 
-        hooks._case_created.clear()
-        hooks._message_added.clear()
+        hooks._case_created.callbacks.clear()
+        hooks._message_added.callbacks.clear()
     mailbox = mailbox_add(address="support@bench.test", display_name="Bench Support")
     mail = synthetic_mail(count)
     timings: dict[str, list[float]] = {}

@@ -111,7 +111,6 @@ def seed(*, cases: int, days: int, rng: random.Random) -> dict:
         Case,
         [
             "id",
-            "reference",
             "subject",
             "customer_id",
             "channel",
@@ -128,7 +127,6 @@ def seed(*, cases: int, days: int, rng: random.Random) -> dict:
         (
             (
                 p["pk"],
-                f"CL-{p['pk']:06d}",
                 f"Order {p['pk']} question",
                 p["customer"],
                 p["channel"],
@@ -362,9 +360,11 @@ def main() -> None:
         from django.urls import get_resolver
 
         get_resolver().url_patterns  # noqa: B018
+
         from django.conf import settings
         from django.db import connection
 
+        import caseloop.asgi  # noqa: F401  - what a served desk loads, then freezes (asgi.py)
         from caseloop.accounts.models import User
         from caseloop.cases.models import Case, CaseEvent
         from caseloop.insights.rollups import rollups_rebuild

@@ -77,10 +77,11 @@ def timed(fn, queries) -> dict:
 
 
 def _row_values(model, values: dict) -> tuple[list[str], list]:
-    """Column names and values for a bulk insert, defaults filled for every other column."""
+    """Column names and values for a bulk insert, defaults filled for every other column;
+    generated columns are the database's to compute."""
     columns, row = [], []
     for field in model._meta.concrete_fields:
-        if field.primary_key and field.attname not in values:
+        if field.generated or (field.primary_key and field.attname not in values):
             continue
         columns.append(field.column)
         if field.attname in values:

@@ -9,6 +9,7 @@ predictions per second (batched).
     .venv/bin/python bench/triage_eval.py
     .venv/bin/python bench/triage_eval.py --networks 0     # the SVM alone
     .venv/bin/python bench/triage_eval.py --inner          # model selection, see below
+    .venv/bin/python bench/triage_eval.py --per-category 10  # a quick run on 770 queries
     .venv/bin/python bench/triage_eval.py --embeddings on  # with the embeddings extra
 
 Choose model changes with `--inner`, never with the held-out figure: it splits the training
@@ -46,6 +47,12 @@ def main() -> None:
         help="sentence embeddings from the optional extra (default off: the default install)",
     )
     parser.add_argument(
+        "--per-category",
+        type=int,
+        default=0,
+        help="keep only the first N queries of each category (a quick run); 0 keeps all",
+    )
+    parser.add_argument(
         "--inner",
         action="store_true",
         help="score on inner splits of the training portion instead of the held-out split",
@@ -59,6 +66,14 @@ def main() -> None:
 
     with Path(args.data).resolve().open(newline="", encoding="utf-8") as handle:
         rows = [(r["text"], r["category"]) for r in csv.DictReader(handle)]
+    if args.per_category:
+        seen: dict[str, int] = {}
+        kept = []
+        for text, category in rows:
+            seen[category] = seen.get(category, 0) + 1
+            if seen[category] <= args.per_category:
+                kept.append((text, category))
+        rows = kept
     texts = [t for t, _ in rows]
     labels = [c for _, c in rows]
     train_x, test_x, train_y, test_y = train_test_split(

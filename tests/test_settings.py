@@ -62,9 +62,9 @@ def test_the_embedded_database_is_sqlite_in_wal_mode_in_the_data_dir(tmp_path):
     assert found["debug"] is False
 
 
-def test_postgresql_connections_are_not_kept_across_requests(tmp_path):
-    """Under ASGI each request has its own thread; kept connections would pile up until
-    PostgreSQL refuses clients."""
+def test_postgresql_connections_come_from_a_bounded_pool_not_from_each_thread(tmp_path):
+    """Under ASGI each request has its own thread; connections kept per thread would pile
+    up until PostgreSQL refuses clients, so they are borrowed from a bounded pool."""
     script = (
         "import json; from django.conf import settings; "
         "print(json.dumps(settings.DATABASES['default']))"
@@ -83,3 +83,4 @@ def test_postgresql_connections_are_not_kept_across_requests(tmp_path):
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["NAME"], database["HOST"]) == ("caseloop", "db.example")
     assert database["CONN_MAX_AGE"] == 0
+    assert database["OPTIONS"]["pool"]["max_size"] == 10

@@ -1,5 +1,6 @@
 """ASGI entry point: Django for HTTP, Channels for WebSockets."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseloop.settings")
@@ -21,3 +22,8 @@ application = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns())),
     }
 )
+
+# Everything loaded so far (Django, the apps, the URLconf) lives as long as the process:
+# moved out of the collector's sight, a full collection no longer walks it, which keeps the
+# slowest requests (a year's report by 200 organizations) close to the median.
+gc.freeze()

@@ -68,6 +68,8 @@ for _proxy in TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy, strict=False)
     except ValueError as _error:
         raise ImproperlyConfigured(f"CASELOOP_TRUSTED_PROXIES: {_error}") from None
+# `caseloop serve` logs every request only when asked (or with --access-log).
+ACCESS_LOG = env_bool("CASELOOP_ACCESS_LOG")
 SITE_URL = env_str("CASELOOP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The name customers know the desk by (portal, help centre, forms, every email), unless the
 # admin's desk identity names it.
@@ -155,9 +157,20 @@ TEMPLATES = [
 # Databases: SQLite in WAL mode with a busy timeout by default; PostgreSQL when DATABASE_URL is set.
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    # No persistent connections: under ASGI every request runs in a thread of its own, so
-    # kept connections pile up until PostgreSQL refuses new clients.
+    # Under ASGI every request runs in a thread of its own, so per-thread persistent
+    # connections would pile up until PostgreSQL refuses new clients. Instead each process
+    # keeps a bounded pool: a request or job borrows a connection and gives it back when it
+    # ends (Django closes it at request_finished, Huey's db_task after each job).
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if env_bool("CASELOOP_DB_POOL", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("CASELOOP_DB_POOL_MIN", 2),
+            "max_size": env_int("CASELOOP_DB_POOL_MAX", 10),
+            # How long a request waits for a free connection before it fails.
+            "timeout": env_int("CASELOOP_DB_POOL_TIMEOUT", 30),
+            # Idle connections above min_size are closed after this many seconds.
+            "max_idle": 300,
+        }
 else:
     DATABASES = {
         "default": {

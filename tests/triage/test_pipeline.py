@@ -2,6 +2,7 @@
 data; the live model's accuracy against agents is reported."""
 
 import pytest
+from django.utils import timezone
 
 from caseloop.cases.models import CaseEvent
 from caseloop.cases.services import case_update, message_add
@@ -193,7 +194,8 @@ def test_agent_corrections_become_training_data_and_accuracy_is_reported(
     )
     assert right.category == cats["delivery"]
     right.status = "solved"
-    right.save(update_fields=["status"])
+    right.solved_at = timezone.now()
+    right.save(update_fields=["status", "solved_at"])
     accuracy = triage_accuracy()
     assert accuracy["category"]["n"] == 2
     assert accuracy["category"]["correct"] == 1

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import ApiToken, DeskIdentity, Role, Team, User
 
 TOKEN_PREFIX = "cl_"
+# A token's use is recorded at most this often, so reads do not each write.
+TOKEN_USE_INTERVAL = timedelta(seconds=60)
 
 
 def _token_digest(token: str) -> str:
@@ -60,7 +64,8 @@ def token_issue(*, user: User, name: str = "") -> str:
 
 
 def token_authenticate(*, token: str) -> User | None:
-    """The active user owning `token`, or None. Touches last_used_at at most once a minute."""
+    """The active user owning `token`, or None. Side effects: records the token's use
+    (`last_used_at`) at most once a minute."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
     api_token = (
@@ -71,8 +76,13 @@ def token_authenticate(*, token: str) -> User | None:
     if api_token is None:
         return None
     now = timezone.now()
-    if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    stale = now - TOKEN_USE_INTERVAL
+    if api_token.last_used_at is None or api_token.last_used_at < stale:
+        # The condition is repeated in the UPDATE so that of concurrent requests that all
+        # read a stale time, one writes.
+        ApiToken.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=api_token.pk
+        ).update(last_used_at=now)
     return api_token.user
 
 

@@ -19,7 +19,7 @@ from caseloop.accounts import api as accounts_api
 from caseloop.accounts.auth import AUTH
 from caseloop.automation import api as automation_api
 from caseloop.cases import api as cases_api
-from caseloop.cases.loop import api as loop_api
+from caseloop.cases.loop import api as loop_api, request_api
 from caseloop.channels import api as channels_api
 from caseloop.channels.chat import api as chat_api
 from caseloop.channels.email import api as email_api
@@ -27,7 +27,7 @@ from caseloop.channels.phone import api as phone_api
 from caseloop.channels.webform import api as webform_api
 from caseloop.channels.webhook import api as webhook_api
 from caseloop.coach import api as coach_api
-from caseloop.insights import api as insights_api, worktime_api
+from caseloop.insights import api as insights_api, problems_api, worktime_api
 from caseloop.knowledge import api as knowledge_api
 from caseloop.lib.errors import DomainError, ErrorKind, http_status_for
 from caseloop.triage import api as triage_api
@@ -203,6 +203,7 @@ api = CaseloopApi(
 for router in (
     cases_api.router,
     loop_api.router,
+    request_api.router,
     customers_api.router,
     channels_api.router,
     email_api.router,
@@ -213,6 +214,7 @@ for router in (
     triage_api.router,
     knowledge_api.router,
     insights_api.router,
+    problems_api.router,
     worktime_api.router,
     automation_api.router,
     coach_api.router,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from caseloop.cases.models import Case, CaseEvent, Message, Priority
 from caseloop.cases.selectors import MAX_ID, InvalidCursor
+from caseloop.lib import memo
 
 from .business_time import (
     Schedule as Schedule,
@@ -155,7 +156,12 @@ def default_schedule() -> Schedule:
 
 
 def response_policy_load() -> ResponsePolicy:
-    """Business hours and SLA policies as configured in the admin (four queries)."""
+    """Business hours and SLA policies as configured in the admin (four queries, once per
+    batch of side effects: see lib.memo)."""
+    return memo.once("automation.response_policy", _response_policy_read)
+
+
+def _response_policy_read() -> ResponsePolicy:
     schedules: dict[int | None, Schedule] = {}
     for hours in BusinessHours.objects.prefetch_related("intervals", "holidays"):
         schedules[hours.pk] = schedule_from(hours)

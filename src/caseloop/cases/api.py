@@ -93,6 +93,14 @@ class CaseOut(Schema):
     @staticmethod
     def of(case: Case) -> dict:
         return {
+            **CaseOut.of_fields(case),
+            "tags": sorted(tag.name for tag in case.tags.all()),
+            "triage": case_triage_summary(case=case),
+        }
+
+    @staticmethod
+    def of_fields(case: Case) -> dict:
+        return {
             "id": case.pk,
             "reference": case.reference,
             "subject": case.subject,
@@ -104,7 +112,6 @@ class CaseOut(Schema):
             "owner": UserRef.of(case.owner),
             "assignee": UserRef.of(case.assignee),
             "customer": {"id": case.customer_id, "name": case.customer.name},
-            "tags": sorted(tag.name for tag in case.tags.all()),
             "allowed_transitions": allowed_transitions(case.status),
             "created_at": case.created_at,
             "updated_at": case.updated_at,
@@ -112,7 +119,16 @@ class CaseOut(Schema):
             "awaiting_reply_since": case.awaiting_reply_since,
             "solved_at": case.solved_at,
             "closed_at": case.closed_at,
-            "triage": case_triage_summary(case=case),
+        }
+
+    @staticmethod
+    def opened(case: Case) -> dict:
+        """A case this request just opened, from the objects that opened it: no tags yet,
+        and triage runs after the commit."""
+        return {
+            **CaseOut.of_fields(case),
+            "tags": [],
+            "triage": None,
         }
 
 
@@ -256,8 +272,10 @@ def case_create(request: ApiRequest, payload: CaseCreateIn):
         ),
         idempotency_key=request.headers.get("Idempotency-Key") or "",
     )
+    if opened:
+        return Reply(201, CaseOut.opened(case))
     case = selectors.case_get_for_user(user=request.auth, case_id=case.pk)
-    return Reply(201 if opened else 200, CaseOut.of(case))
+    return Reply(200, CaseOut.of(case))
 
 
 @router.get("/cases", response=CasePage, summary="List cases")

@@ -12,6 +12,9 @@ class CasesConfig(AppConfig):
         from .extensions import Panel, panel_register, solve_check_register
         from .loop import authority, events, followups  # noqa: F401 - events registers kinds
         from .loop.panel import loop_panel_context
+        from .loop.requests import REQUEST_MAIL_EFFECT, request_mail_send
+
+        outbox.effect_type_register(REQUEST_MAIL_EFFECT, request_mail_send)
 
         outbox.dispatcher_register(tasks.outbox_dispatch)
         on_customers_merged("cases", services.case_move_to_customer)

@@ -40,15 +40,20 @@ class _Hook:
     def unregister(self, callback: Callable[..., None]) -> None:
         self.callbacks = [entry for entry in self.callbacks if entry[2] is not callback]
 
-    def announce(self, *args: Any, case_id: int, once_key: str = "") -> None:
-        """Record one effect per reaction; `once_key` makes them once-only (per change)."""
-        for _order, kind, _callback in self.callbacks:
-            outbox.effect_record(
+    def effects(self, *args: Any, case_id: int, once_key: str = "") -> list[outbox.Effect]:
+        """One effect per reaction; `once_key` makes them once-only (per change)."""
+        return [
+            outbox.Effect(
                 kind=kind,
                 payload={"args": list(args)},
                 key=f"{kind}:{once_key}" if once_key else "",
                 case_id=case_id,
             )
+            for _order, kind, _callback in self.callbacks
+        ]
+
+    def announce(self, *args: Any, case_id: int, once_key: str = "") -> None:
+        outbox.effects_record(self.effects(*args, case_id=case_id, once_key=once_key))
 
 
 _case_created = _Hook("case_created")
@@ -87,8 +92,15 @@ def unregister(callback: Callable[..., None]) -> None:
 # Called by the case services inside the transaction of the change.
 
 
-def case_created(case_id: int) -> None:
-    _case_created.announce(case_id, case_id=case_id, once_key=str(case_id))
+def case_created(case_id: int, *, first_message_id: int | None = None) -> None:
+    """A new case, and its first message when it has one: every reaction to both is
+    recorded in one statement (the ids are new, so the once-only keys cannot clash)."""
+    effects = _case_created.effects(case_id, case_id=case_id, once_key=str(case_id))
+    if first_message_id is not None:
+        effects += _message_added.effects(
+            first_message_id, case_id=case_id, once_key=str(first_message_id)
+        )
+    outbox.effects_record(effects, keys_are_new=True)
 
 
 def message_added(message_id: int, *, case_id: int) -> None:

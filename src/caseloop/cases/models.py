@@ -4,6 +4,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 
 # The loop's models live with the loop and belong to this app: imported (and re-exported)
@@ -31,6 +32,7 @@ from .loop.models import (
     Reminder as Reminder,
     RepeatComplaint as RepeatComplaint,
 )
+from .loop.request_models import DepartmentRequest as DepartmentRequest
 
 
 class Category(models.Model):
@@ -105,8 +107,22 @@ PRIORITY_RANK: dict[str, int] = {
 }
 
 
+# A case's reference: "CL-" and its id, six digits at least. Written by the database, so a
+# new case is one INSERT (the value comes back with it).
+_REFERENCE_SQL = (
+    "CASE WHEN id < 1000000"
+    " THEN 'CL-' || substr('00000' || CAST(id AS text), length('00000' || CAST(id AS text)) - 5)"
+    " ELSE 'CL-' || CAST(id AS text) END"
+)
+
+
 class Case(models.Model):
-    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    reference = models.GeneratedField(
+        expression=RawSQL(_REFERENCE_SQL, ()),
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+        unique=True,
+    )
     subject = models.CharField(max_length=300)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="cases"
@@ -163,6 +179,14 @@ class Case(models.Model):
             models.Index(fields=["priority", "-id"], name="case_priority_id"),
             # The inbox's waiting-longest order walks this, oldest wait first.
             models.Index(fields=["awaiting_reply_since", "id"], name="case_awaiting_id"),
+            # The manager's live queues (open cases per team, owner and assignee, and the
+            # oldest wait) are counted from this index alone, never from the table.
+            models.Index(
+                fields=["status", "team", "owner", "assignee", "awaiting_reply_since"],
+                name="case_queue_counts",
+            ),
+            # The most recently solved cases, newest first (triage's rolling accuracy).
+            models.Index(fields=["solved_at"], name="case_solved_at"),
         ]
 
     def __str__(self) -> str:

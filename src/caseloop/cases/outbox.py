@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from caseloop.lib import memo
+
 from .models import OutboxEffect
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,51 @@ def effect_record(
     return effect
 
 
+@dataclass(frozen=True)
+class Effect:
+    """An effect to record: what runs it, with what, once-only under `key` when given."""
+
+    kind: str
+    payload: Payload
+    key: str = ""
+    case_id: int | None = None
+
+
+def effects_record(effects: list[Effect], *, keys_are_new: bool = False) -> None:
+    """Record several effects in one statement, in the caller's transaction. When the
+    keys name rows created in this same transaction (`keys_are_new`: ids are never
+    reused), none can have been recorded before and the insert needs no savepoint;
+    otherwise a key recorded before sends them one by one through `effect_record`, which
+    keeps the first of each. Side effects: after commit, the dispatcher is nudged."""
+    if not effects:
+        return
+    now = timezone.now()
+    rows = [
+        OutboxEffect(
+            kind=effect.kind,
+            key=effect.key or f"{effect.kind}:{uuid.uuid4().hex}",
+            payload=effect.payload,
+            case_id=effect.case_id,
+            available_at=now,
+        )
+        for effect in effects
+    ]
+    if keys_are_new:
+        created = OutboxEffect.objects.bulk_create(rows)
+    else:
+        try:
+            with transaction.atomic():
+                created = OutboxEffect.objects.bulk_create(rows)
+        except IntegrityError:
+            for effect in effects:
+                effect_record(
+                    kind=effect.kind, payload=effect.payload, key=effect.key, case_id=effect.case_id
+                )
+            return
+    ids = [row.pk for row in created]
+    transaction.on_commit(lambda: dispatch_soon(ids))
+
+
 def dispatch_soon(effect_ids: list[int]) -> None:
     """Hand these effects to the dispatcher job (best effort: the sweep is the guarantee)."""
     if not effect_ids or not _nudge:
@@ -141,7 +188,13 @@ def effect_run(effect_id: int, *, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     if not _claim(effect_id, now):
         return False
-    effect = OutboxEffect.objects.get(pk=effect_id)
+    _execute(OutboxEffect.objects.get(pk=effect_id))
+    return True
+
+
+def _execute(effect: OutboxEffect) -> None:
+    """Run a claimed effect's handler and mark it done in one transaction, or keep why it
+    failed."""
     effect_type = _types.get(effect.kind)
     try:
         if effect_type is None:
@@ -156,7 +209,6 @@ def effect_run(effect_id: int, *, now: datetime | None = None) -> bool:
             )
     except Exception as exc:  # noqa: BLE001 - every failure is kept with its reason
         _failed(effect, effect_type, exc)
-    return True
 
 
 def _failed(effect: OutboxEffect, effect_type: EffectType | None, exc: Exception) -> None:
@@ -196,9 +248,27 @@ def _call_quietly(effect: OutboxEffect, callback: GiveUp | None, error: str) -> 
         logger.exception("recording the failure of effect %s (%s) failed", effect.pk, effect.kind)
 
 
-def effects_run(effect_ids: Iterable[int]) -> int:
-    """Run these effects in order (those due and free). Returns how many ran."""
-    return sum(1 for effect_id in sorted(effect_ids) if effect_run(effect_id))
+def effects_run(effect_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Run these effects in order (those due and free). They are claimed for one lease
+    and read in two statements, then each runs in its own transaction. Returns how many
+    ran."""
+    ids = sorted(set(effect_ids))
+    if not ids:
+        return 0
+    now = now or timezone.now()
+    # The lease's end marks this dispatcher's claim: rows another one holds are not taken.
+    claimed_until = now + _lease()
+    OutboxEffect.objects.filter(_due(now), pk__in=ids).update(claimed_until=claimed_until)
+    effects = list(
+        OutboxEffect.objects.filter(
+            pk__in=ids, state=OutboxEffect.State.PENDING, claimed_until=claimed_until
+        ).order_by("id")
+    )
+    # The batch reads the desk's settings once (lib.memo), not once per effect.
+    with memo.scope():
+        for effect in effects:
+            _execute(effect)
+    return len(effects)
 
 
 def effects_sweep(*, limit: int = 500, now: datetime | None = None) -> int:
@@ -212,7 +282,7 @@ def effects_sweep(*, limit: int = 500, now: datetime | None = None) -> int:
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )
-        ran_now = sum(1 for effect_id in batch if effect_run(effect_id, now=now))
+        ran_now = effects_run(batch, now=now)
         ran += ran_now
         if len(batch) < limit or not ran_now:
             return ran

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from caseloop.accounts.models import Team, User
@@ -168,10 +170,25 @@ def cases_filtered(
             cases = cases.filter(pk=int(filters.q)) if _is_id(filters.q) else cases.none()
         elif conversation:
             in_conversation = conversation_case_ids(q=filters.q, limit=CONVERSATION_MATCHES)
-            cases = cases.filter(Q(subject__icontains=filters.q) | Q(pk__in=in_conversation))
+            cases = cases.filter(_subject_matches(filters.q) | Q(pk__in=in_conversation))
         else:
-            cases = cases.filter(subject__icontains=filters.q)
+            cases = cases.filter(_subject_matches(filters.q))
     return cases
+
+
+def _subject_matches(q: str) -> Q:
+    """Cases whose subject holds `q` (any case), read from the subject index (migration
+    cases 0012): on SQLite its FTS5 trigram table, on PostgreSQL the trigram index a
+    case-insensitive LIKE uses. Shorter than a trigram, the search reads the table."""
+    if len(q) >= 3 and connection.vendor == "sqlite":
+        phrase = '"' + q.replace('"', '""') + '"'
+        return Q(
+            pk__in=RawSQL(
+                "SELECT rowid FROM cases_case_subject_fts WHERE cases_case_subject_fts MATCH %s",
+                (phrase,),
+            )
+        )
+    return Q(subject__icontains=q)
 
 
 # --- Pages: keyset cursors, stable while new cases arrive --------------------------------

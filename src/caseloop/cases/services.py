@@ -101,7 +101,6 @@ def _after_commit_publish(case: Case, kind: str, extra: dict[str, Any] | None = 
     transaction.on_commit(lambda: publish(case_group(case.pk), payload))
 
 
-@transaction.atomic
 def case_create(
     *,
     customer: Customer,
@@ -127,10 +126,50 @@ def case_create(
         raise CaseValidationError(f"unknown channel '{channel}'", field="channel")
     if priority not in Priority.values:
         raise CaseValidationError(f"unknown priority '{priority}'", field="priority")
+    attachments = list(attachments)
+    attachment_check_count(count=len(attachments))
+    for upload in attachments:
+        attachment_check_size(filename=upload.filename, size=len(upload.content))
     text = text or html_to_text(html)
     if not subject:
         subject = (text.strip().splitlines() or ["(no subject)"])[0][:120] or "(no subject)"
+    # Everything that can refuse the case is checked above, so the writes need no savepoint
+    # of their own inside a caller's transaction (a failure there fails the whole request).
+    with transaction.atomic(savepoint=False):
+        return _case_insert(
+            customer=customer,
+            subject=subject,
+            text=text,
+            html=html,
+            channel=channel,
+            actor=actor,
+            raw=raw,
+            external_id=external_id,
+            metadata=metadata,
+            category=category,
+            priority=priority,
+            attachments=attachments,
+        )
+
+
+def _case_insert(
+    *,
+    customer: Customer,
+    subject: str,
+    text: str,
+    html: str,
+    channel: str,
+    actor: User | None,
+    raw: str,
+    external_id: str,
+    metadata: dict[str, Any] | None,
+    category: Category | None,
+    priority: str,
+    attachments: list[AttachmentUpload],
+) -> Case:
     arrived = timezone.now()
+    # An agent who files a case owns it from the start.
+    owner = actor if actor is not None and _is_staff(actor) else None
     case = Case.objects.create(
         subject=subject[:300],
         customer=customer,
@@ -138,26 +177,11 @@ def case_create(
         category=category,
         priority=priority,
         status=Status.NEW,
+        owner=owner,
         last_customer_message_at=arrived,
         awaiting_reply_since=arrived,
     )
-    case.reference = Case.reference_for(case.pk)
-    case.save(update_fields=["reference"])
-    event_record(
-        case=case,
-        actor=actor,
-        kind=Kind.CREATED,
-        data={
-            "after": {
-                "subject": case.subject,
-                "channel": channel,
-                "customer": customer.pk,
-                "priority": priority,
-                "category": category.pk if category else None,
-            }
-        },
-    )
-    message = _message_store(
+    message, message_event = _message_insert(
         case=case,
         direction=Message.Direction.INBOUND,
         channel=channel,
@@ -171,9 +195,33 @@ def case_create(
         attachments=attachments,
         actor=actor,
     )
-    _ensure_owner(case=case, actor=actor)
-    hooks.case_created(case.pk)
-    hooks.message_added(message.pk, case_id=case.pk)
+    created = CaseEvent(
+        case=case,
+        actor=actor,
+        kind=Kind.CREATED,
+        data={
+            "after": {
+                "subject": case.subject,
+                "channel": channel,
+                "customer": customer.pk,
+                "priority": priority,
+                "category": category.pk if category else None,
+            }
+        },
+    )
+    events = [created, message_event]
+    if owner is not None:
+        events.append(
+            CaseEvent(
+                case=case,
+                actor=actor,
+                kind=Kind.OWNER_ASSIGNED,
+                data={"before": None, "after": owner.pk, "reason": "first agent to act"},
+            )
+        )
+    # The opening events in one statement, in the order they happened.
+    CaseEvent.objects.bulk_create(events)
+    hooks.case_created(case.pk, first_message_id=message.pk)
     _after_commit_publish(case, "case.created", {"subject": case.subject})
     return case
 
@@ -193,6 +241,41 @@ def _message_store(
     author_user: User | None = None,
     author_customer: Customer | None = None,
 ) -> Message:
+    message, event = _message_insert(
+        case=case,
+        direction=direction,
+        channel=channel,
+        text=text,
+        html=html,
+        raw=raw,
+        external_id=external_id,
+        metadata=metadata,
+        attachments=attachments,
+        actor=actor,
+        author_user=author_user,
+        author_customer=author_customer,
+    )
+    event.save()
+    return message
+
+
+def _message_insert(
+    *,
+    case: Case,
+    direction: str,
+    channel: str,
+    text: str,
+    html: str,
+    raw: str,
+    external_id: str,
+    metadata: dict[str, Any] | None,
+    attachments: Iterable[AttachmentUpload],
+    actor: User | None,
+    author_user: User | None = None,
+    author_customer: Customer | None = None,
+) -> tuple[Message, CaseEvent]:
+    """Store the message and its attachments; returns it with its `message_added` event,
+    not yet saved, so the caller can write it alone or with others."""
     attachments = list(attachments)
     attachment_check_count(count=len(attachments))
     clean_html = html_sanitize(html)
@@ -212,7 +295,7 @@ def _message_store(
         attachment_add(case=case, message=message, upload=upload, actor=actor, record_event=False)
         for upload in attachments
     ]
-    event_record(
+    event = CaseEvent(
         case=case,
         actor=actor,
         kind=Kind.MESSAGE_ADDED,
@@ -223,7 +306,7 @@ def _message_store(
             "attachments": [a.pk for a in stored],
         },
     )
-    return message
+    return message, event
 
 
 def attachment_check_count(*, count: int) -> None:

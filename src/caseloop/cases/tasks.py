@@ -11,12 +11,19 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from . import outbox
 from .loop.escalations import escalation_reminders_send
 from .loop.followups import followups_process
+from .loop.requests import request_reminders_send
 
 
 @db_periodic_task(crontab(minute="*/15"))  # type: ignore[untyped-decorator]  # huey is untyped
 def loop_owner_reminders() -> int:
     """Every 15 minutes: remind owners whose escalation is due a reminder."""
     return escalation_reminders_send()
+
+
+@db_periodic_task(crontab(minute="*/15"))  # type: ignore[untyped-decorator]  # huey is untyped
+def loop_request_reminders() -> int:
+    """Every 15 minutes: remind the recipients of overdue requests to other departments."""
+    return request_reminders_send()
 
 
 @db_periodic_task(crontab(minute="*/10"))  # type: ignore[untyped-decorator]  # huey is untyped

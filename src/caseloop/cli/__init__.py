@@ -16,4 +16,11 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "caseloop"
+    # Only the long-running processes keep a PostgreSQL connection pool; a one-off command
+    # connects once (and reports a server that is down at once, not after the pool's wait).
+    if len(argv) < 2 or argv[1] not in LONG_RUNNING:
+        os.environ.setdefault("CASELOOP_DB_POOL", "0")
     execute_from_command_line(argv)
+
+
+LONG_RUNNING = ("serve", "worker")

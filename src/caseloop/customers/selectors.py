@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import ContactPoint, Customer
+from .models import ContactPoint, Customer, Organization, contact_points_for_display
 from .services import contact_normalize
 
 
@@ -21,6 +21,52 @@ def customer_list(*, q: str = "") -> QuerySet[Customer]:
             Q(name__icontains=q) | Q(contact_points__value__icontains=q.lower())
         ).distinct()
     return customers
+
+
+CUSTOMER_PAGE_SIZE = 50
+
+
+def customer_search_page(
+    *, q: str = "", after: int | None = None, limit: int = CUSTOMER_PAGE_SIZE
+) -> tuple[list[Customer], int | None]:
+    """Customers newest first whose name, organization or any contact point (email, phone,
+    chat id, handle) contains `q`, one page after the customer id `after`, and the id to
+    continue from (None on the last page). Keyset paging: nothing is counted, and a deep
+    page costs what the first does."""
+    customers = (
+        Customer.objects.filter(merged_into__isnull=True)
+        .select_related("organization")
+        .prefetch_related(contact_points_for_display())
+        .order_by("-id")
+    )
+    q = q.strip()
+    if q:
+        points = ContactPoint.objects.filter(value__icontains=q.lower()).values("customer_id")
+        customers = customers.filter(
+            Q(name__icontains=q) | Q(organization__name__icontains=q) | Q(id__in=points)
+        )
+    if after is not None:
+        customers = customers.filter(id__lt=after)
+    rows = list(customers[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].pk if more and rows else None)
+
+
+def organization_get(*, organization_id: int) -> Organization:
+    try:
+        return Organization.objects.get(pk=organization_id)
+    except Organization.DoesNotExist as exc:
+        raise Http404("No such organization.") from exc
+
+
+def organization_customers(*, organization: Organization, limit: int = 200) -> list[Customer]:
+    """The organization's customers (not merged away), by name, with what a list shows."""
+    return list(
+        Customer.objects.filter(organization=organization, merged_into__isnull=True)
+        .prefetch_related(contact_points_for_display())
+        .order_by("name", "id")[:limit]
+    )
 
 
 def customer_get_for_user(*, user, customer_id: int) -> Customer:

@@ -118,14 +118,19 @@ def _find_or_create(*, points: list[tuple[str, str]], identity: Identity, actor)
             customer=customer, actor=actor, kind="created", data={"contacts": points}
         )
     known = {(cp.kind, cp.value) for cp in existing}
+    # A new customer has no contact points yet: the first of each kind is its primary.
+    kinds_held: set[str] = set()
     for kind, value in points:
         if (kind, value) not in known:
             ContactPoint.objects.create(
                 customer=customer,
                 kind=kind,
                 value=value,
-                is_primary=not customer.contact_points.filter(kind=kind).exists(),
+                is_primary=kind not in kinds_held
+                if not existing
+                else not customer.contact_points.filter(kind=kind).exists(),
             )
+            kinds_held.add(kind)
             if existing:
                 CustomerEvent.objects.create(
                     customer=customer,

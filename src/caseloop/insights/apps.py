@@ -25,6 +25,23 @@ class InsightsConfig(AppConfig):
             )
         )
 
+        from . import problem_fixes, problem_selectors, problems
+
+        outbox.effect_type_register(
+            problem_fixes.FIX_NOTIFY_EFFECT, problem_fixes.problem_fix_notify
+        )
+        # After triage (the default order) and before the acknowledgement.
+        hooks.on_case_created(problems.problem_intake_match, order=hooks.CREATED_DEFAULT + 10)
+        panel_register(
+            Panel(
+                key="problems",
+                title="Recurring problems",
+                template="insights/partials/problems_panel.html",
+                context=problem_selectors.case_problems_panel_context,
+                order=6,
+            )
+        )
+
         from . import worktime
 
         # An agent's reply or note counts as time on the case (the tracker's beat).

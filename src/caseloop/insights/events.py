@@ -87,3 +87,89 @@ RECOVERY_OPENED = event_kind(
     refs={"owner": USER},
 )
 RECOVERY_DONE = event_kind("recovery_done", "Recovery done", describe=_recovery_done)
+
+
+def _problem(event: CaseEvent, names: EventNames) -> str:
+    problem = names.row(event, "problem")
+    title = str(event.data.get("title") or getattr(problem, "title", "") or "")
+    number = f"PRB-{event.data['problem']}"
+    return f"{number} ({title})" if title else number
+
+
+def _problem_linked(event: CaseEvent, names: EventNames) -> str:
+    via = {
+        "intake": " at intake",
+        "detection": " by detection",
+        "flag": " from a flag",
+    }.get(str(event.data.get("via") or ""), "")
+    return f"Linked to the recurring problem {_problem(event, names)}{via}"
+
+
+def _problem_unlinked(event: CaseEvent, names: EventNames) -> str:
+    return f"Unlinked from the recurring problem {_problem(event, names)}"
+
+
+PROBLEM_CHANGE_WORDS = {
+    "status": "status changed",
+    "updated": "record updated",
+    "contributor": "contributor credited",
+    "fix_published": "permanent fix published",
+    "recurred": "recurred",
+    "merged": "another problem merged into it",
+}
+
+
+def _problem_changed(event: CaseEvent, names: EventNames) -> str:
+    change = str(event.data.get("change") or "updated")
+    words = PROBLEM_CHANGE_WORDS.get(change, change.replace("_", " "))
+    text = f"Recurring problem {_problem(event, names)}: {words}"
+    before, after = event.data.get("before"), event.data.get("after")
+    if change == "status" and before and after:
+        text += f" ({str(before).replace('_', ' ')} → {str(after).replace('_', ' ')})"
+    fields = event.data.get("fields")
+    if change == "updated" and isinstance(fields, list) and fields:
+        text += f" ({', '.join(str(f).replace('_', ' ') for f in fields)})"
+    return text
+
+
+def _problem_fix_sent(event: CaseEvent, names: EventNames) -> str:
+    text = f"Fix of {_problem(event, names)} sent to the customer"
+    if event.data.get("solved") is False:
+        reason = " ".join(str(event.data.get("reason") or "").split())[:200]
+        text += "; the case stays open" + (f": {reason}" if reason else "")
+    return text
+
+
+def _problem_flagged(event: CaseEvent, names: EventNames) -> str:
+    what = " ".join(str(event.data.get("text") or "").split())
+    if len(what) > 200:
+        what = what[:199] + "…"
+    return f"Flagged “this keeps happening”: {what}" if what else "Flagged “this keeps happening”"
+
+
+PROBLEM = "insights.Problem"
+PROBLEM_LINKED = event_kind(
+    "problem_linked",
+    "Linked to a recurring problem",
+    describe=_problem_linked,
+    refs={"problem": PROBLEM},
+)
+PROBLEM_UNLINKED = event_kind(
+    "problem_unlinked",
+    "Unlinked from a recurring problem",
+    describe=_problem_unlinked,
+    refs={"problem": PROBLEM},
+)
+PROBLEM_CHANGED = event_kind(
+    "problem_changed",
+    "Recurring problem changed",
+    describe=_problem_changed,
+    refs={"problem": PROBLEM},
+)
+PROBLEM_FIX_SENT = event_kind(
+    "problem_fix_sent",
+    "Fix of a recurring problem sent",
+    describe=_problem_fix_sent,
+    refs={"problem": PROBLEM},
+)
+PROBLEM_FLAGGED = event_kind("problem_flagged", "Flagged as recurring", describe=_problem_flagged)

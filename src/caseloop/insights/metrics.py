@@ -80,7 +80,15 @@ class Totals:
         for name, amount in counts.items():
             self.counts[name] = self.counts.get(name, 0) + sign * amount
         for name, histogram in hists.items():
-            histogram_add(self.hists.setdefault(name, {}), histogram, sign)
+            into = self.hists.setdefault(name, {})
+            if sign == 1:
+                # Adding rows (the common case: every bucket is positive, none empties) is
+                # the inner loop of a report; it skips the check for emptied buckets.
+                get = into.get
+                for bucket, count in histogram.items():
+                    into[bucket] = get(bucket, 0) + count
+            else:
+                histogram_add(into, histogram, sign)
 
     def get(self, name: str) -> int:
         return self.counts.get(name, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
+from .problem_detection import problems_detect
 from .rollups import rollups_catch_up
 from .worktime import work_intervals_close_idle
 
@@ -24,3 +25,11 @@ def work_intervals_close() -> None:
     """Every minute: close the tracked intervals of agents who left without a last beat
     (a closed laptop), so their time stops at their last beat and is reported."""
     work_intervals_close_idle()
+
+
+@db_periodic_task(crontab(minute="7"))
+@lock_task("insights-problem-detection")
+def problems_detect_hourly() -> int:
+    """Every hour: group the recent cases no problem holds and suggest a problem for each
+    group growing faster than its baseline (managers confirm, merge or reject it)."""
+    return len(problems_detect())

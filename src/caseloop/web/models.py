@@ -38,3 +38,31 @@ class MagicLink(models.Model):
 
     def __str__(self) -> str:
         return f"link for {self.email}"
+
+
+class SettingsChange(models.Model):
+    """One change an admin made to the desk's settings in the workspace: what, by whom,
+    when, and the values before and after. Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=40, help_text="The settings page, e.g. business-hours.")
+    object_id = models.PositiveIntegerField()
+    object_repr = models.CharField(max_length=200)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "object_id"], name="settingschange_object")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_repr} {self.action}"

@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import dashboard_views, portal, review_views, signin, survey_views, views, worktime_views
+from . import (
+    customer_views,
+    dashboard_views,
+    portal,
+    problem_views,
+    request_views,
+    review_views,
+    settings_views,
+    signin,
+    survey_views,
+    views,
+    worktime_views,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -27,7 +39,59 @@ urlpatterns = [
         review_views.agent_review,
         name="manager_agent_review",
     ),
+    path("manager/problems/", problem_views.problem_list, name="problems"),
+    path("manager/problems/flags/", problem_views.flag_review, name="problem_flags"),
+    path("manager/problems/detect/", problem_views.problem_detect, name="problem_detect"),
+    path("manager/problems/flags/<int:flag_id>/", problem_views.flag_decide, name="problem_flag"),
+    path("manager/problems/<int:problem_id>/", problem_views.problem_detail, name="problem"),
+    path(
+        "manager/problems/<int:problem_id>/edit/",
+        problem_views.problem_edit,
+        name="problem_edit",
+    ),
+    path(
+        "manager/problems/<int:problem_id>/status/",
+        problem_views.problem_status,
+        name="problem_status",
+    ),
+    path(
+        "manager/problems/<int:problem_id>/contributors/",
+        problem_views.problem_contributor,
+        name="problem_contributor",
+    ),
+    path(
+        "manager/problems/<int:problem_id>/merge/",
+        problem_views.problem_merge,
+        name="problem_merge",
+    ),
+    path(
+        "manager/problems/<int:problem_id>/publish/",
+        problem_views.problem_publish,
+        name="problem_publish",
+    ),
+    path(
+        "cases/<int:case_id>/problems/link/",
+        problem_views.case_problem_link,
+        name="case_problem_link",
+    ),
+    path(
+        "cases/<int:case_id>/problems/<int:problem_id>/unlink/",
+        problem_views.case_problem_unlink,
+        name="case_problem_unlink",
+    ),
+    path(
+        "cases/<int:case_id>/problems/flag/",
+        problem_views.case_problem_flag,
+        name="case_problem_flag",
+    ),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/requests/", request_views.request_create, name="request_create"),
+    path("cases/<int:case_id>/requests/new/", request_views.request_form, name="request_form"),
+    path("requests/", request_views.requests_to_my_teams, name="requests"),
+    path("requests/<int:request_id>/answer/", request_views.request_answer, name="request_answer"),
+    path("requests/<int:request_id>/fact/", request_views.request_make_fact, name="request_fact"),
+    path("requests/<int:request_id>/cancel/", request_views.request_cancel, name="request_cancel"),
+    path("requests/reply/<str:token>/", request_views.request_reply, name="request_reply"),
     path("cases/<int:case_id>/timeline/", views.case_timeline, name="case_timeline"),
     path("cases/<int:case_id>/reply/", views.case_reply, name="case_reply"),
     path(
@@ -46,6 +110,22 @@ urlpatterns = [
         "cases/<int:case_id>/work/<int:interval_id>/",
         worktime_views.worktime_edit,
         name="worktime_edit",
+    ),
+    path("customers/", customer_views.customer_list, name="customers"),
+    path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer"),
+    path(
+        "organizations/<int:organization_id>/",
+        customer_views.organization_detail,
+        name="organization",
+    ),
+    path("settings/", settings_views.settings_index, name="settings"),
+    path("settings/<slug:kind>/", settings_views.settings_list, name="settings_list"),
+    path("settings/<slug:kind>/new/", settings_views.settings_edit, name="settings_new"),
+    path("settings/<slug:kind>/<int:pk>/", settings_views.settings_edit, name="settings_edit"),
+    path(
+        "settings/<slug:kind>/<int:pk>/delete/",
+        settings_views.settings_delete,
+        name="settings_delete",
     ),
     path("portal/", portal.home, name="portal"),
     path("portal/sign-in/", portal.signin, name="portal_signin"),

@@ -18,6 +18,7 @@ PURPOSES = {
     "problem": "caseloop.loop.problem-confirmation",
     "plan": "caseloop.loop.plan-consent",
     "followup": "caseloop.loop.followup-answer",
+    "request": "caseloop.loop.department-request",
 }
 
 

@@ -1,7 +1,17 @@
 """Insights' records: what customers said of the service (ratings, NPS answers), the time
-agents worked on cases, and the per-case facts and daily rollups the reports read."""
+agents worked on cases, recurring problems and the cases linked to them, and the per-case
+facts and daily rollups the reports read."""
 
 from .metrics import CaseFact, DailyRollup, MetricsCursor
+from .problems import (
+    CauseType,
+    Problem,
+    ProblemCase,
+    ProblemChange,
+    ProblemContributor,
+    ProblemFlag,
+    ProblemStatus,
+)
 from .ratings import NpsResponse, SatisfactionRating
 from .reviews import Criterion, QaReview, QaScore, Scorecard
 from .surveys import CommentTheme, Recovery, SurveyInvitation, SurveySettings
@@ -9,11 +19,18 @@ from .worktime import WorkInterval
 
 __all__ = [
     "CaseFact",
+    "CauseType",
     "CommentTheme",
     "Criterion",
     "DailyRollup",
     "MetricsCursor",
     "NpsResponse",
+    "Problem",
+    "ProblemCase",
+    "ProblemChange",
+    "ProblemContributor",
+    "ProblemFlag",
+    "ProblemStatus",
     "QaReview",
     "QaScore",
     "Recovery",

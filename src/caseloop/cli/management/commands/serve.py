@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from caseloop.cli.jobs import consumer_create
 
@@ -33,9 +34,22 @@ class Command(BaseCommand):
             help="do not run the job consumer here (run `caseloop worker`)",
         )
         parser.add_argument("--no-migrate", action="store_true")
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            help="log every request (also CASELOOP_ACCESS_LOG=1); off by default",
+        )
 
     def handle(
-        self, *args, host: str, port: int, workers: int, no_jobs: bool, no_migrate: bool, **options
+        self,
+        *args,
+        host: str,
+        port: int,
+        workers: int,
+        no_jobs: bool,
+        no_migrate: bool,
+        access_log: bool = False,
+        **options,
     ) -> None:
         import uvicorn
 
@@ -48,6 +62,8 @@ class Command(BaseCommand):
             # which uvicorn needs in this main thread.
             consumer = consumer_create(workers=2)
             consumer.start()
+        # What this thread read is done with: its connection goes back to the pool.
+        connections.close_all()
         self.stdout.write(
             f"Caseloop is serving on http://{host}:{port}/ "
             f"(jobs: {'in-process' if consumer else 'external worker'})\n"
@@ -61,6 +77,7 @@ class Command(BaseCommand):
                 port=port,
                 workers=workers,
                 log_level="info",
+                access_log=access_log or settings.ACCESS_LOG,
                 lifespan="off",
                 **proxy_options(settings.TRUSTED_PROXIES),
             )

@@ -176,22 +176,6 @@ def _due(now: datetime) -> Q:
     )
 
 
-def _claim(effect_id: int, now: datetime) -> bool:
-    """Take the effect for one lease; False when another dispatcher has it or it is done."""
-    return bool(
-        OutboxEffect.objects.filter(_due(now), pk=effect_id).update(claimed_until=now + _lease())
-    )
-
-
-def effect_run(effect_id: int, *, now: datetime | None = None) -> bool:
-    """Run one effect if it is due and nobody holds it. Returns whether it ran."""
-    now = now or timezone.now()
-    if not _claim(effect_id, now):
-        return False
-    _execute(OutboxEffect.objects.get(pk=effect_id))
-    return True
-
-
 def _execute(effect: OutboxEffect) -> None:
     """Run a claimed effect's handler and mark it done in one transaction, or keep why it
     failed."""

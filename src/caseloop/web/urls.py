@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import (
     customer_views,
@@ -39,6 +39,8 @@ urlpatterns = [
         review_views.agent_review,
         name="manager_agent_review",
     ),
+    path("manager/trends/", include("caseloop.web.trend_urls")),
+    path("manager/problems/", include("caseloop.web.problem_notice_urls")),
     path("manager/problems/", problem_views.problem_list, name="problems"),
     path("manager/problems/flags/", problem_views.flag_review, name="problem_flags"),
     path("manager/problems/detect/", problem_views.problem_detect, name="problem_detect"),

@@ -10,11 +10,14 @@ from .problems import (
     ProblemChange,
     ProblemContributor,
     ProblemFlag,
+    ProblemFollower,
+    ProblemNotice,
     ProblemStatus,
 )
 from .ratings import NpsResponse, SatisfactionRating
 from .reviews import Criterion, QaReview, QaScore, Scorecard
 from .surveys import CommentTheme, Recovery, SurveyInvitation, SurveySettings
+from .trends import TrendAlert
 from .worktime import WorkInterval
 
 __all__ = [
@@ -30,6 +33,8 @@ __all__ = [
     "ProblemChange",
     "ProblemContributor",
     "ProblemFlag",
+    "ProblemFollower",
+    "ProblemNotice",
     "ProblemStatus",
     "QaReview",
     "QaScore",
@@ -38,5 +43,6 @@ __all__ = [
     "Scorecard",
     "SurveyInvitation",
     "SurveySettings",
+    "TrendAlert",
     "WorkInterval",
 ]

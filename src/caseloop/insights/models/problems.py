@@ -48,6 +48,10 @@ class Problem(models.Model):
     fix_notice = models.TextField(
         blank=True, help_text="The message sent to each affected customer when the fix is out."
     )
+    # What customers see of a known issue: the help centre's and the web form's banner.
+    public_title = models.CharField(max_length=200, blank=True)
+    public_summary = models.TextField(blank=True)
+    show_banner = models.BooleanField(default=False)
     owner = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="problems_owned"
     )
@@ -190,3 +194,78 @@ class ProblemFlag(models.Model):
 
     def __str__(self) -> str:
         return f"flag {self.pk} on {self.case_id}"
+
+
+class ProblemNotice(models.Model):
+    """A proactive notice: a customer likely to be affected (a purchase of the product, or
+    in the manager's segment) who has not written, told of the problem before they do.
+    `wrote_after` is set when they open a case about it anyway."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    class Reason(models.TextChoices):
+        PURCHASE = "purchase", "Bought the product"
+        SEGMENT = "segment", "In the chosen segment"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="notices")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="problem_notices"
+    )
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    address = models.CharField(max_length=320)
+    text = models.TextField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    error = models.CharField(max_length=500, blank=True)
+    sent_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    wrote_after = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "customer"], name="problem_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.pk} of {self.problem_id} to {self.customer_id}"
+
+
+class ProblemFollower(models.Model):
+    """A customer who attached to a known issue from its banner (the help centre or the web
+    form) instead of opening a duplicate case: one contact prevented. They are told when the
+    fix is out."""
+
+    class Via(models.TextChoices):
+        HELP_CENTRE = "help_centre", "Help centre"
+        WEB_FORM = "web_form", "Web form"
+        PORTAL = "portal", "Portal"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="followers")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="problems_followed",
+    )
+    email = models.EmailField(max_length=320)
+    via = models.CharField(max_length=12, choices=Via.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    fix_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "email"], name="problem_follower_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} follows {self.problem_id}"

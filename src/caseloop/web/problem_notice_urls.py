@@ -1,0 +1,5 @@
+"""problem_notice_urls"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""trend_urls"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -25,6 +25,7 @@ from caseloop.cases.models import Case
 from caseloop.coach.selectors import coach_overrides_for_agent
 from caseloop.insights.metrics import Period, report
 from caseloop.insights.models import Criterion, Scorecard
+from caseloop.insights.problem_credits import credits_for_agent, credits_for_team
 from caseloop.insights.reviews import (
     REVIEWER_ROLES,
     QaReviewError,
@@ -213,6 +214,27 @@ def agent_page(request: HttpRequest, agent_id: int) -> HttpResponse:
                 agent=agent, start=start, end=end, seed=f"{agent.pk}:{start}:{end}"
             ),
             "reviews": list(qa_reviews_of(agent=agent, start=start, end=end)),
+            "credits": credits_for_agent(agent=agent, start=start, end=end),
+        },
+    )
+
+
+@login_required
+@require_GET
+def team_credits(request: HttpRequest) -> HttpResponse:
+    """Fixed for good: everyone credited on a problem whose fix was published in the
+    period, with what it changed."""
+    _reviewer_required(request)
+    period_form = PeriodForm(request.GET)
+    start, end = period_form.period()
+    return render(
+        request,
+        "web/reviews/credits.html",
+        {
+            "period_form": period_form,
+            "start": start,
+            "end": end,
+            "people": credits_for_team(start=start, end=end),
         },
     )
 

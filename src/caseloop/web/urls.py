@@ -29,6 +29,7 @@ urlpatterns = [
     path("manager/metrics.csv", dashboard_views.metrics_csv, name="metrics_csv"),
     path("manager/metrics/cases/", dashboard_views.metric_cases, name="metric_cases"),
     path("manager/agents/<int:agent_id>/", review_views.agent_page, name="manager_agent"),
+    path("manager/credits/", review_views.team_credits, name="team_credits"),
     path(
         "manager/agents/<int:agent_id>/review/",
         review_views.agent_review_pick,

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "caseloop.triage",
     "caseloop.knowledge",
     "caseloop.insights",
+    "caseloop.notifications",
     "caseloop.automation",
     "caseloop.coach",
     "caseloop.api",

@@ -30,6 +30,7 @@ from caseloop.coach import api as coach_api
 from caseloop.insights import api as insights_api, problems_api, worktime_api
 from caseloop.knowledge import api as knowledge_api
 from caseloop.lib.errors import DomainError, ErrorKind, http_status_for
+from caseloop.notifications import api as notifications_api
 from caseloop.triage import api as triage_api
 
 from . import customers as customers_api
@@ -219,6 +220,7 @@ for router in (
     automation_api.router,
     coach_api.router,
     accounts_api.router,
+    notifications_api.router,
 ):
     api.add_router("/v1/", router)
 

@@ -17,6 +17,7 @@ CaseCallback = Callable[[int], None]
 MessageCallback = Callable[[int], None]
 StatusCallback = Callable[[int, str, str], None]
 UpdateCallback = Callable[[int, list[str]], None]
+EventCallback = Callable[[int], None]
 
 # Reactions to a new case run in this order: the loop keeps the customer's words, triage
 # sets category and priority, and only then is the customer told what to expect.
@@ -84,8 +85,24 @@ def on_case_updated(callback: UpdateCallback) -> UpdateCallback:
     return callback
 
 
+# Reactions to events of given kinds (an escalation, a returned question, an SLA warning…),
+# by kind: recording an event no one listens to costs nothing more.
+_event_recorded: dict[str, _Hook] = {}
+
+
+def on_event_recorded(kinds: list[str], callback: EventCallback) -> EventCallback:
+    """`callback(event_id)` runs after an event of one of `kinds` commits, once per event."""
+    for kind in kinds:
+        _event_recorded.setdefault(kind, _Hook(f"event_recorded:{kind}")).register(
+            callback, CREATED_DEFAULT
+        )
+    return callback
+
+
 def unregister(callback: Callable[..., None]) -> None:
     for hook in (_case_created, _message_added, _case_status_changed, _case_updated):
+        hook.unregister(callback)
+    for hook in _event_recorded.values():
         hook.unregister(callback)
 
 
@@ -113,3 +130,14 @@ def case_status_changed(case_id: int, before: str, after: str) -> None:
 
 def case_updated(case_id: int, fields: list[str]) -> None:
     _case_updated.announce(case_id, list(fields), case_id=case_id)
+
+
+def events_recorded(events: list[Any]) -> None:
+    """Case events just saved (with their ids): the reactions to their kinds, if any."""
+    effects = []
+    for event in events:
+        hook = _event_recorded.get(event.kind)
+        if hook is not None and hook.callbacks:
+            effects += hook.effects(event.pk, case_id=event.case_id, once_key=str(event.pk))
+    if effects:
+        outbox.effects_record(effects, keys_are_new=True)

@@ -69,7 +69,9 @@ def event_record(
     """Append one event to the case's log. Call it inside the transaction of the change.
     Raises UnknownEventKind for a kind no app registered."""
     event_kind_get(kind)
-    return CaseEvent.objects.create(case=case, actor=actor, kind=kind, data=data or {})
+    event = CaseEvent.objects.create(case=case, actor=actor, kind=kind, data=data or {})
+    hooks.events_recorded([event])
+    return event
 
 
 def _is_staff(user: object) -> bool:
@@ -220,6 +222,8 @@ def _case_insert(
             )
         )
     # The opening events in one statement, in the order they happened.
+    # Their reactions are the new case's and first message's own: the opening owner is the
+    # agent who opened it, whom nothing needs telling.
     CaseEvent.objects.bulk_create(events)
     hooks.case_created(case.pk, first_message_id=message.pk)
     _after_commit_publish(case, "case.created", {"subject": case.subject})

@@ -4,6 +4,7 @@ from django.urls import include, path
 from . import (
     customer_views,
     dashboard_views,
+    notification_views,
     portal,
     problem_views,
     request_views,
@@ -88,6 +89,15 @@ urlpatterns = [
         name="case_problem_flag",
     ),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/follow/", notification_views.case_follow, name="case_follow"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/badge/", notification_views.notification_badge, name="notifications_badge"),
+    path("notifications/read/", notification_views.notification_read, name="notifications_read"),
+    path(
+        "notifications/preferences/",
+        notification_views.notification_preferences,
+        name="notifications_preferences",
+    ),
     path("cases/<int:case_id>/requests/", request_views.request_create, name="request_create"),
     path("cases/<int:case_id>/requests/new/", request_views.request_form, name="request_form"),
     path("requests/", request_views.requests_to_my_teams, name="requests"),

@@ -26,6 +26,8 @@ from caseloop.knowledge import urls as knowledge_urls
 from caseloop.knowledge.selectors import macros_for
 from caseloop.knowledge.services import macro_render
 from caseloop.lib.downloads import download_response
+from caseloop.notifications.selectors import case_followers
+from caseloop.notifications.services import notifications_read_for_case
 
 from . import selectors, services
 from .templatetags.desk import reply_how
@@ -204,6 +206,7 @@ def _case_context(request: HttpRequest, case, **extra) -> dict:
         "channels": Channel.choices,
         "macros": list(macros_for(user=request.user, case=case)),
         "agents": agents,
+        "followers": case_followers(case=case),
         **extra,
     }
 
@@ -218,6 +221,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     # A reply that was not sent comes back once, with its draft, after the redirect.
     held = request.session.pop(_held_key(case), None)
+    notifications_read_for_case(user=cast(User, request.user), case_id=case.pk)
     extra = (
         {
             "held": held,

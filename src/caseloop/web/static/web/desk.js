@@ -96,14 +96,73 @@
       .then(function (html) { wrap.innerHTML = html; announce("The timeline was updated."); });
   }
 
+  /* Who else has this case open: "viewing", or "replying" while they type. */
+  var others = {};
+  var liveSocket = null;
+  var myState = "viewing";
+  var stateTimer = null;
+
+  function showPresence() {
+    var box = document.getElementById("presence");
+    if (!box) { return; }
+    var replying = [], viewing = [];
+    Object.keys(others).forEach(function (id) {
+      (others[id].state === "replying" ? replying : viewing).push(others[id].name);
+    });
+    var parts = [];
+    if (replying.length) { parts.push(replying.join(", ") + (replying.length > 1 ? " are" : " is") + " replying to this case right now"); }
+    if (viewing.length) { parts.push(viewing.join(", ") + (viewing.length > 1 ? " are" : " is") + " viewing it"); }
+    box.textContent = parts.join("; ") + (parts.length ? "." : "");
+    box.hidden = !parts.length;
+    box.classList.toggle("warn", replying.length > 0);
+  }
+
+  function sendState(state) {
+    if (state === myState || !liveSocket || liveSocket.readyState !== 1) { return; }
+    myState = state;
+    liveSocket.send(JSON.stringify({ kind: state }));
+  }
+
+  function watchTyping() {
+    var text = document.getElementById("reply-text");
+    if (!text) { return; }
+    text.addEventListener("input", function () {
+      sendState("replying");
+      clearTimeout(stateTimer);
+      stateTimer = setTimeout(function () { sendState("viewing"); }, 20000);
+    });
+  }
+
+  function onPresence(event) {
+    if (String(event.case_id) !== body.dataset.case || String(event.user) === (bellData().me || "")) { return; }
+    if (event.state === "left") { delete others[event.user]; } else { others[event.user] = { name: event.name, state: event.state }; }
+    showPresence();
+  }
+
+  function bellData() {
+    var bell = document.getElementById("bell");
+    return bell ? bell.dataset : {};
+  }
+
+  function onNotification(event) {
+    body.dispatchEvent(new CustomEvent("caseloop:notification"));
+    announce(event.text || "A new notification.");
+  }
+
   function connect(attempt) {
-    if (!body.dataset.ws || !window.WebSocket) { return; }
+    var url = body.dataset.ws || bellData().ws;
+    if (!url || !window.WebSocket) { return; }
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + body.dataset.ws);
-    socket.onopen = function () { body.dataset.live = "on"; attempt = 0; };
+    var socket = new WebSocket(scheme + location.host + url);
+    liveSocket = socket;
+    socket.onopen = function () { body.dataset.live = "on"; attempt = 0; myState = "viewing"; };
     socket.onmessage = function (message) {
       var event = JSON.parse(message.data);
-      if (body.dataset.page === "inbox" && INBOX_KINDS.indexOf(event.kind) !== -1) {
+      if (event.kind === "notification") {
+        onNotification(event);
+      } else if (event.kind === "presence") {
+        onPresence(event);
+      } else if (body.dataset.page === "inbox" && INBOX_KINDS.indexOf(event.kind) !== -1) {
         refreshRow(event.case_id, event.kind === "case.created");
       } else if (body.dataset.page === "case" && String(event.case_id) === body.dataset.case) {
         refreshTimeline();
@@ -111,6 +170,8 @@
     };
     socket.onclose = function () {
       body.dataset.live = "off";
+      others = {};
+      showPresence();
       setTimeout(function () { connect(attempt + 1); }, Math.min(30000, 1000 * Math.pow(2, attempt || 0)));
     };
   }
@@ -388,6 +449,7 @@
     // Shortcuts are wired by now; tests and assistive tools can wait for this mark.
     body.dataset.ready = "yes";
     connect(0);
+    watchTyping();
     setupCoach();
     if (location.hash === "#reply") { focusReply(); }
     if (location.hash === "#escalate") { focusEscalate(); }

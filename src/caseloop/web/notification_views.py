@@ -1,0 +1,95 @@
+"""Notifications in the desk: the list, the unread count in the header, marking read, the
+email digest's switch; and following a case."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from caseloop.accounts.models import User
+from caseloop.cases import selectors as case_selectors
+from caseloop.notifications import selectors, services
+
+
+def _staff(request: HttpRequest) -> User:
+    user = cast(User, request.user)
+    if not user.is_agent_like:
+        raise PermissionDenied("staff only")
+    return user
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    before = request.GET.get("before", "")
+    if before and not before.isdigit():
+        return HttpResponseBadRequest("before is a notification number")
+    items = selectors.notifications_page(user=user, before=int(before) if before else None)
+    return render(
+        request,
+        "web/notifications/list.html",
+        {
+            "items": items,
+            "unread": selectors.notifications_unread_count(user=user),
+            "digest": selectors.digest_wanted(user=user),
+            "more": items[-1].pk if len(items) == selectors.PAGE else None,
+        },
+    )
+
+
+@login_required
+@require_GET
+def notification_badge(request: HttpRequest) -> HttpResponse:
+    """The header's unread count (fetched after the page, so pages cost no query for it)."""
+    user = _staff(request)
+    return render(
+        request,
+        "web/notifications/badge.html",
+        {"unread": selectors.notifications_unread_count(user=user)},
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    raw = request.POST.getlist("id")
+    if any(not value.isdigit() for value in raw):
+        return HttpResponseBadRequest("id is a notification number")
+    count = services.notifications_mark_read(user=user, ids=[int(v) for v in raw] if raw else None)
+    messages.success(request, f"{count} marked read.")
+    return redirect("web:notifications")
+
+
+@login_required
+@require_POST
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    wanted = request.POST.get("email_digest", "") == "on"
+    services.preference_set(user=user, email_digest=wanted)
+    messages.success(request, "Email digest " + ("on." if wanted else "off."))
+    return redirect("web:notifications")
+
+
+@login_required
+@require_http_methods(["POST"])
+def case_follow(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _staff(request)
+    case = case_selectors.case_get_for_user(user=user, case_id=case_id)
+    action = request.POST.get("action", "")
+    if action == "follow":
+        services.case_follow(case=case, user=user)
+        messages.success(request, f"You follow {case.reference}: its replies and notes reach you.")
+    elif action == "unfollow":
+        services.case_unfollow(case=case, user=user)
+        messages.success(request, f"You no longer follow {case.reference}.")
+    else:
+        return HttpResponseBadRequest("action is follow or unfollow")
+    return redirect("web:case", case_id=case.pk)

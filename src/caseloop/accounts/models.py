@@ -35,6 +35,9 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     tier = models.PositiveSmallIntegerField(default=1, help_text="Agent tier, 1 = front line.")
+    signature = models.TextField(
+        blank=True, max_length=1000, help_text="Added under each of the agent's replies."
+    )
     skills = models.ManyToManyField("cases.Category", related_name="skilled_agents", blank=True)
     is_available = models.BooleanField(
         default=True, help_text="Available agents receive routed cases."

@@ -108,3 +108,11 @@ def desk_identity_set(*, name: str) -> DeskIdentity:
     identity.full_clean()
     identity.save()
     return identity
+
+
+def user_signature_set(*, user: User, signature: str) -> User:
+    """The signature under `user`'s replies (trailing blank lines dropped; at most 1,000
+    characters)."""
+    user.signature = "\n".join(line.rstrip() for line in signature.strip().splitlines())[:1000]
+    user.save(update_fields=["signature"])
+    return user

@@ -7,7 +7,7 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
@@ -21,7 +21,7 @@ from caseloop.accounts.schemas import UserRef
 from caseloop.customers.services import Identity
 from caseloop.lib.downloads import download_response
 
-from . import selectors, services
+from . import message_actions, selectors, services
 from .errors import CaseValidationError
 from .extensions import case_triage_summary
 from .models import Attachment, Case, Category, Message, Status
@@ -184,6 +184,9 @@ class MessageIn(Schema):
     # "coach_objection", with the findings) unless the agent chooses to send it anyway;
     # advice alone never refuses it.
     send_anyway: bool = False
+    cc: list[Annotated[str, Field(max_length=320)]] = Field(
+        [], max_length=10, description="Copies of an email reply (multipart: comma-separated)."
+    )
 
 
 class AttachmentOut(Schema):
@@ -369,7 +372,9 @@ def _message_in(request: HttpRequest) -> tuple[MessageIn, list[services.Attachme
     content_type = request.content_type or ""
     try:
         if content_type.startswith("multipart/") or content_type.endswith("urlencoded"):
-            data = {k: v for k, v in request.POST.items()}
+            data: dict[str, Any] = {k: v for k, v in request.POST.items()}
+            if "cc" in data:
+                data["cc"] = [a for a in str(data["cc"]).split(",") if a.strip()]
             payload = MessageIn.model_validate(data)
             uploads = [
                 services.AttachmentUpload(
@@ -439,6 +444,7 @@ def _inline_schema(model: type[Schema]) -> dict:
                             "text": {"type": "string"},
                             "direction": {"type": "string"},
                             "send_anyway": {"type": "boolean"},
+                            "cc": {"type": "string"},
                             "attachments": {
                                 "type": "array",
                                 "items": {"type": "string", "format": "binary"},
@@ -482,6 +488,7 @@ def message_create(request: ApiRequest, case_id: str):
             html=payload.html or "",
             attachments=uploads,
             send_anyway=payload.send_anyway,
+            cc=payload.cc,
         )
     message = selectors.case_messages(case=case, user=user).get(pk=message.pk)
     return Reply(201, MessageOut.of(message))
@@ -555,3 +562,56 @@ def case_transfer(request: ApiRequest, case_id: str, payload: TransferIn):
         case=case, to_user=to_user, actor=request.auth, reason=payload.reason
     )
     return CaseOut.of(selectors.case_get_for_user(user=request.auth, case_id=case.pk))
+
+
+class SplitIn(Schema):
+    subject: str = Field("", max_length=300)
+
+
+class ForwardIn(Schema):
+    to: str = Field(..., max_length=320)
+    note: str = Field("", max_length=2000)
+
+
+class ForwardOut(Schema):
+    event_id: int
+    to: str
+
+
+@router.post(
+    "/cases/{case_id}/messages/{message_id}/split",
+    response={201: CaseOut},
+    summary="Split a customer's message into a new case",
+)
+def message_split(request: ApiRequest, case_id: str, message_id: int, body: SplitIn):
+    """Open a new case for the customer with this message of theirs (text and attachments);
+    the message stays on this case too, and both cases say so (agents)."""
+    require_staff(request)
+    case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
+    new = message_actions.case_split(
+        case=case,
+        message_id=min(message_id, selectors.MAX_ID),
+        actor=request.auth,
+        subject=body.subject,
+    )
+    return Reply(201, CaseOut.of(selectors.case_get_for_user(user=request.auth, case_id=new.pk)))
+
+
+@router.post(
+    "/cases/{case_id}/messages/{message_id}/forward",
+    response={202: ForwardOut},
+    summary="Forward a message by email",
+)
+def message_forward(request: ApiRequest, case_id: str, message_id: int, body: ForwardIn):
+    """Email this message (with its attachments and your note) to someone outside the desk;
+    the customer does not see it (agents). Sent through the outbox."""
+    require_staff(request)
+    case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
+    event = message_actions.message_forward(
+        case=case,
+        message_id=min(message_id, selectors.MAX_ID),
+        actor=request.auth,
+        to=body.to,
+        note=body.note,
+    )
+    return Reply(202, ForwardOut(event_id=event.pk, to=event.data["to"]))

@@ -8,7 +8,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from caseloop.customers.hooks import on_customers_merged
 
-        from . import hooks, outbox, services, tasks
+        from . import hooks, message_actions, outbox, services, tasks  # noqa: F401 - kinds
         from .extensions import Panel, panel_register, solve_check_register
         from .loop import authority, events, followups  # noqa: F401 - events registers kinds
         from .loop.panel import loop_panel_context

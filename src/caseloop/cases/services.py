@@ -13,7 +13,9 @@ from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -475,6 +477,7 @@ def reply_send(
     attachments: Iterable[AttachmentUpload] = (),
     send_anyway: bool = False,
     then_status: str = "",
+    cc: Iterable[str] = (),
 ) -> Message:
     """An agent's reply to the customer (or, with kind "note", an internal note), from the
     workspace or the API alike. A reply is reviewed first (the reply coach): findings that
@@ -482,10 +485,12 @@ def reply_send(
     `send_anyway`, and then the override is counted; advice alone never stops a reply.
     With `then_status` the case then moves there (waiting on the customer, solved…) in the
     same transaction: a move the case may not make sends nothing (InvalidTransition, or
-    the refusal of a check before solving).
+    the refusal of a check before solving). A reply is signed with the agent's signature
+    (unless it already ends with it) and, by email, copied to the `cc` addresses.
     Side effects: those of `message_add` and, with `then_status`, of `case_transition`; the
     reviewer's override record."""
     direction = Message.Direction.NOTE if kind == "note" else Message.Direction.OUTBOUND
+    copies = reply_cc_check(cc=cc, direction=direction, channel=channel or case.channel)
     if then_status and then_status not in Status.values:
         raise InvalidTransition(case.status, then_status, allowed_transitions(case.status))
     reviewer = extensions.reply_reviewer()
@@ -502,10 +507,13 @@ def reply_send(
             case=case,
             direction=direction,
             channel=channel or None,
-            text=text,
+            text=reply_signed(text=text, agent=actor)
+            if direction != Message.Direction.NOTE
+            else text,
             html=html,
             actor=actor,
             attachments=attachments,
+            metadata={"cc": copies} if copies else None,
         )
         # message_add worked on the case's locked row, which now holds its status.
         if then_status and message.case.status != then_status:
@@ -515,6 +523,37 @@ def reply_send(
                 user=actor, case=case, message=message, rule_ids=[f.rule_id for f in holding]
             )
     return message
+
+
+MAX_CC = 10
+
+
+def reply_cc_check(*, cc: Iterable[str], direction: str, channel: str) -> list[str]:
+    """The copies of a reply, checked: email addresses, on an email reply, at most MAX_CC.
+    Raises CaseValidationError naming the first fault."""
+    copies = [address.strip() for address in cc if address and address.strip()]
+    if not copies:
+        return []
+    if direction != Message.Direction.OUTBOUND or channel != Channel.EMAIL:
+        raise CaseValidationError("copies (CC) go only with a reply by email", field="cc")
+    if len(copies) > MAX_CC:
+        raise CaseValidationError(f"at most {MAX_CC} copies (CC)", field="cc")
+    for address in copies:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise CaseValidationError(
+                f"'{address[:100]}' is not an email address", field="cc"
+            ) from None
+    return list(dict.fromkeys(address.lower() for address in copies))
+
+
+def reply_signed(*, text: str, agent: User) -> str:
+    """`text` with the agent's signature under it, unless it already ends with it."""
+    signature = (agent.signature or "").strip()
+    if not signature or not text.strip() or text.rstrip().endswith(signature):
+        return text
+    return f"{text.rstrip()}\n\n{signature}"
 
 
 DELIVER_EFFECT = "message.deliver"

@@ -24,3 +24,8 @@ class ChannelsConfig(AppConfig):
             on_retry=delivery.message_delivery_waiting,
         )
         on_case_created(case_acknowledge_on_create, order=CREATED_LATE)
+        from caseloop.cases.message_actions import FORWARD_EFFECT
+
+        from .email.sender import message_forward_send
+
+        effect_type_register(FORWARD_EFFECT, message_forward_send)

@@ -228,6 +228,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "draft": held["text"],
             "draft_kind": held["kind"],
             "draft_channel": held["channel"],
+            "draft_cc": held.get("cc", ""),
         }
         if held
         else {}
@@ -295,6 +296,7 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
     text = request.POST.get("text", "")
     kind = "note" if request.POST.get("kind") == "note" else "reply"
     channel = request.POST.get("channel", "")
+    cc = request.POST.get("cc", "")
     send_anyway = request.POST.get("send_anyway") == "1"
     then_status = request.POST.get("then_status", "") or (
         request.POST.get("held_then_status", "") if send_anyway else ""
@@ -314,12 +316,14 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
             attachments=uploads,
             send_anyway=send_anyway,
             then_status=then_status,
+            cc=cc.replace(";", ",").split(",") if kind == "reply" else (),
         )
     except CaseError as exc:
         held = {
             "text": text,
             "kind": kind,
             "channel": channel,
+            "cc": cc,
             "then_status": then_status,
             "then_words": THEN_WORDS.get(then_status, ""),
             "findings": [f.as_dict() for f in exc.findings]

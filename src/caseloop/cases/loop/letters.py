@@ -13,8 +13,11 @@ def letter_greeting(*, case: Case) -> str:
 
 
 def letter_signature(*, agent: User | None) -> str:
-    """Signed by `agent` for the desk; by the desk's team when no agent speaks."""
+    """Signed with `agent`'s own signature, else by name for the desk; by the desk's team
+    when no agent speaks."""
     desk = DeskIdentity.current().name
+    if agent is not None and agent.is_agent_like and agent.signature.strip():
+        return agent.signature.strip()
     if agent is not None and agent.is_agent_like:
         return f"Best regards,\n{agent.display_name}\n{desk}"
     return f"Best regards,\nThe {desk} team"

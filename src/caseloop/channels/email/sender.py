@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
 from caseloop.accounts.models import DeskIdentity
-from caseloop.cases.models import Message
+from caseloop.cases.models import CaseEvent, Message
 from caseloop.channels.base import DeliveryError
 from caseloop.customers.models import ContactPoint
 
@@ -92,6 +92,7 @@ def _build(message: Message) -> EmailMultiAlternatives:
         body=message.text or "",
         from_email=formataddr((from_name, from_address)) if from_name else from_address,
         to=[_recipient(message)],
+        cc=[str(address) for address in message.metadata.get("cc") or []],
         headers=headers,
     )
     if message.html:
@@ -140,3 +141,50 @@ def email_send(message_id: int) -> None:
         raise DeliveryError(f"could not reach the mail server: {exc}") from exc
     raw_text, encoding = raw_to_text(mail.message().as_bytes())
     Message.objects.filter(pk=message.pk).update(raw=raw_text)
+
+
+def message_forward_send(payload: dict) -> None:
+    """Outbox effect: email a forwarded message (its text and attachments, the agent's note
+    above it) to the address the `message_forwarded` event names. Replies go to the agent.
+    At least once: a crash between sending and marking it done sends again."""
+    event = CaseEvent.objects.select_related("case", "actor").filter(pk=payload["event"]).first()
+    if event is None:
+        return
+    data = event.data if isinstance(event.data, dict) else {}
+    message = (
+        Message.objects.select_related("author_customer", "author_user")
+        .filter(pk=int(data.get("message") or 0), case=event.case)
+        .first()
+    )
+    if message is None:
+        return
+    case, agent = event.case, event.actor
+    author = (
+        message.author_customer.display_name
+        if message.author_customer
+        else (message.author_user.display_name if message.author_user else "")
+    )
+    who = agent.display_name if agent else DeskIdentity.current().name
+    lines = [data["note"], ""] if data.get("note") else []
+    lines += [
+        f"{who} forwarded this message from case {case.reference}.",
+        "",
+        "---------- Forwarded message ----------",
+        f"From: {author}",
+        f"Date: {message.created_at:%Y-%m-%d %H:%M} UTC",
+        f"Subject: {case.subject}",
+        "",
+        message.text or "",
+    ]
+    _, default_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    mail = EmailMultiAlternatives(
+        subject=subject_tagged(f"Fwd: {case.subject}", case.reference or ""),
+        body="\n".join(lines) + "\n",
+        from_email=formataddr((who, default_address or settings.DEFAULT_FROM_EMAIL)),
+        to=[data["to"]],
+        reply_to=[agent.email] if agent and agent.email else None,
+    )
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as handle:
+            mail.attach(attachment.filename, handle.read(), attachment.content_type)
+    get_connection(fail_silently=False).send_messages([mail])

@@ -32,6 +32,13 @@ $(VENV)/.embeddings: $(VENV)/.installed
 
 install-embeddings: $(VENV)/.embeddings ## Add the optional sentence-embeddings extra to .venv
 
+# axe-core, which the browser tests run on each page to check its accessibility.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-tools: system-deps node_modules/.installed ## Install the browser tests' npm tools (axe-core)
+
 system-deps: ## Install the Debian packages the tests need (Chromium, Dovecot)
 	bash scripts/system-deps.sh
 
@@ -53,10 +60,10 @@ lint: install ## ruff, import-linter (layers), the import-cycle check and mypy
 	$(BIN)/python scripts/import_graph.py
 	$(BIN)/mypy
 
-test: install install-embeddings system-deps lint ## The whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set
+test: install install-embeddings system-deps test-tools lint ## The whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set
 	bash scripts/test.sh
 
-test-sqlite: install install-embeddings system-deps ## The suite on SQLite only
+test-sqlite: install install-embeddings system-deps test-tools ## The suite on SQLite only
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest $(PYTEST_ARGS)
 
 # The inner loop: needs no PyTorch, Chromium or Dovecot (openssl still, for the mail
@@ -64,4 +71,4 @@ test-sqlite: install install-embeddings system-deps ## The suite on SQLite only
 test-fast: install ## The suite on SQLite without browser, embeddings (PyTorch) or Dovecot tests
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not browser and not embeddings and not crash" -k "not dovecot" $(PYTEST_ARGS)
 
-.PHONY: help install install-embeddings system-deps migrate demo serve lint test test-sqlite test-fast
+.PHONY: help install install-embeddings system-deps test-tools migrate demo serve lint test test-sqlite test-fast

@@ -90,8 +90,42 @@ def test_the_panel_renders_the_stages_for_agents_only():
     html = render_to_string(
         "cases/partials/loop_panel.html", {"panel": loop_panel_context(case=case, user=agent)}
     )
-    assert "Next:</strong> Paraphrase it" in html
+    assert "Next:</strong> 1. Paraphrase it" in html
     assert 'data-stage="needs"' in html and "Run policy check" in html
+    # The stepper: the current stage marked; only its section open, the others folded.
+    assert 'data-stage="problem" value="1" aria-current="step"' in html
+    assert html.count(" open><summary>") == 1
+    assert '<details id="loop-problem" name="loop-stage" open>' in html
+
+
+def test_stages_keep_their_numbers_and_the_open_section_follows_next():
+    from django.template.loader import render_to_string
+
+    from caseloop.cases.loop import problem as loop_problem
+    from caseloop.cases.loop.panel import loop_panel_context
+
+    agent = make_agent()
+    case = make_case(actor=agent)
+    loop_problem.problem_paraphrase_set(case=case, actor=agent, paraphrase="The kettle leaks.")
+    panel = loop_panel_context(case=case, user=agent)
+    numbers = {s["key"]: s["number"] for s in panel["stages"]}
+    assert numbers == {
+        "problem": 1,
+        "needs": 2,
+        "authority": 3,
+        "facts": 4,
+        "alternatives": 5,
+        "plan": 6,
+        "implement": 7,
+        "escalation": 8,
+        "follow_up": 9,
+        "lessons": 10,
+    }
+    current = next(s for s in panel["stages"] if s["number"] == panel["next_number"])
+    assert current["next"] == panel["next"] and not current["done"]
+    html = render_to_string("cases/partials/loop_panel.html", {"panel": panel})
+    assert f"Next:</strong> {panel['next_number']}. {panel['next']}" in html
+    assert f'<details id="loop-{panel["open"]}" name="loop-stage" open>' in html
 
 
 def test_the_case_page_includes_the_loop_panel(client, django_capture_on_commit_callbacks):
@@ -101,7 +135,7 @@ def test_the_case_page_includes_the_loop_panel(client, django_capture_on_commit_
     client.force_login(agent)
     page = client.get(f"/cases/{case.pk}/")
     assert page.status_code == 200
-    assert b'class="loop-stages"' in page.content and b"Paraphrase it" in page.content
+    assert b'class="loop-stepper"' in page.content and b"Paraphrase it" in page.content
 
 
 def test_panel_records_answers_given_by_phone_links_and_steps(client):

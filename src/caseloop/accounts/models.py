@@ -102,13 +102,23 @@ def desk_name_default() -> str:
 
 class DeskIdentity(models.Model):
     """How the desk presents itself to customers: the name on the portal, the help centre,
-    the contact form and every email they get. Edited in the admin (one row; without it,
-    the CASELOOP_DESK_NAME setting)."""
+    the contact form and every email they get, its colour and its logo. Edited in the desk's
+    settings (one row; without it, the CASELOOP_DESK_NAME setting)."""
 
     name = models.CharField(
         max_length=100,
         default=desk_name_default,
         help_text="The name customers know you by, e.g. your company or shop.",
+    )
+    colour = models.CharField(
+        max_length=7,
+        default="#0a58ca",
+        help_text="Links and buttons, e.g. #0a58ca: dark enough to read on white.",
+    )
+    logo = models.FileField(
+        upload_to="desk/",
+        blank=True,
+        help_text="PNG, JPEG, GIF or WebP, at most 256 KB; shown on the customer's pages.",
     )
 
     class Meta:

@@ -9,11 +9,12 @@ from typing import Any
 
 from django import forms
 
-from caseloop.accounts.models import Role, Team
+from caseloop.accounts.models import DeskIdentity, Role, Team
 from caseloop.automation.models import BusinessHours, SlaPolicy, Weekday
 from caseloop.cases.loop.models import AuthorityRule
 from caseloop.knowledge.models import Macro
 from caseloop.knowledge.services import MACRO_STATUSES
+from caseloop.lib.colour import HEX, MIN_CONTRAST, contrast_with_white
 from caseloop.triage.models import RoutingRule, TeamRouting
 
 _PERIOD = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
@@ -252,3 +253,59 @@ class MacroForm(forms.Form):
     def clean_add_tags(self) -> list[str]:
         tags = [t.strip().lower() for t in self.cleaned_data.get("add_tags", "").split(",")]
         return list(dict.fromkeys(t for t in tags if t))
+
+
+LOGO_MAX_BYTES = 256 * 1024
+# What an image file starts with: the only kinds of logo accepted (no SVG, which can carry
+# scripts).
+IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+def image_type(head: bytes) -> str:
+    for magic, content_type in IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
+
+
+class DeskIdentityForm(forms.ModelForm):
+    class Meta:
+        model = DeskIdentity
+        fields = ["name", "colour", "logo"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk is None and DeskIdentity.objects.exists():
+            raise forms.ValidationError("the desk has its identity already: edit that one")
+        return data
+
+    def clean_colour(self) -> str:
+        colour = (self.cleaned_data.get("colour") or "").strip().lower()
+        if not HEX.fullmatch(colour):
+            raise forms.ValidationError("a colour as # and six hex digits, e.g. #0a58ca")
+        ratio = contrast_with_white(colour)
+        if ratio < MIN_CONTRAST:
+            raise forms.ValidationError(
+                f"too light to read on white (contrast {ratio:.1f}:1; at least "
+                f"{MIN_CONTRAST}:1): choose a darker shade"
+            )
+        return colour
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if not logo or not hasattr(logo, "read") or not getattr(logo, "size", None):
+            return logo
+        if logo.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError("the logo may be 256 KB at most")
+        head = logo.read(16)
+        logo.seek(0)
+        if not image_type(head):
+            raise forms.ValidationError("the logo must be a PNG, JPEG, GIF or WebP image")
+        return logo

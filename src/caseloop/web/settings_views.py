@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from caseloop.accounts.models import Role, User
+from caseloop.accounts.models import DeskIdentity, Role, User
 from caseloop.automation.models import BusinessHours, SlaPolicy
 from caseloop.automation.schedules import business_hours_save
 from caseloop.cases.loop.models import AuthorityRule
@@ -35,6 +35,7 @@ from .models import SettingsChange
 from .settings_forms import (
     AuthorityRuleForm,
     BusinessHoursForm,
+    DeskIdentityForm,
     MacroForm,
     RoutingRuleForm,
     SlaPolicyForm,
@@ -95,9 +96,11 @@ class Kind:
     queryset: Callable[[], QuerySet[Any]]
     columns: tuple[tuple[str, Callable[[Any], Any]], ...]
 
-    def form_for(self, obj: models.Model | None, data: Any = None) -> forms.BaseForm:
+    def form_for(
+        self, obj: models.Model | None, data: Any = None, files: Any = None
+    ) -> forms.BaseForm:
         if issubclass(self.form, forms.ModelForm):
-            return self.form(data, instance=obj)
+            return self.form(data, files, instance=obj)
         return cast(Any, self.form)(data, instance=obj)
 
 
@@ -112,6 +115,20 @@ def _minutes(value: int | None) -> str:
 KINDS: dict[str, Kind] = {
     kind.slug: kind
     for kind in (
+        Kind(
+            slug="desk",
+            title="The desk's name, colour and logo",
+            noun="desk identity",
+            intro="How the desk shows itself to customers: on the portal, the help centre, the "
+            "contact form and in every email.",
+            model=DeskIdentity,
+            form=DeskIdentityForm,
+            queryset=lambda: DeskIdentity.objects.order_by("pk"),
+            columns=(
+                ("Colour", lambda o: o.colour),
+                ("Logo", lambda o: "yes" if o.logo else "none"),
+            ),
+        ),
         Kind(
             slug="business-hours",
             title="Business hours",
@@ -351,7 +368,7 @@ def settings_edit(request: HttpRequest, kind: str, pk: int | None = None) -> Htt
         raise PermissionDenied("only admins change the desk's settings")
     status = 200
     if request.method == "POST":
-        form = page.form_for(obj, request.POST)
+        form = page.form_for(obj, request.POST, request.FILES)
         if form.is_valid():
             try:
                 saved = _save(page, form, obj, viewer)

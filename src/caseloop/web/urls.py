@@ -4,6 +4,7 @@ from django.urls import include, path
 from . import (
     customer_views,
     dashboard_views,
+    desk_views,
     message_views,
     notification_views,
     portal,
@@ -104,6 +105,8 @@ urlpatterns = [
         name="message_forward",
     ),
     path("me/", profile_views.profile, name="profile"),
+    path("desk/theme.css", desk_views.desk_theme, name="desk_theme"),
+    path("desk/logo", desk_views.desk_logo, name="desk_logo"),
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("notifications/badge/", notification_views.notification_badge, name="notifications_badge"),
     path("notifications/read/", notification_views.notification_read, name="notifications_read"),

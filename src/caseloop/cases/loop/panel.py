@@ -15,16 +15,41 @@ from . import selectors
 from .models import SCALES
 
 
+# Each stage keeps its number whether or not it applies to the case, so the stepper, the
+# sections and "Next" always agree.
+STAGE_NUMBERS = {
+    "problem": 1,
+    "needs": 2,
+    "authority": 3,
+    "facts": 4,
+    "alternatives": 5,
+    "plan": 6,
+    "implement": 7,
+    "escalation": 8,
+    "follow_up": 9,
+    "lessons": 10,
+}
+# The plan and its implementation are worked in one section.
+SECTION_OF = {"implement": "plan"}
+
+
 def loop_panel_context(*, case: Case, user: User | AnonymousUser | None) -> dict[str, Any] | None:
     if user is None or not getattr(user, "is_agent_like", False):
         return None
     stages, following = selectors.case_stages(case=case)
+    # The stage the "Next" step belongs to is the one open; the others stay folded.
+    current = next(
+        (s.key for s in stages if s.applies and not s.done and s.next and s.next == following),
+        "",
+    )
     plan = selectors.plan_current(case=case)
     decision = selectors.needs_decision_latest(case=case)
     return {
         "case": case,
-        "stages": [s.as_dict() for s in stages],
+        "stages": [{**s.as_dict(), "number": STAGE_NUMBERS[s.key]} for s in stages],
         "next": following,
+        "next_number": STAGE_NUMBERS.get(current),
+        "open": SECTION_OF.get(current, current) or "problem",
         "statement": selectors.problem_statement_of(case=case),
         "decision": decision,
         "checks": list(decision.checks.all()) if decision else [],

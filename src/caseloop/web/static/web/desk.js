@@ -90,10 +90,9 @@
   }
 
   function refreshTimeline() {
-    var wrap = document.getElementById("timeline-wrap");
-    if (!wrap) { return; }
-    fetch(body.dataset.timelineUrl, { credentials: "same-origin" }).then(function (r) { return r.text(); })
-      .then(function (html) { wrap.innerHTML = html; announce("The timeline was updated."); });
+    if (!document.getElementById("timeline-wrap") || !window.htmx) { return; }
+    htmx.ajax("GET", body.dataset.timelineUrl, { target: "#timeline-wrap", swap: "innerHTML" })
+      .then(function () { announce("The timeline was updated."); });
   }
 
   /* Who else has this case open: "viewing", or "replying" while they type. */
@@ -235,6 +234,17 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-open-help]")) { toggleHelp(); }
+    // The loop's stepper opens the stage's section (the others fold: one open at a time).
+    var stageLink = event.target.closest("[data-stage-link]");
+    if (stageLink) {
+      var section = document.querySelector(stageLink.getAttribute("href"));
+      if (section && section.tagName === "DETAILS") {
+        event.preventDefault();
+        section.open = true;
+        section.scrollIntoView({ block: "start" });
+        section.querySelector("summary").focus();
+      }
+    }
     var row = event.target.closest("tr.case-row");
     if (row && !event.target.closest("a, input, button")) {
       rows().forEach(function (r) { r.classList.remove("current"); });

@@ -25,7 +25,7 @@ class InsightsConfig(AppConfig):
             )
         )
 
-        from . import problem_fixes, problem_selectors, problems
+        from . import problem_fixes, problem_selectors, problems, trends  # noqa: F401 - effects
 
         outbox.effect_type_register(
             problem_fixes.FIX_NOTIFY_EFFECT, problem_fixes.problem_fix_notify

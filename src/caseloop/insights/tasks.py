@@ -7,6 +7,7 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from .problem_detection import problems_detect
 from .rollups import rollups_catch_up
+from .trends import trends_detect
 from .worktime import work_intervals_close_idle
 
 
@@ -33,3 +34,11 @@ def problems_detect_hourly() -> int:
     """Every hour: group the recent cases no problem holds and suggest a problem for each
     group growing faster than its baseline (managers confirm, merge or reject it)."""
     return len(problems_detect())
+
+
+@db_periodic_task(crontab(minute="17"))
+@lock_task("insights-trend-detection")
+def trends_detect_hourly() -> int:
+    """Every hour: compare the last day's new cases, by category, product, keyword and
+    mood, with the same hours of the weeks before, and alert the managers to each spike."""
+    return len(trends_detect())

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from caseloop.accounts.models import Role, User
-from caseloop.insights import metrics as insights_metrics, reporting
+from caseloop.insights import metrics as insights_metrics, reporting, trends
 from caseloop.insights.metrics import BACKLOG, GROUPS, METRICS, MetricsQueryError, Period
 from caseloop.lib.errors import http_status_for
 from caseloop.triage.selectors import triage_overview
@@ -222,6 +222,7 @@ def manager(request: HttpRequest) -> HttpResponse:
         "near": selectors.cases_near_target(),
         "overrides": selectors.coach_overrides_recent(),
         "triage": triage_overview(),
+        "trend_alerts_open": trends.trend_alerts_open_count(),
     }
     return render(request, "web/manager.html", context)
 

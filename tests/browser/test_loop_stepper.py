@@ -13,9 +13,7 @@ from tests.browser.test_journeys import agent_page
 pytestmark = pytest.mark.browser
 
 
-def test_the_loop_steps_through_its_stages_without_reloading_the_page(
-    browser, desk_server, shots
-):
+def test_the_loop_steps_through_its_stages_without_reloading_the_page(browser, desk_server, shots):
     case_id = int(desk_server.run("new-case", "The kettle lid cracked", "normal"))
     page = agent_page(browser, desk_server, "alex")
     shots.watch("agent", page)

@@ -1,7 +1,8 @@
 """Fix once, tell everyone: publishing a problem's permanent fix sends each linked case
 still open a coach-checked notice on its own channel, solves the case and starts its
 follow-up — one outbox effect per case, run at least once and sent once (the link keeps
-the message it sent)."""
+the message it sent). Customers who followed the known issue from its banner are mailed
+too, each once (`problem_notices`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from caseloop.coach.selectors import coach_check
 
 from .events import PROBLEM_FIX_SENT
 from .models import Problem, ProblemCase, ProblemContributor, ProblemStatus as S
+from .problem_notices import follower_fix_findings, followers_fix_record
 from .problems import (
     ProblemConflict,
     ProblemError,
@@ -66,6 +68,7 @@ def _open_links(problem: Problem) -> list[ProblemCase]:
 class FixPublication:
     problem: Problem
     cases_notified: int
+    followers_notified: int = 0
 
 
 @transaction.atomic
@@ -75,7 +78,9 @@ def problem_fix_publish(*, problem: Problem, actor: User, notice: str = "") -> F
     follow-up started. The notice (the problem's, or the default) is checked by the reply
     coach for every such case first; findings that hold a reply refuse the publication.
     Side effects: a `fix_published` history row and case events; one outbox effect per case
-    to notify (see `problem_fix_notify`)."""
+    to notify (see `problem_fix_notify`) and per follower not yet told (see
+    `problem_notices.problem_follower_fix_mail`); the followers' notice is coach-checked
+    too."""
     require_editor(problem, actor)
     problem = problem_lock(problem)
     if not problem.permanent_fix:
@@ -93,6 +98,9 @@ def problem_fix_publish(*, problem: Problem, actor: User, notice: str = "") -> F
         holding = [f for f in coach_check(text=text, case=link.case) if f.blocks]
         if holding:
             raise FixNoticeObjection(holding)
+    holding = follower_fix_findings(problem=problem)
+    if holding:
+        raise FixNoticeObjection(holding)
     if problem.status != S.FIXED:
         problem_move(problem=problem, to=S.FIXED, actor=actor, reason="permanent fix published")
     now = timezone.now()
@@ -114,7 +122,8 @@ def problem_fix_publish(*, problem: Problem, actor: User, notice: str = "") -> F
             key=f"{FIX_NOTIFY_EFFECT}:{link.pk}:{stamp}",
             case_id=link.case_id,
         )
-    return FixPublication(problem=problem, cases_notified=len(links))
+    followers = followers_fix_record(problem=problem, stamp=stamp)
+    return FixPublication(problem=problem, cases_notified=len(links), followers_notified=followers)
 
 
 def problem_fix_notify(payload: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ from .models import (
     ProblemContributor,
     ProblemStatus,
 )
+from .problem_impact import notices_wrote_after_record
 
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 S = ProblemStatus
@@ -445,6 +446,7 @@ def problem_case_link(
     if score is not None:
         data["score"] = round(score, 4)
     event_record(case=case, actor=actor, kind=PROBLEM_LINKED, data=data)
+    notices_wrote_after_record(problem=problem, case=case)
     ProblemChange.objects.create(
         problem=problem,
         actor=actor,

@@ -1,11 +1,12 @@
 """API endpoints for recurring problems, mounted under /api/v1/: the list (by status, each
-with its case ids) and one record; managers open, edit, move and fix problems; agents link
-and unlink cases. Staff only: customers never see a problem."""
+with its case ids) and one record with its impact; managers open, edit, move and fix
+problems, set the known-issue banner and tell likely-affected customers before they write;
+agents link and unlink cases. Staff only: customers never see a problem."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema, Status as Reply
@@ -15,8 +16,15 @@ from caseloop.accounts.models import STAFF_ROLES, User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.models import Category
 
-from . import problem_detection, problem_fixes, problem_selectors as selectors, problems
+from . import (
+    problem_detection,
+    problem_fixes,
+    problem_notices,
+    problem_selectors as selectors,
+    problems,
+)
 from .models import Problem, ProblemCase, ProblemStatus
+from .problem_impact import problem_impact
 
 router = Router(tags=["problems"])
 
@@ -78,8 +86,36 @@ def _fields(problem: Problem, case_ids: list[int]) -> dict[str, Any]:
     )
 
 
+class ImpactOut(Schema):
+    cases_linked: int
+    followers: int = Field(
+        ...,
+        description="Customers following the known issue from its "
+        "banner: each a duplicate case not opened.",
+    )
+    notices_sent: int
+    notices_queued: int
+    notices_failed: int
+    wrote_anyway: int = Field(
+        ..., description="Noticed customers who opened a case about the problem after their notice."
+    )
+    contact_rate: float = Field(
+        ...,
+        description="Before each sending, the share of its "
+        "affected group who had already written (weighted by notices).",
+    )
+    expected_contacts: int = Field(..., description="round(notices_sent × contact_rate)")
+    contacts_prevented: int = Field(
+        ..., description="followers + max(0, expected_contacts − wrote_anyway)"
+    )
+
+
 class ProblemDetailOut(ProblemOut):
     contributors: list[ContributorOut]
+    public_title: str
+    public_summary: str
+    show_banner: bool
+    impact: ImpactOut
 
 
 def _detail(problem: Problem) -> ProblemDetailOut:
@@ -90,6 +126,10 @@ def _detail(problem: Problem) -> ProblemDetailOut:
             ContributorOut(user_id=c.user_id, name=c.user.display_name, part=c.part, note=c.note)
             for c in selectors.problem_contributors(problem=problem)
         ],
+        public_title=problem.public_title,
+        public_summary=problem.public_summary,
+        show_banner=problem.show_banner,
+        impact=ImpactOut(**problem_impact(problem).as_dict()),
     )
 
 
@@ -320,3 +360,204 @@ def problem_merge(request: ApiRequest, problem_id: str, payload: MergeIn):
     return _detail(
         problem_detection.problem_merge(source=source, target=target, actor=request.auth)
     )
+
+
+# --- proactive support ----------------------------------------------------------------------
+
+
+class BannerIn(Schema):
+    public_title: str = Field("", max_length=200)
+    public_summary: str = Field("", max_length=2000)
+    show_banner: bool = False
+
+
+@router.put("/problems/{problem_id}/banner", response=ProblemDetailOut, summary="Set the banner")
+def problem_banner(request: ApiRequest, problem_id: str, payload: BannerIn):
+    """Managers: what customers read of the problem, and whether the help centre and the
+    contact form announce it (while it is under investigation or a known error)."""
+    require_role(request, *problems.MANAGER_ROLES)
+    problem = selectors.problem_get_for_user(user=request.auth, problem_id=problem_id)
+    problem = problem_notices.problem_banner_set(
+        problem=problem,
+        actor=request.auth,
+        public_title=payload.public_title,
+        public_summary=payload.public_summary,
+        show_banner=payload.show_banner,
+    )
+    return _detail(problem)
+
+
+class AudienceIn(Schema):
+    audience: Literal["purchase", "segment"] = Field(
+        "purchase",
+        description="purchase: the buyers of the problem's product; segment: the criteria "
+        "below, all of which must hold.",
+    )
+    product: str = Field("", max_length=200, description="Bought this product.")
+    bought_since: str | None = Field(None, description="Bought on or after (YYYY-MM-DD).")
+    organization_id: int | None = None
+    service_level: str = Field("", max_length=32, description="The organization's level.")
+    vip_only: bool = False
+    language: str = Field("", max_length=16)
+
+
+def _segment(payload: AudienceIn) -> problem_notices.Segment | None:
+    if payload.audience == "purchase":
+        if (
+            payload.product
+            or payload.bought_since
+            or payload.organization_id is not None
+            or payload.service_level
+            or payload.vip_only
+            or payload.language
+        ):
+            raise problems.ProblemError(
+                "criteria are for a segment: send audience 'segment' with them", field="audience"
+            )
+        return None
+    return problem_notices.segment_clean(
+        product=payload.product,
+        bought_since=payload.bought_since,
+        organization_id=payload.organization_id,
+        service_level=payload.service_level,
+        vip_only=payload.vip_only,
+        language=payload.language,
+    )
+
+
+class AudienceRowOut(Schema):
+    customer_id: int
+    name: str
+    email: str
+
+
+class PreviewOut(Schema):
+    reason: str = Field(..., description="purchase or segment")
+    segment: dict[str, Any]
+    group: int = Field(..., description="Customers in the segment.")
+    wrote_before: int = Field(..., description="Of them, those with a case linked already.")
+    already_told: int = Field(..., description="Of the others, those noticed or following.")
+    reachable: int = Field(..., description="Those a sending would tell now.")
+    without_email: int = Field(..., description="Those skipped: no email address.")
+    contact_rate: float
+    rows: list[AudienceRowOut]
+
+
+def _preview(preview: problem_notices.AudiencePreview) -> PreviewOut:
+    return PreviewOut(
+        **preview.as_dict(),
+        rows=[
+            AudienceRowOut(customer_id=r.customer_id, name=r.name, email=r.email)
+            for r in preview.rows
+        ],
+    )
+
+
+@router.post(
+    "/problems/{problem_id}/notices/preview", response=PreviewOut, summary="Preview a notice"
+)
+def problem_notices_preview(request: ApiRequest, problem_id: str, payload: AudienceIn):
+    """Managers: how many likely-affected customers who have not written a sending would
+    tell, how many have no email address, and the first of them."""
+    require_role(request, *problems.MANAGER_ROLES)
+    problem = selectors.problem_get_for_user(user=request.auth, problem_id=problem_id)
+    return _preview(
+        problem_notices.problem_audience_preview(
+            problem=problem, actor=request.auth, segment=_segment(payload)
+        )
+    )
+
+
+class SendIn(AudienceIn):
+    text: str = Field(
+        "",
+        max_length=20_000,
+        description="The notice, with {customer_name}, {title}, {summary} and {product}; the "
+        "default when empty.",
+    )
+
+
+class SendOut(Schema):
+    queued: int
+    preview: PreviewOut
+
+
+@router.post(
+    "/problems/{problem_id}/notices", response={201: SendOut}, summary="Tell affected customers"
+)
+def problem_notices_send(request: ApiRequest, problem_id: str, payload: SendIn):
+    """Managers: one notice per customer who would be told (see the preview), mailed by the
+    outbox. Sending again tells only those not told yet. 422 with the coach's findings
+    when they hold the notice; 409 when the problem is not open or has no public text."""
+    require_role(request, *problems.MANAGER_ROLES)
+    problem = selectors.problem_get_for_user(user=request.auth, problem_id=problem_id)
+    sending = problem_notices.problem_notices_send(
+        problem=problem, actor=request.auth, segment=_segment(payload), text=payload.text
+    )
+    return Reply(201, SendOut(queued=sending.queued, preview=_preview(sending.preview)))
+
+
+class NoticeOut(Schema):
+    id: int
+    customer_id: int
+    customer_name: str
+    reason: str
+    address: str
+    text: str
+    state: str = Field(..., description="queued, sent or failed")
+    error: str
+    sent_by_id: int | None
+    created_at: datetime
+    sent_at: datetime | None
+    wrote_after_id: int | None = Field(None, description="The case they opened anyway.")
+
+
+@router.get("/problems/{problem_id}/notices", response=list[NoticeOut], summary="Notices")
+def problem_notice_list(request: ApiRequest, problem_id: str):
+    """Managers: the problem's notices, newest first (at most 200)."""
+    require_role(request, *problems.MANAGER_ROLES)
+    problem = selectors.problem_get_for_user(user=request.auth, problem_id=problem_id)
+    return [
+        NoticeOut(
+            id=n.pk,
+            customer_id=n.customer_id,
+            customer_name=n.customer.name,
+            reason=n.reason,
+            address=n.address,
+            text=n.text,
+            state=n.state,
+            error=n.error,
+            sent_by_id=n.sent_by_id,
+            created_at=n.created_at,
+            sent_at=n.sent_at,
+            wrote_after_id=n.wrote_after_id,
+        )
+        for n in problem_notices.problem_notices(problem=problem)
+    ]
+
+
+class FollowerOut(Schema):
+    id: int
+    customer_id: int | None
+    email: str
+    via: str = Field(..., description="help_centre, web_form or portal")
+    created_at: datetime
+    fix_sent_at: datetime | None
+
+
+@router.get("/problems/{problem_id}/followers", response=list[FollowerOut], summary="Followers")
+def problem_follower_list(request: ApiRequest, problem_id: str):
+    """Managers: the customers following the known issue, newest first (at most 200)."""
+    require_role(request, *problems.MANAGER_ROLES)
+    problem = selectors.problem_get_for_user(user=request.auth, problem_id=problem_id)
+    return [
+        FollowerOut(
+            id=f.pk,
+            customer_id=f.customer_id,
+            email=f.email,
+            via=f.via,
+            created_at=f.created_at,
+            fix_sent_at=f.fix_sent_at,
+        )
+        for f in problem_notices.problem_followers(problem=problem)
+    ]

@@ -10,6 +10,11 @@ urlpatterns = [
     path("articles/<int:article_id>/", views.help_article, name="article"),
     path("suggest", views.suggest, name="suggest"),
     path("deflect", views.deflect, name="deflect"),
+    path(
+        "known-issues/<int:issue_id>/follow",
+        views.known_issue_follow,
+        name="known_issue_follow",
+    ),
     path("desk/articles/", views.desk_articles, name="desk_articles"),
     path("desk/articles/new/", views.desk_article_edit, name="desk_article_new"),
     path("desk/articles/<int:article_id>/", views.desk_article, name="desk_article"),

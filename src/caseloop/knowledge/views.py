@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from caseloop.accounts.models import User
+from caseloop.cases import known_issues
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case, Category
 from caseloop.cases.selectors import case_get_for_user
+from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import rate_limited
 
 from . import selectors, services
@@ -26,9 +28,17 @@ from .workflow import workflow_allowed
 
 SUGGEST_PER_MINUTE = 60
 DEFLECT_PER_MINUTE = 10
+FOLLOW_URL = "knowledge:known_issue_follow"
 
 
 # --- Public help centre ---------------------------------------------------------------------
+
+
+def _banners(request: HttpRequest) -> dict:
+    return {
+        **known_issues.known_issues_for_page(user=request.user),
+        "follow_url_name": FOLLOW_URL,
+    }
 
 
 def help_index(request: HttpRequest) -> HttpResponse:
@@ -38,6 +48,7 @@ def help_index(request: HttpRequest) -> HttpResponse:
         {
             "categories": selectors.help_categories(),
             "recent": selectors.public_articles().order_by("-published_at", "-id")[:10],
+            **_banners(request),
         },
     )
 
@@ -67,7 +78,7 @@ def help_search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "knowledge/help_search.html",
-        {"query": query, "hits": hits, "corrected": corrected},
+        {"query": query, "hits": hits, "corrected": corrected, **_banners(request)},
     )
 
 
@@ -114,7 +125,45 @@ def deflect(request: HttpRequest) -> HttpResponse:
     services.deflection_record(article=article, query=request.POST.get("query", ""))
     if wants_json:
         return JsonResponse({"deflected": True, "article": article.pk})
-    return render(request, "knowledge/help_deflected.html", {"article": article})
+    return render(
+        request, "knowledge/help_deflected.html", {"article": article, **_banners(request)}
+    )
+
+
+@require_POST
+def known_issue_follow(request: HttpRequest, issue_id: int) -> HttpResponse:
+    """A customer asks to be told when a known issue is fixed, instead of writing in."""
+    email = request.POST.get("email", "").strip()[:400]
+    context = {**_banners(request), "follow_email": email}
+    if rate_limited(
+        request,
+        scope="known-issue-follow",
+        limit=known_issues.FOLLOW_LIMIT,
+        window=known_issues.FOLLOW_WINDOW_SECONDS,
+    ):
+        minutes = known_issues.FOLLOW_WINDOW_SECONDS // 60
+        context["follow_error_general"] = (
+            f"Too many requests from your address. Please try again in {minutes} minutes"
+        )
+        return render(request, "knowledge/help_followed.html", context, status=429)
+    customer_id = known_issues.signed_in_customer(request.user)
+    try:
+        created = known_issues.known_issue_follow(
+            issue_id=issue_id,
+            email=email,
+            via="portal" if customer_id is not None else "help_centre",
+            customer_id=customer_id,
+        )
+    except known_issues.KnownIssueRefused as exc:
+        listed = any(issue.id == issue_id for issue in context["known_issues"])
+        context.update(
+            follow_error_issue=issue_id if listed else None,
+            follow_error=exc.summary(),
+            follow_error_general="" if listed else exc.summary(),
+        )
+        return render(request, "knowledge/help_followed.html", context, status=http_status_for(exc))
+    context.update(followed=True, created=created)
+    return render(request, "knowledge/help_followed.html", context)
 
 
 # --- Agents ---------------------------------------------------------------------------------

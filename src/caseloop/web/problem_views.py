@@ -21,14 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from caseloop.accounts.models import STAFF_ROLES, User
 from caseloop.cases import selectors as case_selectors
 from caseloop.cases.models import Category
+from caseloop.customers.models import Organization
 from caseloop.insights import (
     problem_detection,
     problem_fixes,
     problem_flags,
+    problem_notices,
     problem_selectors as selectors,
     problems,
 )
 from caseloop.insights.models import CauseType, ProblemContributor, ProblemStatus
+from caseloop.insights.problem_impact import problem_impact
 from caseloop.lib.errors import DomainError, http_status_for
 
 
@@ -163,6 +166,12 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
                 if p.pk != problem.pk
             ],
             "default_notice": problems.DEFAULT_FIX_NOTICE,
+            "impact": problem_impact(problem),
+            "notices": problem_notices.problem_notices(problem=problem, limit=100),
+            "announced_statuses": problem_notices.ANNOUNCED_STATUSES,
+            "notice_placeholders": problem_notices.NOTICE_PLACEHOLDERS,
+            "default_proactive_notice": problem_notices.DEFAULT_NOTICE,
+            "organizations": list(Organization.objects.order_by("name")[:500]),
         }
     )
     return render(request, "web/problems/detail.html", context)
@@ -266,12 +275,15 @@ def problem_publish(request: HttpRequest, problem_id: int) -> HttpResponse:
     except DomainError as exc:
         return _refused(request, exc, back=back)
     count = publication.cases_notified
-    messages.success(
-        request,
-        f"Fix published; {count} customer{'s' if count != 1 else ''} will be told."
+    text = (
+        f"Fix published; {count} customer{'s' if count != 1 else ''} will be told"
         if count
-        else "Fix published; no open case was waiting for it.",
+        else "Fix published; no open case was waiting for it"
     )
+    followers = publication.followers_notified
+    if followers:
+        text += f"; {followers} follower{'s' if followers != 1 else ''} will be mailed"
+    messages.success(request, text + ".")
     return redirect(back)
 
 

@@ -14,7 +14,6 @@ from caseloop.lib.money import desk_currency
 from . import selectors
 from .models import SCALES
 
-
 # Each stage keeps its number whether or not it applies to the case, so the stepper, the
 # sections and "Next" always agree.
 STAGE_NUMBERS = {

@@ -13,18 +13,21 @@ from django.template.loader import select_template
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from caseloop.automation.selectors import (
     case_first_response_due,
     expected_response_text,
     response_policy_load,
 )
+from caseloop.cases import known_issues
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case
 from caseloop.cases.services import AttachmentUpload
 from caseloop.channels.intake import IntakeRejected
 from caseloop.customers.models import ContactPoint
-from caseloop.lib.ratelimit import client_address
+from caseloop.lib.errors import http_status_for
+from caseloop.lib.ratelimit import client_address, rate_limit_hit
 
 from .forms import ContactForm
 from .models import DEFAULT_FORM_KEY, WebForm
@@ -34,6 +37,8 @@ SUGGESTIONS_TEMPLATE = "knowledge/partials/form_suggestions.html"
 TOKEN_SALT = "caseloop.webform.token"
 THANKS_SALT = "caseloop.webform.thanks"
 TOKEN_MAX_AGE = 24 * 3600
+FOLLOW_URL = "channels:webform:known_issue_follow"
+EMBED_FOLLOW_URL = "channels:webform:embed_known_issue_follow"
 
 
 def _knowledge_suggestions_available() -> bool:
@@ -76,20 +81,17 @@ def _render(request, webform, form, *, embed: bool, status: int = 200, error: st
             else reverse("channels:webform:contact_keyed", args=[webform.key])
         )
     )
-    response = render(
-        request,
-        template,
-        {
-            "webform": webform,
-            "form": form,
-            "form_token": _form_token(webform),
-            "action": action,
-            "error": error,
-            "knowledge_suggestions": _knowledge_suggestions_available(),
-            "max_attachment": settings.MAX_ATTACHMENT_BYTES,
-        },
-        status=status,
-    )
+    context = {
+        "webform": webform,
+        "form": form,
+        "form_token": _form_token(webform),
+        "action": action,
+        "error": error,
+        "knowledge_suggestions": _knowledge_suggestions_available(),
+        "max_attachment": settings.MAX_ATTACHMENT_BYTES,
+    }
+    context.update(_banners(request, webform if embed else None))
+    response = render(request, template, context, status=status)
     return _frame_headers(response, webform) if embed else response
 
 
@@ -166,6 +168,88 @@ def contact_keyed(request: HttpRequest, key: str) -> HttpResponse:
 @csrf_exempt  # a third-party iframe gets no CSRF cookie; the signed form token stands in
 def embed(request: HttpRequest, key: str) -> HttpResponse:
     return _handle(request, key, embed=True)
+
+
+def _banners(request: HttpRequest, webform: WebForm | None = None) -> dict:
+    """The known-issue banners; for an embedded form (`webform` given), each follow form
+    carries the signed form token in place of the CSRF token a third-party frame lacks."""
+    context = {
+        **known_issues.known_issues_for_page(user=request.user),
+        "follow_url_name": FOLLOW_URL,
+    }
+    if webform is not None and context["known_issues"]:
+        context.update(
+            follow_url_name=EMBED_FOLLOW_URL,
+            follow_key=webform.key,
+            follow_token=_form_token(webform),
+        )
+    return context
+
+
+def _follow(request: HttpRequest, webform: WebForm, issue_id: int, *, embed: bool) -> HttpResponse:
+    """Follow a known issue from the form's banner: limited per address like the form."""
+    template = "webform/embed_followed.html" if embed else "webform/followed.html"
+    email = request.POST.get("email", "").strip()[:400]
+    context = {
+        **_banners(request, webform if embed else None),
+        "follow_email": email,
+        "webform": webform,
+    }
+
+    def answer(status: int = 200) -> HttpResponse:
+        response = render(request, template, context, status=status)
+        return _frame_headers(response, webform) if embed else response
+
+    if embed and _token_nonce(request.POST.get("form_token", ""), webform) is None:
+        context["follow_error_general"] = "This form expired. Please try again"
+        return answer(400)
+    if rate_limit_hit(
+        f"webform:{webform.key}:follow:{client_address(request)}",
+        limit=webform.rate_limit,
+        window=webform.rate_window_seconds,
+    ):
+        minutes = max(1, webform.rate_window_seconds // 60)
+        context["follow_error_general"] = (
+            f"Too many requests from your address. Please try again in {minutes} minutes"
+        )
+        return answer(429)
+    customer_id = None if embed else known_issues.signed_in_customer(request.user)
+    try:
+        created = known_issues.known_issue_follow(
+            issue_id=issue_id,
+            email=email,
+            via="portal" if customer_id is not None else "web_form",
+            customer_id=customer_id,
+        )
+    except known_issues.KnownIssueRefused as exc:
+        listed = any(issue.id == issue_id for issue in context["known_issues"])
+        context.update(
+            follow_error_issue=issue_id if listed else None,
+            follow_error=exc.summary(),
+            follow_error_general="" if listed else exc.summary(),
+        )
+        return answer(http_status_for(exc))
+    context.update(followed=True, created=created)
+    return answer()
+
+
+@require_POST
+def known_issue_follow(request: HttpRequest, issue_id: int) -> HttpResponse:
+    """A customer asks to be told when a known issue is fixed, instead of writing in."""
+    webform = webform_get(key=DEFAULT_FORM_KEY)
+    if webform is None:
+        raise Http404("no such form")
+    return _follow(request, webform, issue_id, embed=False)
+
+
+@xframe_options_exempt
+@csrf_exempt  # a third-party iframe gets no CSRF cookie; the signed form token stands in
+@require_POST
+def embed_known_issue_follow(request: HttpRequest, key: str, issue_id: int) -> HttpResponse:
+    webform = webform_get(key=key)
+    if webform is None:
+        raise Http404("no such form")
+    return _follow(request, webform, issue_id, embed=True)
 
 
 def _thanks_context(token: str) -> dict:

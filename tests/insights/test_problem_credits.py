@@ -13,7 +13,7 @@ from django.utils import timezone
 from caseloop.accounts.models import Role
 from caseloop.cases.models import Case
 from caseloop.insights import problem_credits, problem_fixes, problems
-from caseloop.insights.models import ProblemContributor, ProblemStatus
+from caseloop.insights.models import ProblemContributor, ProblemFollower, ProblemStatus
 from tests.builders import make_agent, make_case, make_customer, make_user
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_a_fix_prevents_what_the_weeks_before_would_have_brought_less_what_came_
     problem = fixed_problem(boss=boss, finder=finder, cases_before=14)
     later = problem.fix_published_at + timedelta(days=20)
     impact = problem_credits.problem_impact_get(problem=problem, now=later)
-    assert impact == problem_credits.Impact(14, 14, 0, 10)
+    assert impact == problem_credits.Impact(14, 14, 0, 10, 0)
 
     # Two come anyway after the fix (each reopens the problem): eight prevented.
     for _ in range(2):
@@ -72,7 +72,7 @@ def test_a_fix_prevents_what_the_weeks_before_would_have_brought_less_what_came_
         problems.problem_case_link(problem=problem, case=case, actor=boss)
         Case.objects.filter(pk=case.pk).update(created_at=later - timedelta(days=1))
     impact = problem_credits.problem_impact_get(problem=problem, now=later)
-    assert impact == problem_credits.Impact(16, 14, 2, 8)
+    assert impact == problem_credits.Impact(16, 14, 2, 8, 0)
 
     # Cases older than the four weeks before set no pace; the horizon stops at 90 days.
     Case.objects.filter(problem_links__problem=problem).update(
@@ -87,11 +87,14 @@ def test_a_fix_prevents_what_the_weeks_before_would_have_brought_less_what_came_
     assert problem_credits.problem_impact_get(problem=problem, now=far).prevented_by_fix == 51
 
 
-def test_no_contacts_are_prevented_before_a_fix_is_out():
+def test_before_a_fix_only_the_banners_followers_count_as_prevented():
     boss = make_user(role=Role.MANAGER)
     problem = problems.problem_create(actor=boss, title="Slow refunds", cases=[card_case()])
     impact = problem_credits.problem_impact_get(problem=problem)
-    assert (impact.cases_linked, impact.prevented_by_fix) == (1, 0)
+    assert (impact.cases_linked, impact.prevented_by_fix, impact.prevented) == (1, 0, 0)
+    ProblemFollower.objects.create(problem=problem, email="ann@example.com", via="help_centre")
+    impact = problem_credits.problem_impact_get(problem=problem)
+    assert (impact.prevented_by_fix, impact.prevented_proactively, impact.prevented) == (0, 1, 1)
 
 
 def test_the_performance_page_and_the_team_page_credit_who_fixed_it(client):

@@ -36,7 +36,9 @@ def test_the_demo_seeds_a_working_desk_and_says_how_to_sign_in(client):
 
     statuses = dict(Case.objects.values_list("status").annotate(n=Count("id")))
     assert set(statuses) == set(Status.values), statuses
-    assert Case.objects.count() == 40
+    # The 40 of the history, and the recurring problems' own: 5 cracked lids, 4 thermostats
+    # and as many of today's burst as customers are left (3 of 12).
+    assert Case.objects.count() == 40 + 5 + 4 + 3
     directions = set(Message.objects.values_list("direction", flat=True))
     assert directions == {"inbound", "outbound", "note"}
     busy = Case.objects.annotate(n=Count("messages")).filter(n__gte=3)
@@ -155,3 +157,20 @@ def test_the_demo_desk_is_named_after_its_shop_for_its_customers(client):
     for path in ["/portal/sign-in/", "/help/", "/channels/form/"]:
         page = client.get(path).content.decode()
         assert f" · {COMPANY}</title>" in page and f">{COMPANY}</a>" in page, path
+
+
+def test_the_demo_shows_recurring_problems_at_each_stage(client):
+    from caseloop.insights.models import Problem, ProblemContributor, ProblemNotice
+
+    output = demo(cases=20, customers=30)
+    fixed = Problem.objects.get(title__startswith="Aurora kettle lids")
+    assert fixed.status == "fixed" and fixed.fix_published_at is not None
+    parts = set(ProblemContributor.objects.filter(problem=fixed).values_list("part", flat=True))
+    assert {"reported", "root_cause", "workaround", "fix"} <= parts
+    known = Problem.objects.get(title__startswith="Vela thermostats")
+    assert (known.status, known.show_banner) == ("known_error", True)
+    assert ProblemNotice.objects.filter(problem=known).exists()
+    suggested = Problem.objects.filter(status="suggested")
+    assert suggested.exists() and "Recurring problems:" in output
+    assert "WINTER20" in " ".join(suggested.first().links.values_list("case__subject", flat=True))
+    assert client.get("/help/").content.decode().count("Vela thermostats disconnecting") == 1

@@ -799,3 +799,104 @@ RATING_COMMENTS: dict[int, list[str]] = {
     4: ["Quick and friendly.", "Good, thanks for the refund.", ""],
     5: ["Brilliant, sorted in one reply!", "Really helpful, thank you.", ""],
 }
+
+# Recurring problems on the demo desk: a fault fixed for good, a known error announced to
+# customers, and today's burst that detection finds.
+HINGE_CASES = [
+    (
+        "Kettle lid cracked at the hinge",
+        "The lid of my Aurora kettle cracked right at the hinge after two weeks. It no longer "
+        "closes, so the kettle won't switch off by itself.",
+    ),
+    (
+        "Aurora kettle lid broken",
+        "The hinge of the kettle lid has snapped. I only open it to fill it. Can I get a new lid?",
+    ),
+    (
+        "Lid hinge on my kettle split",
+        "My Aurora 1.7 L kettle: the plastic at the lid hinge has split and the lid hangs loose.",
+    ),
+    (
+        "Cracked kettle lid",
+        "Crack along the hinge of the kettle lid, three weeks after delivery. Is this covered?",
+    ),
+    (
+        "Kettle lid won't stay shut",
+        "The hinge on the Aurora kettle lid cracked and now the lid won't stay shut while it "
+        "boils.",
+    ),
+]
+HINGE_WHY = [
+    "Kettle lids crack at the hinge within a month",
+    "The hinge pin presses on a thin wall of the lid",
+    "The spring of the spring-loaded hinge is stiffer in the newest batch",
+    "The supplier changed the spring without telling us; incoming checks test the lid, "
+    "not the spring",
+]
+HINGE_FIX = (
+    "The supplier is back on the original spring, every lid in stock has been swapped, and "
+    "our incoming checks now test the hinge spring."
+)
+THERMOSTAT_CASES = [
+    (
+        "Thermostat offline since the update",
+        "Since the thermostat updated itself to 2.3 it keeps dropping off the Wi-Fi every "
+        "evening and the app says offline.",
+    ),
+    (
+        "Vela thermostat keeps disconnecting",
+        "My Vela thermostat disconnects from Wi-Fi a few times a day since the update.",
+    ),
+    (
+        "Wi-Fi drops on the Vela",
+        "After firmware 2.3 the thermostat loses the Wi-Fi connection; restarting the router "
+        "helps for an hour.",
+    ),
+    (
+        "Smart thermostat says offline",
+        "The Vela smart thermostat shows offline in the app since last week's update.",
+    ),
+]
+THERMOSTAT_WHY = [
+    "Thermostats on firmware 2.3 drop off Wi-Fi",
+    "They lose the connection when the router moves them between 2.4 and 5 GHz",
+    "Firmware 2.3 does not rejoin after a band-steering switch",
+]
+THERMOSTAT_PUBLIC = (
+    "Some Vela thermostats on firmware 2.3 lose their Wi-Fi connection. Heating keeps "
+    "working on the last schedule. Until the fix is out, joining the thermostat to your "
+    "router's 2.4 GHz network keeps it connected."
+)
+DISCOUNT_BURST = [
+    (
+        "Discount code WINTER20 not accepted",
+        "The discount code WINTER20 from your newsletter is rejected at checkout: it says the "
+        "code is not valid.",
+    ),
+    (
+        "WINTER20 code says invalid",
+        "I tried the WINTER20 discount code at checkout and it says invalid code. It should be "
+        "valid until the end of the month.",
+    ),
+    (
+        "Newsletter discount code rejected",
+        "Your newsletter discount code WINTER20 is rejected at checkout as not valid.",
+    ),
+    (
+        "Checkout refuses my discount code",
+        "Checkout refuses the WINTER20 discount code: code not valid. Can you apply it for me?",
+    ),
+    (
+        "Discount code invalid at checkout",
+        "The WINTER20 discount code is invalid at checkout even though the email says it runs "
+        "all month.",
+    ),
+    (
+        "Problem with code WINTER20",
+        "Discount code WINTER20 rejected at checkout, message says the code is not valid.",
+    ),
+    (
+        "Can't use my discount",
+        "At checkout the discount code WINTER20 is rejected as not valid. I haven't ordered yet.",
+    ),
+]

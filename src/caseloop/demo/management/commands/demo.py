@@ -55,8 +55,19 @@ from caseloop.customers.services import (
     purchases_import_csv,
 )
 from caseloop.demo import data, knowledge as demo_knowledge
+from caseloop.insights.models import ProblemStatus
+from caseloop.insights.problem_detection import problems_detect
+from caseloop.insights.problem_fixes import problem_fix_publish
+from caseloop.insights.problem_notices import problem_banner_set, problem_notices_send
+from caseloop.insights.problems import (
+    problem_contributor_add,
+    problem_create,
+    problem_transition,
+    problem_update,
+)
 from caseloop.insights.rollups import rollups_rebuild
 from caseloop.insights.services import nps_record, rating_record
+from caseloop.insights.trends import trends_detect
 from caseloop.knowledge.services import article_create, article_transition, macro_create
 from caseloop.triage.learning import model_train
 from caseloop.triage.models import KeywordRule, RoutingRule
@@ -205,6 +216,7 @@ class Command(BaseCommand):
             plans = self._plans(desk, rng, count=max(cases, 1))
             for plan in plans:
                 self._run(plan, clock)
+            problem_story = self._problems(desk, rng, clock)
         trained = self._triage_learn()
         articles = self._knowledge(desk)
         # The dashboard shows the sixty days of history at once, not after the first minute.
@@ -231,6 +243,7 @@ class Command(BaseCommand):
                 f"Triage learned from the demo history: model v{trained.version} "
                 f"on {trained.n_samples} cases."
             )
+        self.stdout.write(problem_story)
         self._sign_in_help(fresh=True)
 
     def _triage_rules(self, desk: Desk) -> None:
@@ -278,6 +291,97 @@ class Command(BaseCommand):
                 add_tags=tags,
             )
         return len(demo_knowledge.ARTICLES)
+
+    # -- recurring problems --------------------------------------------------------------
+
+    def _problems(self, desk: Desk, rng: random.Random, clock: DemoClock) -> str:
+        """Recurring problems at each stage, written through the services as the desk would
+        have: a fix published ten days ago (its contributors credited), a known error
+        announced on the help centre with its likely-affected customers told, and today's
+        burst of one fault from several customers, found by detection and the trends job."""
+        manager, owner = desk.users["manager"], desk.users["specialist"]
+        now = clock.real_now()
+        people = rng.sample(desk.customers, min(len(desk.customers), 16))
+
+        def opened(who: DemoCustomer, subject: str, text: str, category: str) -> Case:
+            return case_create(
+                customer=who.customer,
+                subject=subject,
+                text=text,
+                channel="email",
+                category=desk.categories[category],
+                metadata={"demo": True},
+            )
+
+        hinge_cases = []
+        for n, (who, (subject, text)) in enumerate(zip(people[:5], data.HINGE_CASES, strict=False)):
+            clock.at = now - timedelta(days=26 - 3 * n)
+            hinge_cases.append(opened(who, subject, text, "warranty"))
+        clock.at = now - timedelta(days=13)
+        hinge = problem_create(
+            actor=manager,
+            title="Aurora kettle lids crack at the hinge",
+            category=desk.categories["warranty"],
+            product="Aurora 1.7 L kettle",
+            owner=owner,
+            cases=hinge_cases,
+        )
+        problem_contributor_add(
+            problem=hinge, user=desk.users["agent"], part="reported", actor=manager
+        )
+        problem_update(
+            problem=hinge,
+            actor=owner,
+            why_chain=data.HINGE_WHY,
+            cause_type="product_defect",
+            workaround="Send a replacement lid from stock; the kettle itself is fine.",
+        )
+        problem_transition(problem=hinge, to=ProblemStatus.KNOWN_ERROR, actor=manager)
+        problem_update(problem=hinge, actor=manager, permanent_fix=data.HINGE_FIX)
+        clock.at = now - timedelta(days=10)
+        problem_fix_publish(problem=hinge, actor=manager)
+
+        clock.at = now - timedelta(days=2)
+        thermo_cases = [
+            opened(who, subject, text, "technical")
+            for who, (subject, text) in zip(people[5:9], data.THERMOSTAT_CASES, strict=False)
+        ]
+        thermostat = problem_create(
+            actor=manager,
+            title="Vela thermostats drop off Wi-Fi after firmware 2.3",
+            category=desk.categories["technical"],
+            product="Vela smart thermostat",
+            owner=owner,
+            cases=thermo_cases,
+        )
+        problem_update(
+            problem=thermostat,
+            actor=owner,
+            why_chain=data.THERMOSTAT_WHY,
+            cause_type="third_party",
+            workaround="Turn off the router's band steering, or join the 2.4 GHz network.",
+        )
+        problem_transition(problem=thermostat, to=ProblemStatus.KNOWN_ERROR, actor=manager)
+        problem_banner_set(
+            problem=thermostat,
+            actor=manager,
+            public_title="Vela thermostats disconnecting from Wi-Fi",
+            public_summary=data.THERMOSTAT_PUBLIC,
+            show_banner=True,
+        )
+        told = problem_notices_send(problem=thermostat, actor=manager)
+
+        clock.at = None
+        for who, (subject, text) in zip(people[9:16], data.DISCOUNT_BURST, strict=False):
+            opened(who, subject, text, "billing")
+        suggested = [d for d in problems_detect() if d.created]
+        alerts = trends_detect()
+        return (
+            f"Recurring problems: {hinge.number} fixed (its contributors credited), "
+            f"{thermostat.number} a known error on the help centre with {told.queued} "
+            f"customers told before they wrote, {len(suggested)} suggested by detection from "
+            f"today's burst; {len(alerts)} trend alert{'s' if len(alerts) != 1 else ''}."
+        )
 
     # -- sign-in help -------------------------------------------------------------------
 

@@ -62,3 +62,19 @@ def test_import_through_the_api(client):
     refused = client.post("/api/v1/purchases/import", {"file": bad}, headers=bearer(agent))
     assert refused.status_code == 422
     assert refused.json()["errors"][0].startswith("line 2")
+
+
+def test_a_purchase_without_a_currency_is_in_the_desks(settings):
+    settings.DESK_CURRENCY = "GBP"
+    data = "email,order_id,product,purchased_at,amount,currency\nann@example.com,NW-7,Kettle,2026-03-02,49.00,\n"
+    purchases_import_csv(data=data.encode())
+    assert PurchaseRecord.objects.get(order_id="NW-7").currency == "GBP"
+    customer = make_customer()
+    made = PurchaseRecord.objects.create(
+        customer=customer,
+        order_id="NW-8",
+        product="Descaler",
+        purchased_at="2026-03-02T10:00Z",
+        amount=6,
+    )
+    assert made.currency == "GBP"

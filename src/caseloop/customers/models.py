@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Prefetch
 from django.utils.functional import cached_property
 
+from caseloop.lib.money import desk_currency
+
 
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
@@ -95,7 +97,8 @@ class PurchaseRecord(models.Model):
     product = models.CharField(max_length=200)
     purchased_at = models.DateTimeField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, default="USD")
+    # The desk's currency (CASELOOP_CURRENCY) unless the purchase names its own.
+    currency = models.CharField(max_length=3, default=desk_currency)
 
     class Meta:
         ordering = ["-purchased_at"]

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from caseloop.lib.money import desk_currency
 from caseloop.lib.text import bytes_decode, text_clean
 
 from .errors import CustomerMergeError, InvalidContactPoint, PurchaseImportError
@@ -280,7 +281,7 @@ def _purchase_row(row: dict) -> dict:
         amount = Decimal((row.get("amount") or "").strip())
     except InvalidOperation as exc:
         raise ValueError(f"amount {row.get('amount')!r} is not a number") from exc
-    currency = (row.get("currency") or "USD").strip().upper()
+    currency = (row.get("currency") or desk_currency()).strip().upper()
     if len(currency) != 3:
         raise ValueError(f"currency {currency!r} is not a 3-letter code")
     order_id, product = (row.get("order_id") or "").strip(), (row.get("product") or "").strip()

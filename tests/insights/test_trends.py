@@ -107,6 +107,23 @@ def test_as_many_cases_as_in_the_same_hours_of_past_weeks_is_no_spike():
     assert alerts() == []
 
 
+def test_a_day_when_the_whole_desk_is_busier_alike_alerts_no_slice_of_it():
+    billing, delivery = make_category(name="Billing"), make_category(name="Delivery")
+    weeks_before(4, category=billing)
+    weeks_before(4, category=delivery)
+    # Three times the usual in each (a spike for each on its own): a busy day, not a
+    # problem in either.
+    cases_at(NOW - timedelta(hours=2), 12, category=billing)
+    cases_at(NOW - timedelta(hours=2), 12, category=delivery)
+    assert alerts("category") == [] and not [
+        a for a in trends.trends_detect(now=NOW) if a.dimension == "category"
+    ]
+    # One slice out of the mix still is.
+    cases_at(NOW - timedelta(hours=1), 24, category=billing)
+    (alert,) = [a for a in trends.trends_detect(now=NOW) if a.dimension == "category"]
+    assert (alert.label, alert.count) == ("Billing", 36)
+
+
 def test_a_desk_busy_every_monday_is_not_alerted_on_monday_but_a_busy_tuesday_is():
     billing = make_category(name="Billing")
     monday_morning = NOW - timedelta(hours=3)
@@ -190,6 +207,24 @@ def test_a_word_that_suddenly_appears_in_many_cases_is_a_keyword_alert():
     assert (alert.count, alert.expected) == (6, 0.0)
     assert sorted(alert.case_ids) == sorted(c.pk for c in burst)
     assert alert.summary == "Keyword “firmware”: 6 new cases in the last 24 h; usually none."
+
+
+def test_a_word_in_most_cases_anyway_is_no_keyword_alert():
+    weeks_before(1, subject_text=("My parcel", "Where is my parcel? It is late."))
+    others = [
+        "lost in Leeds",
+        "box crushed",
+        "wrong colour",
+        "courier rude",
+        "doorstep wet",
+        "label smudged",
+        "neighbour signed",
+        "tracking frozen",
+    ]
+    for words in others:
+        cases_at(NOW - timedelta(hours=3), 1, subject_text=(f"Parcel {words}", f"Parcel {words}."))
+    trends.trends_detect(now=NOW)
+    assert "parcel" not in {a.key for a in alerts("keyword")}
 
 
 def test_many_more_upset_customers_than_usual_is_a_mood_alert():

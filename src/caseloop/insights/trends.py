@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -71,6 +71,8 @@ WATCHED_MOODS = ("distressed", "upset", "negative")
 KEYWORD_ALERTS_MAX = 5
 KEYWORD_OVERLAP = 0.5
 KEYWORD_MAX_WORDS = 2
+# A term already in this share of the weeks' cases ("order", the shop's name) says nothing.
+KEYWORD_COMMON = 0.3
 # Words and terms of a customer's first message, from the letters up (not order numbers).
 KEYWORD_TOKENS = r"(?u)\b[^\W\d_][^\W_]{2,}\b"
 # Besides English stop words: what every message says, and the calendar (a month's name
@@ -106,7 +108,14 @@ class TrendConflict(TrendError):
 # --- the rule -----------------------------------------------------------------------------
 
 
-def _expected_if_spike(count: int, customers: int, weekly: list[int]) -> float | None:
+def _expected_if_spike(
+    count: int,
+    customers: int,
+    weekly: list[int],
+    *,
+    total: int = 0,
+    weekly_totals: Sequence[int] = (),
+) -> float | None:
     """What the baseline expected, when `count` cases from `customers` customers are a
     spike against the counts of the same window in the weeks before; None when not.
 
@@ -117,13 +126,21 @@ def _expected_if_spike(count: int, customers: int, weekly: list[int]) -> float |
     own variance. Two guards: for a quiet slice (λ near 0) the normal reading of Poisson
     is poor and a handful of cases would do, hence MIN_COUNT (and MIN_CUSTOMERS, so one
     customer writing five times is not a trend); for a busy slice 3√λ is a small share of
-    λ and an ordinary busy day would do, hence MIN_RATIO."""
+    λ and an ordinary busy day would do, hence MIN_RATIO.
+
+    A busier day for the whole desk raises every slice with it, so the slice must also
+    stand out of the day's mix: MIN_RATIO times what the rest of the window's cases (the
+    `total` less the slice's) predict, at the ratio the weeks before had between the slice
+    and the rest (when the weeks before had a rest at all)."""
     if count < MIN_COUNT or customers < MIN_CUSTOMERS:
         return None
     expected = statistics.fmean(weekly) if weekly else 0.0
     variance = statistics.variance(weekly) if len(weekly) > 1 else 0.0
     spread = max(expected, variance)
     if count < expected + SIGMAS * math.sqrt(spread) or count < MIN_RATIO * expected:
+        return None
+    rest_before = sum(weekly_totals) - sum(weekly)
+    if rest_before > 0 and count < MIN_RATIO * sum(weekly) * (total - count) / rest_before:
         return None
     return expected
 
@@ -269,7 +286,13 @@ def _slice_spikes(
     ]
     spikes = []
     for spike in candidates:
-        expected = _expected_if_spike(spike.count, _customers(spike.rows), spike.weekly)
+        expected = _expected_if_spike(
+            spike.count,
+            _customers(spike.rows),
+            spike.weekly,
+            total=len(recent),
+            weekly_totals=[len(week) for week in weeks],
+        )
         if expected is not None:
             spike.expected = expected
             spikes.append(spike)
@@ -313,10 +336,19 @@ def _keyword_spikes(recent: list[_Row], weeks: list[list[_Row]], known: set[str]
         for week in weeks
     ]
     found: list[_Spike] = []
+    cases_before = sum(len(week) for week in weeks)
     for j, term in enumerate(terms):
         rows = [recent[i] for i in matrix[:, j].nonzero()[0]]
         counts = [int(week[j]) for week in weekly]
-        expected = _expected_if_spike(len(rows), _customers(rows), counts)
+        if cases_before and sum(counts) > KEYWORD_COMMON * cases_before:
+            continue
+        expected = _expected_if_spike(
+            len(rows),
+            _customers(rows),
+            counts,
+            total=len(recent),
+            weekly_totals=[len(week) for week in weeks],
+        )
         if expected is not None:
             found.append(
                 _Spike(D.KEYWORD, str(term)[:200], str(term)[:200], rows, counts, expected)

@@ -69,6 +69,7 @@ from caseloop.insights.rollups import rollups_rebuild
 from caseloop.insights.services import nps_record, rating_record
 from caseloop.insights.trends import trends_detect
 from caseloop.knowledge.services import article_create, article_transition, macro_create
+from caseloop.notifications.models import Notification
 from caseloop.triage.learning import model_train
 from caseloop.triage.models import KeywordRule, RoutingRule
 
@@ -217,6 +218,10 @@ class Command(BaseCommand):
             for plan in plans:
                 self._run(plan, clock)
             problem_story = self._problems(desk, rng, clock)
+        # The history's notifications were dealt with at the time; today's are waiting.
+        Notification.objects.filter(
+            created_at__lt=timezone.now() - timedelta(hours=12), read_at__isnull=True
+        ).update(read_at=timezone.now())
         trained = self._triage_learn()
         articles = self._knowledge(desk)
         # The dashboard shows the sixty days of history at once, not after the first minute.

@@ -30,6 +30,15 @@ def main(argv: list[str]) -> None:
         team.members.add(agent)
         user_create(username="morgan", role="manager", password="desk-pass", first_name="Morgan")
         return
+    if argv[0] == "specialist-and-warehouse":
+        # A tier-2 specialist, and a warehouse team someone else works in.
+        if not User.objects.filter(username="sky").exists():
+            user_create(
+                username="sky", role="agent", tier=2, password="desk-pass", first_name="Sky"
+            )
+            wes = user_create(username="wes", role="agent", password="desk-pass", first_name="Wes")
+            Team.objects.get_or_create(name="Warehouse", slug="warehouse")[0].members.add(wes)
+        return
     if argv[0] == "share-plan":
         from caseloop.cases.loop.plans import plan_create, plan_share
         from caseloop.cases.models import Case

@@ -87,6 +87,11 @@ def benchmarks() -> dict[str, Benchmark]:
             sqlite=("--db", "sqlite", *tiny_kb),
             postgres=("--db", "postgres", "--pg-server", server_url(""), *tiny_kb),
         ),
+        "problems_eval.py": Benchmark(
+            keys={"database", "bursts", "representations", "constants"},
+            sqlite=("--quick",),
+            postgres=("--quick",),
+        ),
         "thread_lookup_bench.py": Benchmark(
             keys={"database", "messages", "new_thread_lookup_p50_ms"},
             sqlite=("--messages", "500", "--repeat", "3"),

@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from caseloop.accounts.models import Role, User
 from caseloop.cases.events import event_kind_get
-from caseloop.cases.extensions import cases_similar
 from caseloop.cases.models import Case, CaseEvent, Category
 from caseloop.cases.services import event_record
 from caseloop.lib.errors import DomainError, ErrorKind
 
+from . import problem_vectors
 from .events import (
     PROBLEM_CHANGED,
     PROBLEM_LINKED,
@@ -51,10 +51,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # A new case is matched at intake against the problems still worth telling its agent about;
 # a match with a fixed problem is a recurrence.
 MATCHED_AT_INTAKE = (S.INVESTIGATING, S.KNOWN_ERROR, S.FIXED)
-# Cosine similarity (triage's similar-case representation) a new case needs with one of a
-# problem's linked cases to be linked at intake.
+# Cosine similarity a new case needs with one of a problem's linked cases to be linked at
+# intake: TF-IDF, or sentence embeddings when triage's embeddings extra is enabled.
 INTAKE_MIN_SCORE = 0.3
-INTAKE_CANDIDATES = 30
+INTAKE_MIN_SCORE_EMBEDDINGS = 0.75
 
 WHY_STEPS_MAX = 10
 WHY_STEP_MAX_CHARS = 1000
@@ -491,8 +491,9 @@ def problem_case_unlink(*, problem: Problem, case: Case, actor: User) -> bool:
 
 
 def problem_intake_match(case_id: int) -> None:
-    """Hook (a new case): link it to the known problem whose linked cases it most resembles
-    (triage's similar-case representation), when one is close enough. Idempotent: a case
+    """Hook (a new case): link it to the known problem one of whose linked cases it most
+    resembles (the representation detection uses), when close enough. The linked cases'
+    vectors are kept per process and follow the problems' history. Idempotent: a case
     already linked at intake is left alone."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or ProblemCase.objects.filter(case=case, via=ProblemCase.Via.INTAKE).exists():
@@ -500,28 +501,21 @@ def problem_intake_match(case_id: int) -> None:
     # Comparing texts is the costly part: skip it while no known problem has a case.
     if not ProblemCase.objects.filter(problem__status__in=MATCHED_AT_INTAKE).exists():
         return
-    similar = [
-        s for s in cases_similar(case=case, k=INTAKE_CANDIDATES) if s.score >= INTAKE_MIN_SCORE
-    ]
-    if not similar:
+    [doc] = problem_vectors.case_docs(Case.objects.filter(pk=case.pk), limit=1)
+    match = problem_vectors.linked_match(
+        text=doc.text,
+        statuses=MATCHED_AT_INTAKE,
+        min_score={
+            problem_vectors.TFIDF: INTAKE_MIN_SCORE,
+            problem_vectors.EMBEDDINGS: INTAKE_MIN_SCORE_EMBEDDINGS,
+        },
+    )
+    if match is None:
         return
-    scores = {s.case.pk: s.score for s in similar}
-    best: dict[int, float] = {}
-    for problem_id, linked_case_id in ProblemCase.objects.filter(
-        case_id__in=list(scores), problem__status__in=MATCHED_AT_INTAKE
-    ).values_list("problem_id", "case_id"):
-        best[problem_id] = max(best.get(problem_id, 0.0), scores[linked_case_id])
-    if not best:
-        return
-    # The closest problem; on a tie, the most recent one.
-    problem_id = max(best, key=lambda pk: (best[pk], pk))
+    problem_id, score = match
     problem = Problem.objects.get(pk=problem_id)
     problem_case_link(
-        problem=problem,
-        case=case,
-        actor=None,
-        via=ProblemCase.Via.INTAKE,
-        score=best[problem_id],
+        problem=problem, case=case, actor=None, via=ProblemCase.Via.INTAKE, score=score
     )
 
 

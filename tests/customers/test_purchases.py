@@ -66,7 +66,10 @@ def test_import_through_the_api(client):
 
 def test_a_purchase_without_a_currency_is_in_the_desks(settings):
     settings.DESK_CURRENCY = "GBP"
-    data = "email,order_id,product,purchased_at,amount,currency\nann@example.com,NW-7,Kettle,2026-03-02,49.00,\n"
+    data = (
+        "email,order_id,product,purchased_at,amount,currency\n"
+        "ann@example.com,NW-7,Kettle,2026-03-02,49.00,\n"
+    )
     purchases_import_csv(data=data.encode())
     assert PurchaseRecord.objects.get(order_id="NW-7").currency == "GBP"
     customer = make_customer()

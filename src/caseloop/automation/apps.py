@@ -9,7 +9,7 @@ class AutomationConfig(AppConfig):
         from caseloop.cases import hooks, outbox
 
         # `events` registers this app's case-event kinds before any event is read or written.
-        from . import events, handlers, services  # noqa: F401
+        from . import events, handlers, services, webhooks  # noqa: F401
 
         hooks.on_case_created(handlers.case_created)
         hooks.on_message_added(handlers.message_added)

@@ -263,3 +263,66 @@ class AcknowledgementTemplate(models.Model):
                 raise ValidationError(
                     {field: f"{problem}; placeholders: {', '.join(ACK_PLACEHOLDERS)}"}
                 )
+
+
+class WebhookSubscription(models.Model):
+    """An integration told of the desk's case events as they happen: a signed POST of each
+    event of the kinds it chose (all kinds when none) to its URL."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(
+        max_length=100, help_text="Signs each delivery (X-Caseloop-Signature, HMAC-SHA256)."
+    )
+    event_kinds = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, kind: str) -> bool:
+        return self.is_active and (not self.event_kinds or kind in self.event_kinds)
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one subscription: the delivery log."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.BigIntegerField()
+    kind = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["subscription", "-id"], name="webhook_delivery_sub")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.event_id} → {self.subscription_id}: {self.state}"
+
+
+class EventCursor(models.Model):
+    """How far a reader of the case-event log has read (by event id)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_event_id}"

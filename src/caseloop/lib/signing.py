@@ -1,4 +1,4 @@
-"""HMAC-SHA256 request signatures, shared by every signed inbound webhook.
+"""HMAC-SHA256 request signatures, shared by every signed webhook, in and out.
 
 Header: `X-Caseloop-Signature: t=<unix seconds>,v1=<hex>` where the hex is
 HMAC-SHA256(secret, "<t>.<raw body>"). Several v1 values may be sent while a secret rotates.

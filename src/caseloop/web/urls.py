@@ -16,6 +16,7 @@ from . import (
     signin,
     survey_views,
     views,
+    webhook_views,
     worktime_views,
 )
 
@@ -147,6 +148,21 @@ urlpatterns = [
         "organizations/<int:organization_id>/",
         customer_views.organization_detail,
         name="organization",
+    ),
+    path("integrations/webhooks/", webhook_views.webhook_list, name="webhooks"),
+    path("integrations/webhooks/new/", webhook_views.webhook_edit, name="webhook_new"),
+    path(
+        "integrations/webhooks/<int:webhook_id>/", webhook_views.webhook_edit, name="webhook_edit"
+    ),
+    path(
+        "integrations/webhooks/<int:webhook_id>/deliveries/",
+        webhook_views.webhook_deliveries,
+        name="webhook_deliveries",
+    ),
+    path(
+        "integrations/webhooks/deliveries/<int:delivery_id>/resend/",
+        webhook_views.webhook_resend,
+        name="webhook_resend",
     ),
     path("settings/", settings_views.settings_index, name="settings"),
     path("settings/<slug:kind>/", settings_views.settings_list, name="settings_list"),

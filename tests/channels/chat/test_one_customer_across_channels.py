@@ -15,8 +15,8 @@ from caseloop.channels.base import InboundMessage
 from caseloop.channels.chat.models import ChatWidget
 from caseloop.channels.intake import inbound_receive
 from caseloop.channels.webhook.models import WebhookEndpoint
-from caseloop.channels.webhook.signing import signature_header
 from caseloop.customers.models import Customer
+from caseloop.lib.signing import signature_header
 from tests.builders import bearer, fresh_address, make_agent
 from tests.sockets import SocketPeer
 

@@ -7,7 +7,7 @@ from caseloop.cases.models import Case
 from caseloop.channels.models import QuarantinedMessage
 from caseloop.channels.phone.models import CallLog
 from caseloop.channels.webhook.models import WebhookEndpoint
-from caseloop.channels.webhook.signing import signature_header
+from caseloop.lib.signing import signature_header
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 import pytest
 
-from caseloop.channels.webhook.signing import (
+from caseloop.lib.signing import (
     SignatureError,
     SignatureStale,
     signature_compute,

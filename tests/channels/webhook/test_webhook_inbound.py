@@ -6,8 +6,8 @@ import pytest
 from caseloop.cases.models import Case, Message
 from caseloop.channels.models import QuarantinedMessage
 from caseloop.channels.webhook.models import WebhookDelivery, WebhookEndpoint
-from caseloop.channels.webhook.signing import signature_header
 from caseloop.customers.models import ContactPoint
+from caseloop.lib.signing import signature_header
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from caseloop.accounts.models import User
 from caseloop.channels.webhook.models import WebhookEndpoint
 from caseloop.channels.webhook.services import WebhookRefused
-from caseloop.channels.webhook.signing import SIGNATURE_HEADER
 from caseloop.channels.webhook.views import refused_response
+from caseloop.lib.signing import SIGNATURE_HEADER
 
 from .forms import CallLogForm
 from .services import CallDetails, CallRejected, call_log

@@ -1,5 +1,5 @@
 """Telephony providers report calls to POST /channels/phone/webhook, signed like every
-Caseloop webhook (see caseloop.channels.webhook.signing). Payload:
+Caseloop webhook (see caseloop.lib.signing). Payload:
 
     {"event_id": "evt_1", "call": {"id": "CA123", "direction": "inbound", "from": "+1415…",
      "to": "+1800…", "duration_seconds": 95, "started_at": "2026-11-24T10:00:00Z",

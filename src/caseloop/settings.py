@@ -70,6 +70,8 @@ for _proxy in TRUSTED_PROXIES:
         raise ImproperlyConfigured(f"CASELOOP_TRUSTED_PROXIES: {_error}") from None
 # `caseloop serve` logs every request only when asked (or with --access-log).
 ACCESS_LOG = env_bool("CASELOOP_ACCESS_LOG")
+# /metrics answers loopback clients, and anyone presenting this as a bearer token.
+METRICS_TOKEN = env_str("CASELOOP_METRICS_TOKEN")
 SITE_URL = env_str("CASELOOP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The name customers know the desk by (portal, help centre, forms, every email), unless the
 # admin's desk identity names it.
@@ -110,6 +112,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request id for the logs, and every request timed for /metrics.
+    "caseloop.web.ops.metrics.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A strict policy on every response: own-origin script and style only, no framing.
     "caseloop.lib.csp.ContentSecurityPolicyMiddleware",
@@ -312,10 +316,20 @@ CACHES = {
 if TESTING and not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# CASELOOP_LOG_FORMAT=json: one JSON object per line, secrets scrubbed (caseloop.lib.logjson).
+LOG_FORMAT = env_str("CASELOOP_LOG_FORMAT", "text").strip().lower() or "text"
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("CASELOOP_LOG_FORMAT must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "caseloop.lib.logjson.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO"),

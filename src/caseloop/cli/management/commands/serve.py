@@ -78,6 +78,8 @@ class Command(BaseCommand):
                 workers=workers,
                 log_level="info",
                 access_log=access_log or settings.ACCESS_LOG,
+                # With JSON logs, uvicorn's own lines go through the desk's handlers too.
+                log_config=None if settings.LOG_FORMAT == "json" else uvicorn.config.LOGGING_CONFIG,
                 lifespan="off",
                 **proxy_options(settings.TRUSTED_PROXIES),
             )

@@ -28,6 +28,7 @@ from caseloop.channels.webform import api as webform_api
 from caseloop.channels.webhook import api as webhook_api
 from caseloop.coach import api as coach_api
 from caseloop.insights import api as insights_api, problems_api, trends_api, worktime_api
+from caseloop.insights.privacy_api import router as privacy_router
 from caseloop.knowledge import api as knowledge_api
 from caseloop.lib.errors import DomainError, ErrorKind, http_status_for
 from caseloop.notifications import api as notifications_api
@@ -216,6 +217,7 @@ for router in (
     knowledge_api.router,
     insights_api.router,
     problems_api.router,
+    privacy_router,
     trends_api.router,
     worktime_api.router,
     automation_api.router,

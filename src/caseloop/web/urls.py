@@ -8,6 +8,7 @@ from . import (
     message_views,
     notification_views,
     portal,
+    privacy_views,
     problem_views,
     profile_views,
     request_views,
@@ -144,6 +145,16 @@ urlpatterns = [
     ),
     path("customers/", customer_views.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer"),
+    path(
+        "customers/<int:customer_id>/export/",
+        privacy_views.customer_export_download,
+        name="customer_export",
+    ),
+    path(
+        "customers/<int:customer_id>/erase/",
+        privacy_views.customer_erase_submit,
+        name="customer_erase",
+    ),
     path(
         "organizations/<int:organization_id>/",
         customer_views.organization_detail,

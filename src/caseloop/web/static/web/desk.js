@@ -338,6 +338,11 @@
         // Back to the draft, at the first passage that holds it.
         event.preventDefault();
         var first = findings.filter(function (f) { return f.blocks; })[0] || findings[0];
+        if (!first) {
+          // The coach's live check has not answered yet: the held reply's own findings say where.
+          var held = panel.querySelector(".reply-held .finding[data-blocks]") || panel.querySelector(".reply-held .finding");
+          if (held) { first = { start: parseInt(held.dataset.start, 10), end: parseInt(held.dataset.end, 10) }; }
+        }
         textarea.focus();
         if (first) { textarea.setSelectionRange(first.start, first.end); }
         return;

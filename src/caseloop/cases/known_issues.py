@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from caseloop.customers.models import ContactPoint
-from caseloop.lib.errors import DomainError, ErrorKind
+from caseloop.lib.errors import DomainError, ErrorKind, http_status_for
 
 # Requests to follow an issue allowed per client address in the window: the contact form's
 # default limit.
@@ -70,6 +70,38 @@ def known_issue_follow(*, issue_id: int, email: str, via: str, customer_id: int 
     if not _source:
         raise KnownIssueGone("this issue is no longer listed")
     return _source[0].follow(issue_id=issue_id, email=email, via=via, customer_id=customer_id)
+
+
+def rate_limited_text(window_seconds: int) -> str:
+    minutes = max(1, window_seconds // 60)
+    return f"Too many requests from your address. Please try again in {minutes} minutes"
+
+
+def known_issue_follow_from_page(
+    *, issue_id: int, email: str, via: str, user: object, context: dict[str, Any]
+) -> int:
+    """A public page's "tell me when it's fixed": follow the issue as the signed-in portal
+    customer (or by `email` alone, from `via`), and put the outcome in the page's `context`
+    (`followed` and `created`, or the error beside the issue's banner when it is listed).
+    Returns the HTTP status to answer with."""
+    customer_id = signed_in_customer(user)
+    try:
+        created = known_issue_follow(
+            issue_id=issue_id,
+            email=email,
+            via="portal" if customer_id is not None else via,
+            customer_id=customer_id,
+        )
+    except KnownIssueRefused as exc:
+        listed = any(issue.id == issue_id for issue in context.get("known_issues", []))
+        context.update(
+            follow_error_issue=issue_id if listed else None,
+            follow_error=exc.summary(),
+            follow_error_general="" if listed else exc.summary(),
+        )
+        return http_status_for(exc)
+    context.update(followed=True, created=created)
+    return 200
 
 
 def signed_in_customer(user: object) -> int | None:

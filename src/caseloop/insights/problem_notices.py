@@ -17,8 +17,6 @@ it when the fix is out.
 
 from __future__ import annotations
 
-import string
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -56,6 +54,7 @@ from .problems import (
     ProblemConflict,
     ProblemError,
     clean_text,
+    placeholders_check,
     problem_change_record,
     problem_lock,
     require_manager,
@@ -104,34 +103,6 @@ class NoticeObjection(ProblemError):
         super().__init__(
             "the reply coach holds the notice: "
             + "; ".join(f.message for f in findings if f.blocks)
-        )
-
-
-def placeholders_check(text: str, *, allowed: Mapping[str, str], field: str) -> None:
-    """Refuse a text naming anything but the `allowed` placeholders (or with broken braces)."""
-    try:
-        parts = [
-            (name, spec, conversion)
-            for _, name, spec, conversion in string.Formatter().parse(text)
-            if name is not None
-        ]
-    except ValueError as exc:
-        raise ProblemError(
-            f"the text has a stray brace ({exc}); write {{{{ and }}}} for literal braces",
-            field=field,
-        ) from exc
-    if any(spec or conversion for _, spec, conversion in parts):
-        raise ProblemError(
-            "placeholders are written plainly, such as {customer_name}, without a format or "
-            "conversion",
-            field=field,
-        )
-    unknown = sorted({name for name, _, _ in parts if name not in allowed})
-    if unknown:
-        raise ProblemError(
-            f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; use "
-            + ", ".join("{" + n + "}" for n in allowed),
-            field=field,
         )
 
 

@@ -522,31 +522,38 @@ def problem_intake_match(case_id: int) -> None:
 # --- fix once, tell everyone --------------------------------------------------------------
 
 
-def fix_notice_check_placeholders(notice: str) -> None:
-    """Refuse a notice naming anything but the known placeholders (or with broken braces)."""
+def placeholders_check(text: str, *, allowed: Iterable[str], field: str) -> None:
+    """Refuse a text naming anything but the `allowed` placeholders (or with broken braces)."""
+    allowed = list(allowed)
     try:
         parts = [
             (name, spec, conversion)
-            for _, name, spec, conversion in string.Formatter().parse(notice)
+            for _, name, spec, conversion in string.Formatter().parse(text)
             if name is not None
         ]
     except ValueError as exc:
         raise ProblemError(
-            f"the notice has a stray brace ({exc}); write {{{{ and }}}} for literal braces",
-            field="fix_notice",
+            f"the text has a stray brace ({exc}); write {{{{ and }}}} for literal braces",
+            field=field,
         ) from exc
     if any(spec or conversion for _, spec, conversion in parts):
         raise ProblemError(
-            "placeholders are written plainly, such as {fix}, without a format or conversion",
-            field="fix_notice",
+            "placeholders are written plainly, such as {customer_name}, without a format or "
+            "conversion",
+            field=field,
         )
-    unknown = sorted({name for name, _, _ in parts if name not in NOTICE_PLACEHOLDERS})
+    unknown = sorted({name for name, _, _ in parts if name not in allowed})
     if unknown:
         raise ProblemError(
             f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; use "
-            + ", ".join("{" + n + "}" for n in NOTICE_PLACEHOLDERS),
-            field="fix_notice",
+            + ", ".join("{" + n + "}" for n in allowed),
+            field=field,
         )
+
+
+def fix_notice_check_placeholders(notice: str) -> None:
+    """Refuse a fix notice naming anything but its placeholders (or with broken braces)."""
+    placeholders_check(notice, allowed=NOTICE_PLACEHOLDERS, field="fix_notice")
 
 
 def fix_notice_render(*, problem: Problem, case: Case, notice: str = "") -> str:

@@ -18,7 +18,6 @@ from caseloop.cases import known_issues
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Case, Category
 from caseloop.cases.selectors import case_get_for_user
-from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import rate_limited
 
 from . import selectors, services
@@ -141,29 +140,14 @@ def known_issue_follow(request: HttpRequest, issue_id: int) -> HttpResponse:
         limit=known_issues.FOLLOW_LIMIT,
         window=known_issues.FOLLOW_WINDOW_SECONDS,
     ):
-        minutes = known_issues.FOLLOW_WINDOW_SECONDS // 60
-        context["follow_error_general"] = (
-            f"Too many requests from your address. Please try again in {minutes} minutes"
+        context["follow_error_general"] = known_issues.rate_limited_text(
+            known_issues.FOLLOW_WINDOW_SECONDS
         )
         return render(request, "knowledge/help_followed.html", context, status=429)
-    customer_id = known_issues.signed_in_customer(request.user)
-    try:
-        created = known_issues.known_issue_follow(
-            issue_id=issue_id,
-            email=email,
-            via="portal" if customer_id is not None else "help_centre",
-            customer_id=customer_id,
-        )
-    except known_issues.KnownIssueRefused as exc:
-        listed = any(issue.id == issue_id for issue in context["known_issues"])
-        context.update(
-            follow_error_issue=issue_id if listed else None,
-            follow_error=exc.summary(),
-            follow_error_general="" if listed else exc.summary(),
-        )
-        return render(request, "knowledge/help_followed.html", context, status=http_status_for(exc))
-    context.update(followed=True, created=created)
-    return render(request, "knowledge/help_followed.html", context)
+    status = known_issues.known_issue_follow_from_page(
+        issue_id=issue_id, email=email, via="help_centre", user=request.user, context=context
+    )
+    return render(request, "knowledge/help_followed.html", context, status=status)
 
 
 # --- Agents ---------------------------------------------------------------------------------

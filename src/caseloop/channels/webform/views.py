@@ -26,7 +26,6 @@ from caseloop.cases.models import Case
 from caseloop.cases.services import AttachmentUpload
 from caseloop.channels.intake import IntakeRejected
 from caseloop.customers.models import ContactPoint
-from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import client_address, rate_limit_hit
 
 from .forms import ContactForm
@@ -208,29 +207,19 @@ def _follow(request: HttpRequest, webform: WebForm, issue_id: int, *, embed: boo
         limit=webform.rate_limit,
         window=webform.rate_window_seconds,
     ):
-        minutes = max(1, webform.rate_window_seconds // 60)
-        context["follow_error_general"] = (
-            f"Too many requests from your address. Please try again in {minutes} minutes"
+        context["follow_error_general"] = known_issues.rate_limited_text(
+            webform.rate_window_seconds
         )
         return answer(429)
-    customer_id = None if embed else known_issues.signed_in_customer(request.user)
-    try:
-        created = known_issues.known_issue_follow(
-            issue_id=issue_id,
-            email=email,
-            via="portal" if customer_id is not None else "web_form",
-            customer_id=customer_id,
-        )
-    except known_issues.KnownIssueRefused as exc:
-        listed = any(issue.id == issue_id for issue in context["known_issues"])
-        context.update(
-            follow_error_issue=issue_id if listed else None,
-            follow_error=exc.summary(),
-            follow_error_general="" if listed else exc.summary(),
-        )
-        return answer(http_status_for(exc))
-    context.update(followed=True, created=created)
-    return answer()
+    # Inside another site's frame nobody is signed in to the portal.
+    status = known_issues.known_issue_follow_from_page(
+        issue_id=issue_id,
+        email=email,
+        via="web_form",
+        user=None if embed else request.user,
+        context=context,
+    )
+    return answer(status)
 
 
 @require_POST

@@ -3,22 +3,21 @@ a drill-down from every figure to the cases behind it; CSV of every report."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from caseloop.accounts.models import Role, User
 from caseloop.insights import metrics as insights_metrics, reporting, trends
 from caseloop.insights.metrics import BACKLOG, GROUPS, METRICS, MetricsQueryError, Period
 from caseloop.lib.errors import http_status_for
 from caseloop.triage.selectors import triage_overview
+from caseloop.web.access import manager_required
 
 from . import selectors
 
@@ -71,11 +70,6 @@ class DashboardForm(forms.Form):
     )
 
 
-def _manager_required(request: HttpRequest) -> None:
-    if cast(User, request.user).role not in (Role.MANAGER, Role.ADMIN):
-        raise PermissionDenied("managers only")
-
-
 def _slice_from(params: Any) -> dict[str, str]:
     return {name: params[name] for name in GROUPS if params.get(name)}
 
@@ -106,7 +100,7 @@ def _tile(name: str, value: insights_metrics.MetricValue, period: Period, filter
 @require_GET
 def manager(request: HttpRequest) -> HttpResponse:
     """The dashboard, with the desk's live queues below it."""
-    _manager_required(request)
+    manager_required(request)
     form = DashboardForm(
         {
             "start": request.GET.get("from", ""),
@@ -286,7 +280,7 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
 @require_GET
 def metrics_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard's report as CSV: the whole desk, then one row per slice key."""
-    _manager_required(request)
+    manager_required(request)
     try:
         period = reporting.period_parse(request.GET.get("from"), request.GET.get("to"))
         group_by = request.GET.get("group_by") or "team"
@@ -308,7 +302,7 @@ def metrics_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def metric_cases(request: HttpRequest) -> HttpResponse:
     """The cases behind one figure (a drill-down), as a page or as CSV."""
-    _manager_required(request)
+    manager_required(request)
     metric = request.GET.get("metric", "")
     filters = _slice_from(request.GET)
     against = request.GET.get("against") == "1"

@@ -4,27 +4,17 @@ customer."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from caseloop.accounts.models import User
 from caseloop.cases import message_actions, selectors as case_selectors
 from caseloop.cases.errors import CaseError
 from caseloop.cases.services import case_merge
 from caseloop.lib.errors import http_status_for
-
-
-def _staff(request: HttpRequest) -> User:
-    user = cast(User, request.user)
-    if not user.is_agent_like:
-        raise PermissionDenied("staff only")
-    return user
+from caseloop.web.access import agent_required
 
 
 def _refused(request: HttpRequest, exc: CaseError, *, case_id: int) -> HttpResponse:
@@ -40,7 +30,7 @@ def _refused(request: HttpRequest, exc: CaseError, *, case_id: int) -> HttpRespo
 @login_required
 @require_POST
 def message_split(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
-    user = _staff(request)
+    user = agent_required(request)
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     try:
         new = message_actions.case_split(
@@ -55,7 +45,7 @@ def message_split(request: HttpRequest, case_id: int, message_id: int) -> HttpRe
 @login_required
 @require_POST
 def message_forward(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
-    user = _staff(request)
+    user = agent_required(request)
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     to = request.POST.get("to", "")
     try:
@@ -71,7 +61,7 @@ def message_forward(request: HttpRequest, case_id: int, message_id: int) -> Http
 @login_required
 @require_POST
 def case_merge_into(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _staff(request)
+    user = agent_required(request)
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     try:
         target = case_selectors.case_get_for_user(user=user, case_id=request.POST.get("into", ""))

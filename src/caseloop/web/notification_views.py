@@ -3,31 +3,21 @@ email digest's switch; and following a case."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from caseloop.accounts.models import User
 from caseloop.cases import selectors as case_selectors
 from caseloop.notifications import selectors, services
-
-
-def _staff(request: HttpRequest) -> User:
-    user = cast(User, request.user)
-    if not user.is_agent_like:
-        raise PermissionDenied("staff only")
-    return user
+from caseloop.web.access import agent_required
 
 
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = agent_required(request)
     before = request.GET.get("before", "")
     if before and not before.isdigit():
         return HttpResponseBadRequest("before is a notification number")
@@ -48,7 +38,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def notification_badge(request: HttpRequest) -> HttpResponse:
     """The header's unread count (fetched after the page, so pages cost no query for it)."""
-    user = _staff(request)
+    user = agent_required(request)
     return render(
         request,
         "web/notifications/badge.html",
@@ -59,7 +49,7 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = agent_required(request)
     raw = request.POST.getlist("id")
     if any(not value.isdigit() for value in raw):
         return HttpResponseBadRequest("id is a notification number")
@@ -71,7 +61,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_preferences(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = agent_required(request)
     wanted = request.POST.get("email_digest", "") == "on"
     services.preference_set(user=user, email_digest=wanted)
     messages.success(request, "Email digest " + ("on." if wanted else "off."))
@@ -81,7 +71,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def case_follow(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _staff(request)
+    user = agent_required(request)
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     action = request.POST.get("action", "")
     if action == "follow":

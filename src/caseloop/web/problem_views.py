@@ -33,19 +33,13 @@ from caseloop.insights import (
 from caseloop.insights.models import CauseType, ProblemContributor, ProblemStatus
 from caseloop.insights.problem_impact import problem_impact
 from caseloop.lib.errors import DomainError, http_status_for
+from caseloop.web.access import agent_required
 
 
 def _manager_required(request: HttpRequest) -> User:
     user = cast(User, request.user)
     if not problems.is_problem_manager(user):
         raise PermissionDenied("managers only")
-    return user
-
-
-def _staff_required(request: HttpRequest) -> User:
-    user = cast(User, request.user)
-    if not user.is_agent_like:
-        raise PermissionDenied("agents only")
     return user
 
 
@@ -383,7 +377,7 @@ def flag_decide(request: HttpRequest, flag_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_problem_link(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _staff_required(request)
+    user = agent_required(request)
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     problem = selectors.problem_get_for_user(user=user, problem_id=request.POST.get("problem", ""))
     try:
@@ -398,7 +392,7 @@ def case_problem_link(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_problem_unlink(request: HttpRequest, case_id: int, problem_id: int) -> HttpResponse:
-    user = _staff_required(request)
+    user = agent_required(request)
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     problem = selectors.problem_get_for_user(user=user, problem_id=problem_id)
     if problems.problem_case_unlink(problem=problem, case=case, actor=user):
@@ -420,7 +414,7 @@ def _when(value: str) -> datetime | None:
 @require_POST
 def case_problem_flag(request: HttpRequest, case_id: int) -> HttpResponse:
     """An agent flags "this keeps happening" on the case, for the managers' review."""
-    user = _staff_required(request)
+    user = agent_required(request)
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     back = reverse("web:case", args=[case.pk])
     occurred_at = _when(request.POST.get("occurred_at", ""))

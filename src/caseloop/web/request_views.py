@@ -5,12 +5,11 @@ signed link an outside person answers on (tampered → 400, expired → 410, ans
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from caseloop.cases.loop import requests as loop_requests
 from caseloop.cases.models import Case, DepartmentRequest, Status
 from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import rate_limited
+from caseloop.web.access import agent_required
 
 DUE_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -46,7 +46,7 @@ def requests_panel_context(
 @login_required
 def request_form(request: HttpRequest, case_id: int) -> HttpResponse:
     """The form to ask another department: a fragment for the panel (HTMX), else a page."""
-    _agent(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     context = {
         "case": case,
@@ -57,13 +57,6 @@ def request_form(request: HttpRequest, case_id: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "web/requests/partials/form.html", context)
     return render(request, "web/requests/new.html", context)
-
-
-def _agent(request: HttpRequest) -> User:
-    user = cast(User, request.user)
-    if not user.is_agent_like:
-        raise PermissionDenied("agents only")
-    return user
 
 
 def _back_to_case(case_id: int) -> HttpResponse:
@@ -90,7 +83,7 @@ def _request_for(request: HttpRequest, request_id: int) -> DepartmentRequest:
 @login_required
 @require_POST
 def request_create(request: HttpRequest, case_id: int) -> HttpResponse:
-    agent = _agent(request)
+    agent = agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     target = request.POST.get("to", "")
     team = None
@@ -134,7 +127,7 @@ def _next_or_case(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_answer(request: HttpRequest, request_id: int) -> HttpResponse:
-    agent = _agent(request)
+    agent = agent_required(request)
     found = _request_for(request, request_id)
     try:
         loop_requests.request_answer(
@@ -150,7 +143,7 @@ def request_answer(request: HttpRequest, request_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_make_fact(request: HttpRequest, request_id: int) -> HttpResponse:
-    agent = _agent(request)
+    agent = agent_required(request)
     found = _request_for(request, request_id)
     try:
         loop_requests.request_answer_to_fact(
@@ -166,7 +159,7 @@ def request_make_fact(request: HttpRequest, request_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_cancel(request: HttpRequest, request_id: int) -> HttpResponse:
-    agent = _agent(request)
+    agent = agent_required(request)
     found = _request_for(request, request_id)
     try:
         loop_requests.request_cancel(request=found, actor=agent)
@@ -180,7 +173,7 @@ def request_cancel(request: HttpRequest, request_id: int) -> HttpResponse:
 @login_required
 def requests_to_my_teams(request: HttpRequest) -> HttpResponse:
     """Open requests to the agent's teams, soonest due first, each with its answer form."""
-    agent = _agent(request)
+    agent = agent_required(request)
     requests = list(loop_requests.requests_for_teams_of(user=agent)[:200])
     return render(
         request,

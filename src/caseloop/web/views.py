@@ -7,7 +7,6 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,16 +27,12 @@ from caseloop.knowledge.services import macro_render
 from caseloop.lib.downloads import download_response
 from caseloop.notifications.selectors import case_followers
 from caseloop.notifications.services import notifications_read_for_case
+from caseloop.web.access import agent_required
 
 from . import selectors, services
 from .templatetags.desk import reply_how
 
 MAIN_PANELS = {"loop"}
-
-
-def _staff_required(request: HttpRequest) -> None:
-    if not cast(User, request.user).is_agent_like:
-        raise PermissionDenied("agents only")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -69,7 +64,7 @@ def _inbox_context(request: HttpRequest, params: selectors.InboxParams) -> dict:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     params = selectors.InboxParams.from_query(request.GET)
     context = _inbox_context(request, params)
     if request.headers.get("HX-Request") and request.GET.get("cursor"):
@@ -97,7 +92,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_row(request: HttpRequest, case_id: int) -> HttpResponse:
     """One row for the live inbox: the case as it now stands, if it belongs in the queue
     the agent is looking at (204 otherwise)."""
-    _staff_required(request)
+    agent_required(request)
     params = selectors.InboxParams.from_query(request.GET)
     case = selectors.inbox_row(user=request.user, params=params, case_id=case_id)
     if case is None:
@@ -108,7 +103,7 @@ def inbox_row(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     query = request.POST.get("query", "")
     try:
         services.saved_view_save(user=request.user, name=request.POST.get("name", ""), query=query)
@@ -121,7 +116,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     services.saved_view_delete(user=request.user, view_id=view_id)
     messages.success(request, "View removed.")
     return redirect("web:inbox")
@@ -130,7 +125,7 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_bulk(request: HttpRequest) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     ids = [int(v) for v in request.POST.getlist("cases") if v.isdigit()]
     action = request.POST.get("action", "")
     value = request.POST.get(f"value_{action}", "") or request.POST.get("value", "")
@@ -217,7 +212,7 @@ def _held_key(case) -> str:
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     # A reply that was not sent comes back once, with its draft, after the redirect.
     held = request.session.pop(_held_key(case), None)
@@ -239,7 +234,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     return render(
         request,
@@ -291,7 +286,7 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
     """Send a reply (or add a note), optionally moving the case on with it. A reply the
     coach holds, or one refused, is not sent: the agent gets the draft back with why, as
     an HTMX partial under the composer or, without HTMX, after a redirect to the case."""
-    _staff_required(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     text = request.POST.get("text", "")
     kind = "note" if request.POST.get("kind") == "note" else "reply"
@@ -353,7 +348,7 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     try:
         case_services.case_transition(
@@ -368,7 +363,7 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
     """Reassign the day-to-day work (not an escalation: see the loop); the owner stays."""
-    _staff_required(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     to = request.POST.get("assignee", "")
     agent = next((a for a in selectors.agents_list() if str(a.pk) == to), None)
@@ -388,7 +383,7 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_tags(request: HttpRequest, case_id: int) -> HttpResponse:
-    _staff_required(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     names = [n.strip() for n in request.POST.get("tags", "").split(",") if n.strip()]
     try:
@@ -402,7 +397,7 @@ def case_tags(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_GET
 def case_macro(request: HttpRequest, case_id: int, macro_id: int) -> HttpResponse:
     """A prepared response rendered for this case, for the composer to insert."""
-    _staff_required(request)
+    agent_required(request)
     case = case_selectors.case_get_for_user(user=request.user, case_id=case_id)
     macro = next((m for m in macros_for(user=request.user, case=case) if m.pk == macro_id), None)
     if macro is None:

@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from caseloop.cases.models import Case
 from caseloop.insights import worktime
 from caseloop.insights.models import WorkInterval
 from caseloop.lib.errors import http_status_for
+from caseloop.web.access import agent_required
 
 MAX_MINUTES = worktime.MAX_SECONDS // 60
 PANEL = "web/partials/worktime.html"
@@ -71,15 +71,8 @@ class IntervalRow:
     text: str
 
 
-def _agent(request: HttpRequest) -> User:
-    user = cast(User, request.user)
-    if not user.is_agent_like:
-        raise PermissionDenied("agents only")
-    return user
-
-
 def _case(request: HttpRequest, case_id: int) -> Case:
-    return case_selectors.case_get_for_user(user=_agent(request), case_id=case_id)
+    return case_selectors.case_get_for_user(user=agent_required(request), case_id=case_id)
 
 
 def _panel(request: HttpRequest, case: Case, *, status: int = 200, error: str = "") -> HttpResponse:
@@ -120,7 +113,7 @@ def worktime_beat(request: HttpRequest, case_id: int) -> JsonResponse:
     stop (sent as a beacon when the tab is hidden or left)."""
     case = _case(request, case_id)
     interval = worktime.work_heartbeat(
-        case=case, agent=_agent(request), active=request.POST.get("active") == "1"
+        case=case, agent=agent_required(request), active=request.POST.get("active") == "1"
     )
     if interval is None:
         return JsonResponse({"interval": None, "seconds": 0, "open": False})
@@ -139,7 +132,7 @@ def worktime_add(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         worktime.work_interval_add(
             case=case,
-            agent=_agent(request),
+            agent=agent_required(request),
             seconds=form.cleaned_data["minutes"] * 60,
             note=form.cleaned_data["note"],
         )
@@ -159,7 +152,7 @@ def worktime_edit(request: HttpRequest, case_id: int, interval_id: int) -> HttpR
     try:
         worktime.work_interval_edit(
             interval=interval,
-            agent=_agent(request),
+            agent=agent_required(request),
             seconds=form.seconds(),
             note=form.cleaned_data["note"],
         )

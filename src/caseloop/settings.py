@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "caseloop.automation",
     "caseloop.coach",
     "caseloop.api",
+    "caseloop.importers",
     "caseloop.web",
     "caseloop.cli",
     "caseloop.demo",

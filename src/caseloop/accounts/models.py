@@ -38,6 +38,11 @@ class User(AbstractUser):
     signature = models.TextField(
         blank=True, max_length=1000, help_text="Added under each of the agent's replies."
     )
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="The language of the workspace for this person; blank follows the browser.",
+    )
     skills = models.ManyToManyField("cases.Category", related_name="skilled_agents", blank=True)
     is_available = models.BooleanField(
         default=True, help_text="Available agents receive routed cases."

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ImportersConfig(AppConfig):
+    name = "caseloop.importers"
+    label = "importers"
+    default_auto_field = "django.db.models.BigAutoField"

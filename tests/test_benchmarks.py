@@ -57,9 +57,9 @@ def benchmarks() -> dict[str, Benchmark]:
             postgres=tiny_api,
         ),
         "coach_eval.py": Benchmark(
-            keys={"drafts", "per_rule", "overall", "complaint_cues_on_banking77"},
-            sqlite=(),
-            postgres=(),
+            keys={"off", "words", "sentences", "complaint_cues_on_banking77"},
+            sqlite=("--limit", "12"),
+            postgres=("--limit", "12"),
         ),
         "crash_bench.py": Benchmark(
             keys={"backend", "cases_acknowledged", "missing_acknowledgements", "seconds"},

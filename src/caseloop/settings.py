@@ -201,6 +201,10 @@ REDIS_URL = env_str("REDIS_URL")
 # Sentence embeddings in the category model: auto (when the embeddings extra is
 # installed), on or off. Tests choose it per test, so the suite means the same either way.
 TRIAGE_EMBEDDINGS = env_str("CASELOOP_TRIAGE_EMBEDDINGS", "off" if TESTING else "auto")
+# The coach matches guidelines by meaning with sentence vectors (`sentences`, the extra),
+# TF-IDF (`words`), whichever is installed (`auto`) or not at all (`off`). Tests use the
+# default install's `words` unless a test chooses, so the suite means the same either way.
+COACH_MEANING = env_str("CASELOOP_COACH_MEANING", "words" if TESTING else "auto")
 
 HUEY_IMMEDIATE = env_bool("CASELOOP_JOBS_IMMEDIATE", TESTING)
 # How long a dispatcher holds a side effect it is running; a process that dies mid-run

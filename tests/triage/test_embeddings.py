@@ -89,3 +89,23 @@ def test_without_the_setting_the_desk_trains_on_tf_idf_alone(settings):
     version = learning.model_train(force=True)
     assert version.metrics["embeddings"] is False
     assert not learning.model_load(version).uses_embeddings
+
+
+@pytest.mark.embeddings
+def test_a_model_is_read_with_the_encoder_precision_it_was_trained_with(settings):
+    settings.TRIAGE_EMBEDDINGS = "on"
+    rows = fixture_rows()
+    model = category_model_fit([t for t, _ in rows], [c for _, c in rows])
+    assert model.embedding_precision_ == "int8"
+    texts = [t for t, _ in PARAPHRASES]
+    eight_bit, full = texts_embed(texts, precision="int8"), texts_embed(texts, precision="fp32")
+    # The two encoders are close but not the same: a model must not mix them.
+    closeness = (eight_bit * full).sum(axis=1)
+    assert (closeness > 0.8).all() and (closeness < 0.9999).any()
+    assert [p.label for p in category_model_predict(model, texts)] == [c for _, c in PARAPHRASES]
+    # A model saved before the 8-bit encoder has no precision and is read in full.
+    del model.embedding_precision_
+    model.embedding_model_ = model.embedding_model_.fit(
+        texts_embed([t for t, _ in rows], precision="fp32"), [c for _, c in rows]
+    )
+    assert [p.label for p in category_model_predict(model, texts)] == [c for _, c in PARAPHRASES]

@@ -1,10 +1,20 @@
 from django.contrib import admin
 
-from .models import CoachOverride, Guideline, JargonTerm
+from .models import CoachOverride, Guideline, GuidelineExample, JargonTerm
+
+
+class GuidelineExampleInline(admin.TabularInline):
+    """Sentences that show what the rule means: the coach learns the rule's meaning from
+    them (breaches) and what it does not mean (near misses)."""
+
+    model = GuidelineExample
+    extra = 3
+    fields = ("text", "breach")
 
 
 @admin.register(Guideline)
 class GuidelineAdmin(admin.ModelAdmin):
+    inlines = [GuidelineExampleInline]
     list_display = ("rule_id", "kind", "severity", "is_active", "order")
     list_filter = ("kind", "severity", "is_active")
     list_editable = ("is_active",)

@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+from . import meaning
 from .models import Guideline, JargonTerm
 
 Kind = Guideline.Kind
@@ -84,6 +85,8 @@ class Rule:
     message: str
     suggestion: str
     severity: str
+    # (text, breach) sentences showing what the rule means, for matching by meaning.
+    examples: tuple[tuple[str, bool], ...] = ()
 
 
 @lru_cache(maxsize=512)
@@ -132,7 +135,7 @@ def is_complaint_text(text: str, extra_cues: list[str] | None = None) -> bool:
 
 
 def rules_load() -> tuple[list[Rule], list[tuple[str, str]]]:
-    """The active guidelines and jargon terms (two queries)."""
+    """The active guidelines with their examples, and jargon terms (three queries)."""
     rules = [
         Rule(
             rule_id=g.rule_id,
@@ -142,8 +145,11 @@ def rules_load() -> tuple[list[Rule], list[tuple[str, str]]]:
             message=g.message,
             suggestion=g.suggestion,
             severity=g.severity,
+            examples=tuple((e.text, e.breach) for e in g.examples.all()),
         )
-        for g in Guideline.objects.filter(is_active=True).order_by("order", "rule_id")
+        for g in Guideline.objects.filter(is_active=True)
+        .order_by("order", "rule_id")
+        .prefetch_related("examples")
     ]
     jargon = list(JargonTerm.objects.filter(is_active=True).values_list("term", "plain"))
     return rules, jargon
@@ -259,6 +265,60 @@ def _jargon(rule: Rule, text: str, terms: list[tuple[str, str]]) -> list[Finding
     return findings
 
 
+def _by_meaning(rules: list[Rule], text: str, found: list[Finding]) -> list[Finding]:
+    """Phrase rules matched by meaning, which also settles their ambiguous words.
+
+    A sentence the rule's examples say breaches it is flagged, unless the rule's patterns
+    already flagged something in it. A pattern the rule lists under `params.confirm`
+    (words such as "never" that are only sometimes a breach) keeps its finding only when
+    the sentence leans towards the rule too. Returns the findings to add; the ambiguous
+    findings not confirmed are removed from `found`."""
+    by_id = {rule.rule_id: rule for rule in rules if rule.kind == Kind.PHRASE and rule.examples}
+    if not by_id:
+        return []
+    examples = tuple(
+        (rule_id, example, breach)
+        for rule_id, rule in by_id.items()
+        for example, breach in rule.examples
+    )
+    parts = sentences(text)
+    kind = meaning.backend()
+    likely = meaning.likelihoods(
+        [sentence for _start, _end, sentence in parts], examples, kind=kind
+    )
+    if likely is None:
+        return []
+    unconfirmed = [
+        finding
+        for finding in found
+        if finding.rule_id in by_id
+        and _ambiguous(by_id[finding.rule_id], finding.excerpt)
+        and not any(
+            start <= finding.start < end and row.get(finding.rule_id, 0.0) >= meaning.CONFIRM[kind]
+            for (start, end, _sentence), row in zip(parts, likely, strict=True)
+        )
+    ]
+    for finding in unconfirmed:
+        found.remove(finding)
+    findings = []
+    for (start, end, _sentence), row in zip(parts, likely, strict=True):
+        for rule_id in sorted(row):
+            if row[rule_id] < meaning.THRESHOLDS[kind]:
+                continue
+            if any(f.rule_id == rule_id and f.start < end and f.end > start for f in found):
+                continue
+            findings.append(_finding(by_id[rule_id], text, start, end))
+    return findings
+
+
+def _ambiguous(rule: Rule, excerpt: str) -> bool:
+    """Whether the phrase a pattern flagged is one the rule asks meaning to confirm."""
+    return any(
+        (pattern := _compile(confirm)) is not None and pattern.fullmatch(excerpt)
+        for confirm in rule.params.get("confirm") or []
+    )
+
+
 def check_text(
     *,
     text: str,
@@ -286,4 +346,5 @@ def check_text(
             findings += _length(rule, text)
         elif rule.kind == Kind.JARGON:
             findings += _jargon(rule, text, jargon)
+    findings += _by_meaning(rules, text, findings)
     return sorted(findings, key=lambda f: (f.start, f.end, f.rule_id))

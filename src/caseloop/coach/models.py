@@ -33,7 +33,9 @@ class Guideline(models.Model):
         blank=True,
         help_text="Kind-specific settings: 'requires' (list of regexes) and 'scope' "
         "('sentence' or 'draft') for trigger rules; 'max_words' and 'max_sentence_words' "
-        "for length; 'complaint_cues' for complaint rules; 'rewrites' {regex: text}.",
+        "for length; 'complaint_cues' for complaint rules; 'rewrites' {regex: text}; "
+        "'confirm' (regexes of flagged words that count only when the sentence's meaning "
+        "leans towards the rule, e.g. 'never').",
     )
     message = models.CharField(max_length=300)
     suggestion = models.TextField(blank=True, help_text="A suggested rewrite or addition.")
@@ -82,3 +84,28 @@ class CoachOverride(models.Model):
 
     def __str__(self) -> str:
         return f"override by {self.user_id}: {', '.join(self.rule_ids)}"
+
+
+class GuidelineExample(models.Model):
+    """A sentence that shows what a guideline means, so the coach can match the rule by
+    meaning as well as by phrase: a *breach* says what the rule forbids in other words; a
+    *fine* example is a near miss that must not be flagged (ownership, an honest limit
+    with an alternative). Admins add both as they see the coach miss or over-flag."""
+
+    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="examples")
+    text = models.CharField(max_length=500)
+    breach = models.BooleanField(
+        default=True, help_text="Breaches the guideline (on) or a near miss that is fine (off)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["guideline", "-breach", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guideline", "text"], name="guidelineexample_unique_text"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -22,7 +22,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
-from .embeddings import embeddings_enabled, texts_embed
+from .embeddings import DEFAULT_PRECISION, embeddings_enabled, texts_embed
 
 _CONTRACTIONS = [
     (re.compile(r"n't\b"), " not"),
@@ -221,8 +221,9 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         self.temperature_ = temperature_fit(held_out, truth)
         self.svm_ = LinearSVC(C=self.svm_c).fit(matrix, label_array)
         if self.embeddings:
+            self.embedding_precision_ = DEFAULT_PRECISION
             self.embedding_model_ = LogisticRegression(C=self.embedding_c, max_iter=2000).fit(
-                texts_embed(raw_texts), label_array
+                texts_embed(raw_texts, precision=self.embedding_precision_), label_array
             )
             return self
         if len(texts) >= self.min_examples_for_networks and self.n_networks > 0:
@@ -267,7 +268,9 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
         total = _softmax(_decisions(self.svm_, matrix) * self.temperature_)
         if self.uses_embeddings:
             model = cast(Any, self.embedding_model_)
-            proba = model.predict_proba(texts_embed(texts))
+            # Read with the encoder it was trained with (models from before 8-bit: full).
+            precision = getattr(self, "embedding_precision_", "fp32")
+            proba = model.predict_proba(texts_embed(texts, precision=precision))
             proba = proba[:, np.searchsorted(model.classes_, self.classes_)]
             return (total + self.embedding_weight * proba) / (1 + self.embedding_weight)
         if self.networks_:

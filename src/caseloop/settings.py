@@ -120,11 +120,15 @@ MIDDLEWARE = [
     "caseloop.lib.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's Accept-Language; caseloop.web.language then prefers the signed-in
+    # person's own choice.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which may parse the form first: NUL, lone surrogates, too-deep JSON.
     "caseloop.lib.inputcheck.InputCheckMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "caseloop.web.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -301,7 +305,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-LANGUAGE_CODE = "en-us"
+# The desk's default language: for people who choose none and browsers that ask for none.
+LANGUAGE_CODE = env_str("CASELOOP_LANGUAGE", "en")
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [str(BASE_DIR / "locale")]
 TIME_ZONE = env_str("CASELOOP_TIME_ZONE", "UTC")
 # The currency the desk works in: authority limits, remedies and costs are in it.
 DESK_CURRENCY = env_str("CASELOOP_CURRENCY", "GBP").strip().upper() or "GBP"
@@ -320,6 +327,29 @@ CACHES = {
 }
 if TESTING and not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Single sign-on with OpenID Connect (caseloop.accounts.sso, README "Single sign-on"): off
+# (no button, no sign-in URLs) until a client id and an issuer or discovery URL are set.
+OIDC_PROVIDER_NAME = env_str("CASELOOP_OIDC_PROVIDER_NAME").strip() or "single sign-on"
+OIDC_ISSUER = env_str("CASELOOP_OIDC_ISSUER").strip().rstrip("/")
+OIDC_DISCOVERY_URL = env_str("CASELOOP_OIDC_DISCOVERY_URL").strip()
+# Endpoints given by hand, for a provider without discovery: all three of the first, then.
+OIDC_AUTHORIZATION_URL = env_str("CASELOOP_OIDC_AUTHORIZATION_URL").strip()
+OIDC_TOKEN_URL = env_str("CASELOOP_OIDC_TOKEN_URL").strip()
+OIDC_JWKS_URL = env_str("CASELOOP_OIDC_JWKS_URL").strip()
+OIDC_USERINFO_URL = env_str("CASELOOP_OIDC_USERINFO_URL").strip()
+OIDC_CLIENT_ID = env_str("CASELOOP_OIDC_CLIENT_ID").strip()
+OIDC_CLIENT_SECRET = env_str("CASELOOP_OIDC_CLIENT_SECRET")
+OIDC_SCOPES = env_str("CASELOOP_OIDC_SCOPES", "openid email profile").strip()
+# The claim holding the groups (a dotted path reaches inside: realm_access.roles).
+OIDC_GROUPS_CLAIM = env_str("CASELOOP_OIDC_GROUPS_CLAIM", "groups").strip()
+# group=role,… and group=team-slug,…: the role and mapped teams follow them at each sign-in.
+OIDC_ROLES = env_str("CASELOOP_OIDC_ROLES")
+OIDC_TEAMS = env_str("CASELOOP_OIDC_TEAMS")
+OIDC_CUSTOMERS = env_bool("CASELOOP_OIDC_CUSTOMERS")
+OIDC_CREATE_USERS = env_bool("CASELOOP_OIDC_CREATE_USERS", True)
+# For providers that vouch for their addresses without sending email_verified (Entra ID).
+OIDC_TRUST_EMAIL = env_bool("CASELOOP_OIDC_TRUST_EMAIL")
 
 # CASELOOP_LOG_FORMAT=json: one JSON object per line, secrets scrubbed (caseloop.lib.logjson).
 LOG_FORMAT = env_str("CASELOOP_LOG_FORMAT", "text").strip().lower() or "text"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, DeskIdentity, Team, User
+from .models import ApiToken, DeskIdentity, SsoIdentity, Team, User
 
 
 @admin.register(User)
@@ -34,3 +34,16 @@ class DeskIdentityAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return not DeskIdentity.objects.exists()
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    """Links made by single sign-on; deleting one lets the subject be matched again by its
+    verified address at the next sign-in."""
+
+    list_display = ("user", "issuer", "subject", "created_at", "last_signed_in_at")
+    search_fields = ("user__username", "user__email", "subject")
+    readonly_fields = ("user", "issuer", "subject", "created_at", "last_signed_in_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -11,3 +11,7 @@ class AccountsConfig(AppConfig):
         from .ratecounters import DatabaseRateCounter
 
         rate_counter_register(DatabaseRateCounter())
+        # A mistake in the single sign-on settings stops the desk at start-up.
+        from .sso import sso_config
+
+        sso_config()

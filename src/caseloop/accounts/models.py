@@ -84,6 +84,27 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+class SsoIdentity(models.Model):
+    """Who a user is at the identity provider they sign in through (`accounts.sso`): the
+    provider's issuer and its subject, which never change, where an email address may."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_signed_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
 class RateCounter(models.Model):
     """Attempts counted against one rate-limit key in its current window, for setups
     without Redis (`caseloop.lib.ratelimit`). Changed only by single atomic statements

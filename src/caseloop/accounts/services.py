@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -108,6 +109,17 @@ def desk_identity_set(*, name: str) -> DeskIdentity:
     identity.full_clean()
     identity.save()
     return identity
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """The language of the workspace for `user`: a code from LANGUAGES, or '' to follow the
+    browser. Raises ValueError for any other code."""
+    language = (language or "").strip()
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language {language!r}")
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
 
 
 def user_signature_set(*, user: User, signature: str) -> User:

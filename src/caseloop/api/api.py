@@ -17,7 +17,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from caseloop.accounts import api as accounts_api
 from caseloop.accounts.auth import AUTH
-from caseloop.automation import api as automation_api, webhooks_api
+from caseloop.automation import api as automation_api, rules_api, webhooks_api
 from caseloop.cases import api as cases_api
 from caseloop.cases.loop import api as loop_api, request_api
 from caseloop.channels import api as channels_api
@@ -225,6 +225,7 @@ for router in (
     accounts_api.router,
     notifications_api.router,
     webhooks_api.router,
+    rules_api.router,
 ):
     api.add_router("/v1/", router)
 

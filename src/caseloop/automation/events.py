@@ -34,3 +34,15 @@ SLA_BREACHED = event_kind("sla_breached", "SLA target missed", describe=_breache
 FIRST_RESPONSE_BREACHED = event_kind(
     "first_response_breached", "First-response target missed", describe=_breached
 )
+
+
+def _rule_applied(event: CaseEvent, names: EventNames) -> str:
+    data = event.data
+    summary = str(data.get("summary") or data["action"]).strip()
+    return f"Rule “{data['name']}”: {summary}"
+
+
+# `rule_applied` carries `{"rule": <Rule id>, "name": …, "action": <action type>, "params":
+# {…}, "summary": <what it did, in words>, "trigger": <event id>}`; one per action a rule
+# takes, in the action's transaction.
+RULE_APPLIED = event_kind("rule_applied", "Automation rule applied", describe=_rule_applied)

@@ -326,3 +326,63 @@ class EventCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_event_id}"
+
+
+class Rule(models.Model):
+    """An automation rule: when an event of one of `trigger_kinds` is recorded on a case
+    and its conditions hold, its actions run (see `automation.rules`). Conditions and
+    actions are kept as checked JSON (`rules.rule_spec_check`)."""
+
+    class Match(models.TextChoices):
+        ALL = "all", "All conditions"
+        ANY = "any", "Any condition"
+
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    trigger_kinds = models.JSONField(default=list)
+    match = models.CharField(max_length=3, choices=Match.choices, default=Match.ALL)
+    conditions = models.JSONField(default=list, blank=True)
+    actions = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleRun(models.Model):
+    """A rule that ran for one event: a rule runs at most once per event it reacts to."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="runs")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    event_id = models.BigIntegerField()
+    depth = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "event_id"], name="rule_run_once_per_event")
+        ]
+        indexes = [models.Index(fields=["rule", "case", "created_at"], name="rule_run_case")]
+
+    def __str__(self) -> str:
+        return f"rule {self.rule_id} on event {self.event_id}"
+
+
+class RuleCausedEvent(models.Model):
+    """A case event a rule's action wrote, with the rules that led to it: none of them
+    reacts to it again, so rules cannot fire each other in a circle."""
+
+    event_id = models.BigIntegerField(unique=True)
+    rule_ids = models.JSONField(default=list)
+    depth = models.PositiveSmallIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} by rules {self.rule_ids}"

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 
 from caseloop.cases.models import Case, CaseEvent, Message, Priority
 from caseloop.cases.selectors import MAX_ID, InvalidCursor
@@ -217,7 +219,9 @@ def expected_response_text(
         else policy.targets_for(CaseKeys(priority=priority))
     )
     local = due.astimezone(policy.schedule_of(targets).tz)
-    return f"by {local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    # Day and month names in the active language (the customer's, for their messages).
+    when = date_format(local, pgettext("expected response date", "l j F Y, H:i"))
+    return gettext("by %(when)s %(zone)s") % {"when": when, "zone": local.tzname()}
 
 
 def ack_template_for(*, channel: str) -> tuple[str, str] | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import string
 
+from django.utils.translation import gettext, gettext_noop
+
 ACK_PLACEHOLDERS = (
     "reference",
     "expected_response",
@@ -16,8 +18,10 @@ ACK_PLACEHOLDERS = (
 # Placeholders that may have no value (a customer without an email address cannot sign in
 # to the portal): a line holding one of them is left out when it is empty.
 ACK_OPTIONAL_PLACEHOLDERS = ("portal_link",)
-DEFAULT_ACK_SUBJECT = "We received your request [{reference}]"
-DEFAULT_ACK_TEXT = (
+# The built-in texts are written in the customer's language (the placeholders stay as they
+# are); a text an admin wrote is sent as written.
+DEFAULT_ACK_SUBJECT = gettext_noop("We received your request [{reference}]")
+DEFAULT_ACK_TEXT = gettext_noop(
     "Hello {customer_name},\n\n"
     'Thank you for contacting {desk_name}. Your request "{subject}" is case {reference}.\n'
     "You can expect a first response {expected_response}.\n"
@@ -64,6 +68,8 @@ def ack_render(text: str, values: dict[str, str]) -> str:
     Lines holding an optional placeholder without a value are left out."""
     if text == SEEDED_ACK_TEXT:
         text = DEFAULT_ACK_TEXT
+    if text in (DEFAULT_ACK_SUBJECT, DEFAULT_ACK_TEXT):
+        text = gettext(text)
     if ack_render_check(text):
         return text
     empty = {name for name in ACK_OPTIONAL_PLACEHOLDERS if not values.get(name)}

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class CasesConfig(AppConfig):
@@ -25,7 +26,7 @@ class CasesConfig(AppConfig):
         panel_register(
             Panel(
                 key="loop",
-                title="Problem-solving loop",
+                title=gettext_noop("Problem-solving loop"),
                 template="cases/partials/loop_panel.html",
                 context=loop_panel_context,
                 order=20,

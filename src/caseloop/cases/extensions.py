@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.utils.translation import gettext
+
 from .models import Case
 
 # --- Case-page panels ------------------------------------------------------------------
@@ -52,7 +54,8 @@ def case_panels(*, case: Case, user: Any) -> list[dict[str, Any]]:
             shown.append(
                 {
                     "key": panel.key,
-                    "title": panel.title,
+                    # Registered marked with gettext_noop; shown in the reader's language.
+                    "title": gettext(panel.title),
                     "template": panel.template,
                     "context": context,
                 }

@@ -99,11 +99,31 @@ def on_event_recorded(kinds: list[str], callback: EventCallback) -> EventCallbac
     return callback
 
 
+# Reactions that may want events of any kind (automation rules): each is asked, inside the
+# change's transaction, whether it wants an event of a given kind, so it must answer without
+# a query (from a cache); an event it does not want costs nothing more.
+_any_event_recorded: dict[str, tuple[_Hook, Callable[[str], bool]]] = {}
+
+
+def on_any_event_recorded(
+    callback: EventCallback, *, wants: Callable[[str], bool]
+) -> EventCallback:
+    """`callback(event_id)` runs after an event commits whose kind `wants(kind)` accepts,
+    once per event."""
+    hook = _Hook("event_recorded:any")
+    hook.register(callback, CREATED_DEFAULT)
+    _any_event_recorded[hook.callbacks[0][1]] = (hook, wants)
+    return callback
+
+
 def unregister(callback: Callable[..., None]) -> None:
     for hook in (_case_created, _message_added, _case_status_changed, _case_updated):
         hook.unregister(callback)
     for hook in _event_recorded.values():
         hook.unregister(callback)
+    for key, (hook, _wants) in list(_any_event_recorded.items()):
+        if hook.callbacks and hook.callbacks[0][2] is callback:
+            del _any_event_recorded[key]
 
 
 # Called by the case services inside the transaction of the change.
@@ -139,5 +159,8 @@ def events_recorded(events: list[Any]) -> None:
         hook = _event_recorded.get(event.kind)
         if hook is not None and hook.callbacks:
             effects += hook.effects(event.pk, case_id=event.case_id, once_key=str(event.pk))
+        for any_hook, wants in _any_event_recorded.values():
+            if wants(event.kind):
+                effects += any_hook.effects(event.pk, case_id=event.case_id, once_key=str(event.pk))
     if effects:
         outbox.effects_record(effects, keys_are_new=True)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext_lazy as _
 
 # The loop's models live with the loop and belong to this app: imported (and re-exported)
 # here, where Django registers the app's models.
@@ -62,21 +63,21 @@ class Tag(models.Model):
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    WEB = "web", "Web form"
-    CHAT = "chat", "Live chat"
-    PHONE = "phone", "Phone"
-    SOCIAL = "social", "Social"
-    API = "api", "API"
+    EMAIL = "email", _("Email")
+    WEB = "web", _("Web form")
+    CHAT = "chat", _("Live chat")
+    PHONE = "phone", _("Phone")
+    SOCIAL = "social", _("Social")
+    API = "api", _("API")
 
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    PENDING_CUSTOMER = "pending_customer", "Pending customer"
-    PENDING_INTERNAL = "pending_internal", "Pending internal"
-    SOLVED = "solved", "Solved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING_CUSTOMER = "pending_customer", _("Pending customer")
+    PENDING_INTERNAL = "pending_internal", _("Pending internal")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
 
 
 # A solved or closed case needs nothing more from the desk (until it reopens).
@@ -93,10 +94,10 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 PRIORITY_RANK: dict[str, int] = {
@@ -210,15 +211,15 @@ class Case(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
-        NOTE = "note", "Internal note"
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+        NOTE = "note", _("Internal note")
 
     class Delivery(models.TextChoices):
-        NOT_APPLICABLE = "n/a", "Not applicable"
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        NOT_APPLICABLE = "n/a", _("Not applicable")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=10, choices=Direction.choices)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 
 from caseloop.accounts.models import DeskIdentity
 from caseloop.automation.selectors import (
@@ -19,6 +20,7 @@ from caseloop.automation.templating import ack_render
 from caseloop.cases.models import Case, CaseEvent, Message
 from caseloop.cases.services import event_record, message_add
 from caseloop.customers.models import ContactPoint
+from caseloop.lib.language import language_override
 
 from .events import ACK_SKIPPED, ACKNOWLEDGED
 
@@ -45,16 +47,18 @@ def case_acknowledge(*, case_id: int) -> Message | None:
         return None
     policy = response_policy_load()
     due = case_first_response_due(case=case, policy=policy)
-    expected = expected_response_text(due=due, policy=policy, case=case)
-    values = {
-        "reference": case.reference or "",
-        "expected_response": expected,
-        "customer_name": case.customer.name or "there",
-        "subject": case.subject,
-        "desk_name": DeskIdentity.current().name,
-        "portal_link": case_portal_link(case=case),
-    }
-    subject, text = (ack_render(part, values) for part in template)
+    # In the customer's language: the built-in text, the time and the greeting's fallback.
+    with language_override(case.customer.language):
+        expected = expected_response_text(due=due, policy=policy, case=case)
+        values = {
+            "reference": case.reference or "",
+            "expected_response": expected,
+            "customer_name": case.customer.name or gettext("there"),
+            "subject": case.subject,
+            "desk_name": DeskIdentity.current().name,
+            "portal_link": case_portal_link(case=case),
+        }
+        subject, text = (ack_render(part, values) for part in template)
     message = message_add(
         case=case,
         direction=Message.Direction.OUTBOUND,

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class InsightsConfig(AppConfig):
@@ -18,7 +19,7 @@ class InsightsConfig(AppConfig):
         panel_register(
             Panel(
                 key="recovery",
-                title="Service recovery",
+                title=gettext_noop("Service recovery"),
                 template="insights/partials/recovery_panel.html",
                 context=surveys.recovery_panel_context,
                 order=5,
@@ -35,7 +36,7 @@ class InsightsConfig(AppConfig):
         panel_register(
             Panel(
                 key="problems",
-                title="Recurring problems",
+                title=gettext_noop("Recurring problems"),
                 template="insights/partials/problems_panel.html",
                 context=problem_selectors.case_problems_panel_context,
                 order=6,

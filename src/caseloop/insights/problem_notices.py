@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext, gettext_noop
 
 from caseloop.accounts.models import DeskIdentity, User
 from caseloop.cases import outbox
@@ -40,6 +41,7 @@ from caseloop.cases.known_issues import (
 )
 from caseloop.coach.selectors import coach_check
 from caseloop.customers.models import ContactPoint, Customer, Organization, PurchaseRecord
+from caseloop.lib.language import language_override
 
 from .models import (
     Problem,
@@ -75,14 +77,16 @@ NOTICE_PLACEHOLDERS = {
     "summary": "its public summary",
     "product": "the problem's product",
 }
-DEFAULT_NOTICE = (
+# The built-in texts are written in the customer's language; a manager's own text is sent
+# as written.
+DEFAULT_NOTICE = gettext_noop(
     "Hello {customer_name},\n\n"
     "We want to let you know before you run into it: {title}.\n\n"
     "{summary}\n\n"
     "We are working on it and there is nothing you need to do. If you need help in the "
     "meantime, just reply to this message."
 )
-FOLLOWER_FIX_NOTICE = (
+FOLLOWER_FIX_NOTICE = gettext_noop(
     "Hello {customer_name},\n\n"
     "You asked us to tell you when this was fixed: {subject}.\n\n"
     "It is:\n\n{fix}\n\n"
@@ -304,15 +308,20 @@ def problem_audience_preview(
 # --- sending --------------------------------------------------------------------------------
 
 
-def notice_render(*, problem: Problem, customer_name: str, text: str = "") -> str:
+def notice_render(
+    *, problem: Problem, customer_name: str, text: str = "", language: str = ""
+) -> str:
     template = text or DEFAULT_NOTICE
     placeholders_check(template, allowed=NOTICE_PLACEHOLDERS, field="text")
-    values = {
-        "customer_name": customer_name or "there",
-        "title": problem.public_title,
-        "summary": problem.public_summary,
-        "product": problem.product,
-    }
+    with language_override(language):
+        if template == DEFAULT_NOTICE:
+            template = gettext(template)
+        values = {
+            "customer_name": customer_name or gettext("there"),
+            "title": problem.public_title,
+            "summary": problem.public_summary,
+            "product": problem.product,
+        }
     return template.format_map(values).strip()
 
 
@@ -354,10 +363,12 @@ def problem_notices_send(
         _annotated(problem, preview.segment)
         .filter(_REACHABLE)
         .order_by("pk")
-        .values_list("pk", "name", "email")
+        .values_list("pk", "name", "email", "language")
     )
     if recipients:
-        sample = notice_render(problem=problem, customer_name=recipients[0][1], text=template)
+        sample = notice_render(
+            problem=problem, customer_name=recipients[0][1], text=template, language="en"
+        )
         holding = [f for f in coach_check(text=sample) if f.blocks]
         if holding:
             raise NoticeObjection(holding)
@@ -367,10 +378,12 @@ def problem_notices_send(
             customer_id=pk,
             reason=preview.reason,
             address=email,
-            text=notice_render(problem=problem, customer_name=name, text=template),
+            text=notice_render(
+                problem=problem, customer_name=name, text=template, language=language
+            ),
             sent_by=actor,
         )
-        for pk, name, email in recipients
+        for pk, name, email, language in recipients
     )
     outbox.effects_record(
         [
@@ -589,13 +602,14 @@ class _Announced:
 # --- the fix reaches the followers ----------------------------------------------------------
 
 
-def follower_fix_render(*, problem: Problem, customer_name: str) -> str:
-    values = {
-        "customer_name": customer_name or "there",
-        "subject": problem.public_title or "the issue you followed",
-        "fix": problem.permanent_fix,
-    }
-    return FOLLOWER_FIX_NOTICE.format_map(values).strip()
+def follower_fix_render(*, problem: Problem, customer_name: str, language: str = "") -> str:
+    with language_override(language):
+        values = {
+            "customer_name": customer_name or gettext("there"),
+            "subject": problem.public_title or gettext("the issue you followed"),
+            "fix": problem.permanent_fix,
+        }
+        return gettext(FOLLOWER_FIX_NOTICE).format_map(values).strip()
 
 
 def follower_fix_findings(*, problem: Problem) -> list[Any]:
@@ -641,9 +655,15 @@ def problem_follower_fix_mail(payload: dict[str, Any]) -> None:
         return
     problem = follower.problem
     name = follower.customer.name if follower.customer is not None else ""
+    language = follower.customer.language if follower.customer is not None else ""
+    with language_override(language):
+        subject = gettext("Fixed: %(title)s · %(desk)s") % {
+            "title": problem.public_title or gettext("the issue you followed"),
+            "desk": _desk_name(),
+        }
     EmailMessage(
-        subject=f"Fixed: {problem.public_title or 'the issue you followed'} · {_desk_name()}",
-        body=follower_fix_render(problem=problem, customer_name=name) + "\n",
+        subject=subject,
+        body=follower_fix_render(problem=problem, customer_name=name, language=language) + "\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[follower.email],
     ).send(fail_silently=False)

@@ -15,12 +15,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from caseloop.accounts.models import Role, User
 from caseloop.cases.events import event_kind_get
 from caseloop.cases.models import Case, CaseEvent, Category
 from caseloop.cases.services import event_record
 from caseloop.lib.errors import DomainError, ErrorKind
+from caseloop.lib.language import language_override
 
 from . import problem_vectors
 from .events import (
@@ -66,7 +68,8 @@ NOTICE_PLACEHOLDERS = {
     "subject": "the case subject",
     "fix": "the permanent fix",
 }
-DEFAULT_FIX_NOTICE = (
+# Written in the customer's language when used as it is (see fix_notice_render).
+DEFAULT_FIX_NOTICE = gettext_noop(
     "Hello {customer_name},\n\n"
     "You wrote to us about {subject} (case {reference}). We have found the cause and fixed "
     "it for everyone:\n\n{fix}\n\n"
@@ -560,10 +563,13 @@ def fix_notice_render(*, problem: Problem, case: Case, notice: str = "") -> str:
     """The notice for one case's customer, its placeholders filled in."""
     template = notice or problem.fix_notice or DEFAULT_FIX_NOTICE
     fix_notice_check_placeholders(template)
-    values = {
-        "customer_name": case.customer.name or "there",
-        "reference": case.reference,
-        "subject": case.subject,
-        "fix": problem.permanent_fix,
-    }
+    with language_override(case.customer.language):
+        if template == DEFAULT_FIX_NOTICE:
+            template = gettext(template)
+        values = {
+            "customer_name": case.customer.name or gettext("there"),
+            "reference": case.reference,
+            "subject": case.subject,
+            "fix": problem.permanent_fix,
+        }
     return template.format_map(values).strip()

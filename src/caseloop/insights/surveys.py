@@ -27,7 +27,8 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from caseloop.accounts.models import Role, User
 from caseloop.cases import outbox
@@ -46,6 +47,7 @@ from caseloop.cases.outbox import Payload
 from caseloop.cases.services import event_record, message_add
 from caseloop.customers.models import ContactPoint, Customer
 from caseloop.lib.errors import ErrorKind
+from caseloop.lib.language import customer_language
 from caseloop.triage.learning import category_guess
 
 from .events import NPS_SURVEY_SENT, RECOVERY_DONE, RECOVERY_OPENED
@@ -209,6 +211,7 @@ def nps_invitation_send(
     )
     message = None
     if email:
+        language = customer_language(invitation.customer)
         context = {
             "name": invitation.customer.name,
             "reference": case.reference,
@@ -220,10 +223,10 @@ def nps_invitation_send(
             case=case,
             direction=Message.Direction.OUTBOUND,
             channel=Channel.EMAIL,
-            text=render_to_string("insights/email/nps_survey.txt", context).strip(),
+            text=_render_in(language, "insights/email/nps_survey.txt", context),
             system=True,
             metadata={
-                "subject": "How likely are you to recommend us?",
+                "subject": _subject_in(language),
                 "survey": "nps",
                 "invitation": invitation.pk,
             },
@@ -241,6 +244,16 @@ def nps_invitation_send(
         },
     )
     return invitation
+
+
+def _render_in(language: str, template: str, context: dict[str, Any]) -> str:
+    with translation.override(language):
+        return render_to_string(template, context).strip()
+
+
+def _subject_in(language: str) -> str:
+    with translation.override(language):
+        return gettext("How likely are you to recommend us?")
 
 
 def nps_survey_send_effect(payload: Payload) -> None:

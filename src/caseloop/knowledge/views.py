@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from caseloop.accounts.models import User
@@ -260,7 +261,9 @@ def desk_restore(request: HttpRequest, article_id: int, number: int) -> HttpResp
     article = selectors.article_get_for_agent(article_id=article_id, user=request.user)
     try:
         services.article_restore(article=article, number=number, actor=request.user)
-        messages.success(request, f"Version {number} restored as a new version.")
+        messages.success(
+            request, gettext("Version %(number)s restored as a new version.") % {"number": number}
+        )
     except CaseError as exc:
         messages.error(request, str(exc))
     return redirect("knowledge:desk_article", article_id=article.pk)
@@ -320,7 +323,7 @@ def case_feedback(request: HttpRequest, case_id: int) -> HttpResponse:
             article=get_object_or_404(Article, pk=article_id) if article_id.isdigit() else None,
             similar_case=get_object_or_404(Case, pk=similar_id) if similar_id.isdigit() else None,
         )
-        messages.success(request, "Thanks: suggestions will learn from that.")
+        messages.success(request, gettext("Thanks: suggestions will learn from that."))
     except CaseError as exc:
         messages.error(request, str(exc))
     return redirect("web:case", case_id=case.pk)
@@ -334,7 +337,7 @@ def case_macro_apply(request: HttpRequest, case_id: int) -> HttpResponse:
     macro = get_object_or_404(Macro, pk=request.POST.get("macro", "0") or 0)
     try:
         services.macro_apply(macro=macro, case=case, agent=request.user)
-        messages.success(request, f"Sent '{macro.name}'.")
+        messages.success(request, gettext("Sent '%(name)s'.") % {"name": macro.name})
     except CaseError as exc:
         messages.error(request, str(exc))
     return redirect("web:case", case_id=case.pk)

@@ -7,8 +7,9 @@ written: Django attaches the whole request to some records, and its headers and 
 must never reach a log.
 
 What is written is scrubbed first (`redact`): bearer and API tokens, `password=`/`token=`/
-cookie-style pairs, passwords in URLs, the desk's own secrets (SECRET_KEY, mail password,
-metrics token, webhook keys) and anything that looks like a signed link's token (a long
+cookie-style pairs, passwords in URLs, an OpenID Connect answer's code, the
+desk's own secrets (SECRET_KEY, mail password, metrics token, webhook keys, the single
+sign-on client secret) and anything that looks like a signed link's token (a long
 run of base64 characters mixing digits and both cases) become `[redacted]`. The same
 scrubbing applies to the traceback, whose lines can quote values.
 
@@ -54,6 +55,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # The desk's API tokens (`cl_…`).
     (re.compile(r"\bcl_[A-Za-z0-9_\-]{8,}"), f"cl_{REDACTED}"),
+    # An OpenID Connect answer's code in a logged URL (the sign-in callback).
+    (
+        re.compile(r"([?&](?:code|id_token)=)[^&\s'\"]+", re.IGNORECASE),
+        rf"\1{REDACTED}",
+    ),
     # user:password@ in URLs (DATABASE_URL, REDIS_URL, SMTP).
     (
         re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^/\s:@]*):[^@\s/]+@", re.IGNORECASE),
@@ -82,6 +88,7 @@ def _configured_secrets() -> list[str]:
             str(getattr(settings, "SECRET_KEY", "") or ""),
             str(getattr(settings, "EMAIL_HOST_PASSWORD", "") or ""),
             str(getattr(settings, "METRICS_TOKEN", "") or ""),
+            str(getattr(settings, "OIDC_CLIENT_SECRET", "") or ""),
             *(
                 str(value or "")
                 for key, value in (getattr(settings, "ANYMAIL", {}) or {}).items()

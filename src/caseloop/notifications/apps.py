@@ -9,7 +9,8 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from caseloop.cases import hooks
 
-        from . import handlers
+        from . import handlers, rule_actions
 
         hooks.on_event_recorded(list(handlers.EVENT_KINDS), handlers.event_notify)
         hooks.on_message_added(handlers.message_notify)
+        rule_actions.register()

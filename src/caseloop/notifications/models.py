@@ -21,6 +21,7 @@ class Notification(models.Model):
         SLA_WARNING = "sla_warning", "SLA target close"
         SLA_BREACHED = "sla_breached", "SLA target missed"
         REQUEST_ANSWERED = "request_answered", "Another department answered"
+        RULE = "rule", "An automation rule"
 
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

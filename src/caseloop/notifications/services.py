@@ -12,10 +12,12 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from caseloop.accounts.models import User
 from caseloop.cases import outbox
 from caseloop.cases.models import Case
+from caseloop.lib.language import language_override
 from caseloop.lib.realtime import publish, user_group
 
 from .models import CaseFollower, Notification, NotificationPreference
@@ -165,16 +167,27 @@ def digest_send(payload: dict[str, Any]) -> None:
     if not items:
         return
     site = settings.SITE_URL
-    lines = [f"Hello {user.first_name or user.username},", "", "Waiting for you in the desk:", ""]
-    for item in items:
-        link = site + reverse("web:case", args=[item.case_id]) if item.case_id else ""
-        lines.append(f"- {item.text}" + (f"\n  {link}" if link else ""))
-    lines += ["", f"All your notifications: {site}{reverse('web:notifications')}"]
-    lines.append("Turn this email off on that page.")
+    # In the person's own language for the desk (blank: the desk's default).
+    with language_override(user.language):
+        lines = [
+            gettext("Hello %(name)s,") % {"name": user.first_name or user.username},
+            "",
+            gettext("Waiting for you in the desk:"),
+            "",
+        ]
+        for item in items:
+            link = site + reverse("web:case", args=[item.case_id]) if item.case_id else ""
+            lines.append(f"- {item.text}" + (f"\n  {link}" if link else ""))
+        everything = f"{site}{reverse('web:notifications')}"
+        lines += ["", gettext("All your notifications: %(url)s") % {"url": everything}]
+        lines.append(gettext("Turn this email off on that page."))
+        subject = ngettext(
+            "%(count)d update waiting for you", "%(count)d updates waiting for you", len(items)
+        ) % {"count": len(items)}
     get_connection(fail_silently=False).send_messages(
         [
             EmailMessage(
-                subject=f"{len(items)} update{'s' if len(items) != 1 else ''} waiting for you",
+                subject=subject,
                 body="\n".join(lines) + "\n",
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[user.email],

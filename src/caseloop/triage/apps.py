@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class TriageConfig(AppConfig):
@@ -21,7 +22,7 @@ class TriageConfig(AppConfig):
         panel_register(
             Panel(
                 key="triage",
-                title="Triage",
+                title=gettext_noop("Triage"),
                 template="triage/partials/panel.html",
                 context=triage_panel_context,
                 order=10,

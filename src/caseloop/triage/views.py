@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from caseloop.accounts.models import Role, User
@@ -38,9 +39,11 @@ def case_classify(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         if changed:
-            messages.success(request, "Category and priority saved; triage learns from them.")
+            messages.success(
+                request, gettext("Category and priority saved; triage learns from them.")
+            )
         else:
-            messages.info(request, "Category and priority were already so.")
+            messages.info(request, gettext("Category and priority were already so."))
     return redirect("web:case", case_id=case.pk)
 
 
@@ -52,7 +55,9 @@ def models_retrain(request: HttpRequest) -> HttpResponse:
     models_retrain_now()
     messages.success(
         request,
-        "Retraining from the agents' decisions so far; the new model takes over when it is "
-        "ready. Without enough history, keyword rules keep guessing.",
+        gettext(
+            "Retraining from the agents' decisions so far; the new model takes over when it is "
+            "ready. Without enough history, keyword rules keep guessing."
+        ),
     )
     return redirect("web:manager")

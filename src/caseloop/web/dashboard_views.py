@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from caseloop.insights import metrics as insights_metrics, reporting, trends
@@ -60,13 +61,15 @@ TABLE_COLUMNS = [
 
 
 class DashboardForm(forms.Form):
-    start = forms.DateField(required=False, label="From")
-    end = forms.DateField(required=False, label="To")
+    start = forms.DateField(required=False, label=gettext_lazy("From"))
+    end = forms.DateField(required=False, label=gettext_lazy("To"))
     interval = forms.ChoiceField(
         choices=[("day", "Day"), ("week", "Week"), ("month", "Month")], required=False
     )
     group_by = forms.ChoiceField(
-        choices=list(reporting.SLICE_LABELS.items()), required=False, label="Break down by"
+        choices=list(reporting.SLICE_LABELS.items()),
+        required=False,
+        label=gettext_lazy("Break down by"),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from caseloop.accounts.models import Team, User
 from caseloop.cases.loop.models import SCALES
@@ -74,7 +75,7 @@ class AuthorityForm(CaseActionForm):
     )
     amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2)
     currency = forms.CharField(
-        required=False, max_length=3, help_text="Blank: the desk's currency."
+        required=False, max_length=3, help_text=gettext_lazy("Blank: the desk's currency.")
     )
 
 
@@ -126,12 +127,16 @@ class WeighForm(_AlternativeForm):
     impact = _scale("impact")
     timeliness = _scale("timeliness")
     cost_amount = forms.DecimalField(
-        required=False, min_value=0, max_digits=12, decimal_places=2, help_text="What it costs us."
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text=gettext_lazy("What it costs us."),
     )
     preference = forms.ChoiceField(
         choices=[("", "—"), *Alternative.Preference.choices],
         required=False,
-        help_text="What the customer said of it; one they rejected cannot be chosen.",
+        help_text=gettext_lazy("What the customer said of it; one they rejected cannot be chosen."),
     )
 
     def scores(self) -> dict[str, int | None]:

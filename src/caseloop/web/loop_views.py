@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caseloop.accounts.models import User
@@ -40,6 +41,7 @@ from caseloop.cases.models import (
 from caseloop.insights.services import case_can_be_rated, rating_record
 from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import rate_limited
+from caseloop.web.language import language_activate_for_customer
 
 from . import loop_forms as forms
 
@@ -309,7 +311,7 @@ def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
 
 def _answer_page(request: HttpRequest, purpose: str, token: str, handle) -> HttpResponse:
     if _rate_limited(request):
-        return _error(request, 429, "Too many answers from here; please try again later.")
+        return _error(request, 429, _("Too many answers from here; please try again later."))
     try:
         object_id, answer = token_read(purpose=purpose, token=token)
         return handle(request, object_id, answer)
@@ -324,9 +326,12 @@ def _render(request, **context) -> HttpResponse:
 
 
 def _problem(request: HttpRequest, object_id: int, answer: str) -> HttpResponse:
-    statement = ProblemStatement.objects.select_related("case").filter(pk=object_id).first()
+    statement = (
+        ProblemStatement.objects.select_related("case__customer").filter(pk=object_id).first()
+    )
     if statement is None or answer not in ("confirmed", "corrected"):
         raise LinkInvalid("this link is not valid")
+    language_activate_for_customer(request, statement.case.customer)
     done = statement.confirmation == answer and answer == "confirmed"
     if request.method == "POST" and not done:
         loop_problem.problem_answer_record(
@@ -335,51 +340,53 @@ def _problem(request: HttpRequest, object_id: int, answer: str) -> HttpResponse:
             correction=request.POST.get("note", ""),
             channel="link",
         )
-        return _render(request, title="Thank you", recorded=True, text="We have your answer.")
+        return _render(request, title=_("Thank you"), recorded=True, text=_("We have your answer."))
     return _render(
         request,
-        title="Did we understand you?",
+        title=_("Did we understand you?"),
         quote=statement.paraphrase,
         done=done,
-        button="Yes, that is right" if answer == "confirmed" else "Send my correction",
-        ask_note="What should we correct?" if answer == "corrected" else "",
+        button=_("Yes, that is right") if answer == "confirmed" else _("Send my correction"),
+        ask_note=_("What should we correct?") if answer == "corrected" else "",
         reference=statement.case.reference,
     )
 
 
 def _plan_page(request: HttpRequest, object_id: int, answer: str) -> HttpResponse:
-    plan = Plan.objects.select_related("case").filter(pk=object_id).first()
+    plan = Plan.objects.select_related("case__customer").filter(pk=object_id).first()
     if plan is None or answer not in ("approved", "declined", "counter"):
         raise LinkInvalid("this link is not valid")
+    language_activate_for_customer(request, plan.case.customer)
     last = plan.consents.order_by("-id").first()
     done = last is not None and last.decision == answer and answer != "counter"
     if request.method == "POST" and not done:
         loop_plans.plan_consent_record(
             plan=plan, decision=answer, channel="link", note=request.POST.get("note", "")
         )
-        return _render(request, title="Thank you", recorded=True, text="We have your answer.")
+        return _render(request, title=_("Thank you"), recorded=True, text=_("We have your answer."))
     buttons = {
-        "approved": "Yes, go ahead",
-        "declined": "No, do not go ahead",
-        "counter": "Send my suggestion",
+        "approved": _("Yes, go ahead"),
+        "declined": _("No, do not go ahead"),
+        "counter": _("Send my suggestion"),
     }
     return _render(
         request,
-        title=f"Our plan for {plan.case.reference}",
+        title=_("Our plan for %(ref)s") % {"ref": plan.case.reference},
         quote=plan.summary,
         steps=[s.text for s in plan.steps.all()],
         timeline=plan.expected_timeline,
         done=done,
         button=buttons[answer],
-        ask_note="What would you suggest instead?" if answer == "counter" else "",
+        ask_note=_("What would you suggest instead?") if answer == "counter" else "",
         reference=plan.case.reference,
     )
 
 
 def _followup_page(request: HttpRequest, object_id: int, answer: str) -> HttpResponse:
-    followup = FollowUp.objects.select_related("case").filter(pk=object_id).first()
+    followup = FollowUp.objects.select_related("case__customer").filter(pk=object_id).first()
     if followup is None or answer not in ("yes", "no"):
         raise LinkInvalid("this link is not valid")
+    language_activate_for_customer(request, followup.case.customer)
     done = not followup.is_active
     if request.method == "POST" and done and "score" in request.POST:
         return _followup_rate(request, followup, answer)
@@ -390,18 +397,18 @@ def _followup_page(request: HttpRequest, object_id: int, answer: str) -> HttpRes
         followup.case.refresh_from_db()
         return _render(
             request,
-            title="Thank you",
+            title=_("Thank you"),
             recorded=True,
-            text="We have your answer.",
+            text=_("We have your answer."),
             rate=_may_rate(followup, answer),
             reference=followup.case.reference,
         )
     return _render(
         request,
-        title=f"Is {followup.case.reference} solved?",
+        title=_("Is %(ref)s solved?") % {"ref": followup.case.reference},
         quote=followup.case.subject,
         done=done,
-        button="Yes, it is solved" if answer == "yes" else "No, it is not solved",
+        button=_("Yes, it is solved") if answer == "yes" else _("No, it is not solved"),
         reference=followup.case.reference,
         rate=done and _may_rate(followup, answer),
     )
@@ -427,9 +434,9 @@ def _followup_rate(request: HttpRequest, followup: FollowUp, answer: str) -> Htt
     )
     return _render(
         request,
-        title="Thank you",
+        title=_("Thank you"),
         recorded=True,
-        text="Thank you for rating our service.",
+        text=_("Thank you for rating our service."),
         reference=followup.case.reference,
     )
 

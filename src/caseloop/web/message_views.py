@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from caseloop.cases import message_actions, selectors as case_selectors
@@ -38,7 +39,11 @@ def message_split(request: HttpRequest, case_id: int, message_id: int) -> HttpRe
         )
     except CaseError as exc:
         return _refused(request, exc, case_id=case.pk)
-    messages.success(request, f"{new.reference} opened from a message of {case.reference}.")
+    messages.success(
+        request,
+        gettext("%(reference)s opened from a message of %(reference2)s.")
+        % {"reference": new.reference, "reference2": case.reference},
+    )
     return redirect("web:case", case_id=new.pk)
 
 
@@ -54,7 +59,10 @@ def message_forward(request: HttpRequest, case_id: int, message_id: int) -> Http
         )
     except CaseError as exc:
         return _refused(request, exc, case_id=case.pk)
-    messages.success(request, f"Forwarded to {to.strip()}; the customer does not see it.")
+    messages.success(
+        request,
+        gettext("Forwarded to %(value)s; the customer does not see it.") % {"value": to.strip()},
+    )
     return redirect("web:case", case_id=case.pk)
 
 
@@ -73,5 +81,9 @@ def case_merge_into(request: HttpRequest, case_id: int) -> HttpResponse:
         case_merge(source=case, target=target, actor=user)
     except CaseError as exc:
         return _refused(request, exc, case_id=case.pk)
-    messages.success(request, f"{case.reference} merged into {target.reference}.")
+    messages.success(
+        request,
+        gettext("%(reference)s merged into %(reference2)s.")
+        % {"reference": case.reference, "reference2": target.reference},
+    )
     return redirect("web:case", case_id=target.pk)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caseloop.cases import selectors as case_selectors
@@ -54,7 +55,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     if any(not value.isdigit() for value in raw):
         return HttpResponseBadRequest("id is a notification number")
     count = services.notifications_mark_read(user=user, ids=[int(v) for v in raw] if raw else None)
-    messages.success(request, f"{count} marked read.")
+    messages.success(request, gettext("%(count)s marked read.") % {"count": count})
     return redirect("web:notifications")
 
 
@@ -76,10 +77,16 @@ def case_follow(request: HttpRequest, case_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
     if action == "follow":
         services.case_follow(case=case, user=user)
-        messages.success(request, f"You follow {case.reference}: its replies and notes reach you.")
+        messages.success(
+            request,
+            gettext("You follow %(reference)s: its replies and notes reach you.")
+            % {"reference": case.reference},
+        )
     elif action == "unfollow":
         services.case_unfollow(case=case, user=user)
-        messages.success(request, f"You no longer follow {case.reference}.")
+        messages.success(
+            request, gettext("You no longer follow %(reference)s.") % {"reference": case.reference}
+        )
     else:
         return HttpResponseBadRequest("action is follow or unfollow")
     return redirect("web:case", case_id=case.pk)

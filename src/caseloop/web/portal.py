@@ -13,8 +13,10 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
+from caseloop.accounts.sso import sso_config
 from caseloop.cases import selectors as case_selectors, services as case_services
 from caseloop.cases.errors import CaseError
 from caseloop.cases.loop import (
@@ -66,7 +68,16 @@ def signin(request: HttpRequest) -> HttpResponse:
             services.magic_link_request(email=email, base_url=request.build_absolute_uri("/"))
         # The same answer whether or not the address is known, so nobody can probe it.
         return render(request, "web/portal/sent.html", {"email": email})
-    return render(request, "web/portal/signin.html", {"help_centre": help_centre_available()})
+    sso = sso_config()
+    return render(
+        request,
+        "web/portal/signin.html",
+        {
+            "help_centre": help_centre_available(),
+            # Customers may sign in through the identity provider only where the desk lets them.
+            "sso_provider": sso.provider_name if sso and sso.customers else None,
+        },
+    )
 
 
 def link(request: HttpRequest, token: str) -> HttpResponse:
@@ -180,7 +191,7 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
             author_customer=case.customer,
             metadata={"via": "portal"},
         )
-        messages.success(request, "Your message was sent.")
+        messages.success(request, gettext("Your message was sent."))
     except CaseError as exc:
         messages.error(request, str(exc))
     return _back(case)
@@ -194,7 +205,7 @@ def case_summary(request: HttpRequest, case_id: int) -> HttpResponse:
         return redirect("web:portal_signin")
     statement = _loop_state(case)["statement"]
     if statement is None or not statement.paraphrase:
-        messages.error(request, "There is no summary waiting for your answer.")
+        messages.error(request, gettext("There is no summary waiting for your answer."))
         return _back(case)
     try:
         loop_problem.problem_answer_record(
@@ -204,7 +215,7 @@ def case_summary(request: HttpRequest, case_id: int) -> HttpResponse:
             correction=request.POST.get("correction", "").strip()[:5000],
             actor=user,
         )
-        messages.success(request, "Thank you, we noted your answer.")
+        messages.success(request, gettext("Thank you, we noted your answer."))
     except CaseError as exc:
         messages.error(request, str(exc))
     return _back(case)
@@ -219,7 +230,7 @@ def case_plan(request: HttpRequest, case_id: int) -> HttpResponse:
     plan = _loop_state(case)["plan"]
     decision = request.POST.get("decision", "")
     if plan is None or decision not in ("approved", "declined"):
-        messages.error(request, "There is no plan waiting for your answer.")
+        messages.error(request, gettext("There is no plan waiting for your answer."))
         return _back(case)
     try:
         loop_plans.plan_consent_record(
@@ -278,7 +289,7 @@ def case_rate(request: HttpRequest, case_id: int) -> HttpResponse:
             comment=request.POST.get("comment", ""),
             actor=user,
         )
-        messages.success(request, "Thank you for rating our service.")
+        messages.success(request, gettext("Thank you for rating our service."))
     except CaseError as exc:
         messages.error(request, str(exc))
     return _back(case)
@@ -291,7 +302,7 @@ def case_nps(request: HttpRequest, case_id: int) -> HttpResponse:
     if user is None:
         return redirect("web:portal_signin")
     if nps_survey_open(case=case) is None:
-        messages.error(request, "There is no survey waiting for your answer.")
+        messages.error(request, gettext("There is no survey waiting for your answer."))
         return _back(case)
     score = request.POST.get("score", "")
     try:
@@ -303,7 +314,7 @@ def case_nps(request: HttpRequest, case_id: int) -> HttpResponse:
             channel="portal",
             actor=user,
         )
-        messages.success(request, "Thank you for your answer.")
+        messages.success(request, gettext("Thank you for your answer."))
     except CaseError as exc:
         messages.error(request, str(exc))
     return _back(case)

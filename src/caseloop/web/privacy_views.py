@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from caseloop.accounts.models import Role, User
@@ -53,7 +54,7 @@ def customer_erase_submit(request: HttpRequest, customer_id: int) -> HttpRespons
     customer = _customer(customer_id)
     reason = request.POST.get("reason", "").strip()[:500]
     if request.POST.get("confirm", "").strip() != str(customer.pk) or not reason:
-        messages.error(request, "Give a reason and type the customer's id to confirm.")
+        messages.error(request, gettext("Give a reason and type the customer's id to confirm."))
         return redirect("web:customer", customer_id=customer.pk)
     with transaction.atomic():
         counts = customer_erase(customer=customer, actor=user, reason=reason)

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caseloop.accounts.models import STAFF_ROLES, User
@@ -111,7 +112,7 @@ def problem_list(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             return _refused(request, exc, back=back)
-        messages.success(request, f"{problem.number} opened.")
+        messages.success(request, gettext("%(number)s opened.") % {"number": problem.number})
         return redirect("web:problem", problem_id=problem.pk)
     status = request.GET.get("status", "")
     if status and status not in ProblemStatus.values:
@@ -209,7 +210,7 @@ def problem_edit(request: HttpRequest, problem_id: int) -> HttpResponse:
         problems.problem_update(problem=problem, actor=user, **changes)
     except DomainError as exc:
         return _refused(request, exc, back=back)
-    messages.success(request, "Saved.")
+    messages.success(request, gettext("Saved."))
     return redirect(back)
 
 
@@ -228,7 +229,11 @@ def problem_status(request: HttpRequest, problem_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _refused(request, exc, back=back)
-    messages.success(request, f"{problem.number} is now {problem.get_status_display().lower()}.")
+    messages.success(
+        request,
+        gettext("%(number)s is now %(value)s.")
+        % {"number": problem.number, "value": problem.get_status_display().lower()},
+    )
     return redirect(back)
 
 
@@ -251,7 +256,9 @@ def problem_contributor(request: HttpRequest, problem_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _refused(request, exc, back=back)
-    messages.success(request, f"{who.display_name} credited.")
+    messages.success(
+        request, gettext("%(display_name)s credited.") % {"display_name": who.display_name}
+    )
     return redirect(back)
 
 
@@ -292,11 +299,13 @@ def problem_detect(request: HttpRequest) -> HttpResponse:
     if found:
         messages.success(
             request,
-            f"{new} new suggestion{'s' if new != 1 else ''}, "
-            f"{grown} open problem{'s' if grown != 1 else ''} grown.",
+            ngettext("%(new)s new suggestion", "%(new)s new suggestions", new) % {"new": new}
+            + ", "
+            + ngettext("%(grown)s open problem grown.", "%(grown)s open problems grown.", grown)
+            % {"grown": grown},
         )
     else:
-        messages.info(request, "Nothing recurring beyond the usual.")
+        messages.info(request, gettext("Nothing recurring beyond the usual."))
     return redirect(
         f"{reverse('web:problems')}?status=suggested" if new else reverse("web:problems")
     )
@@ -317,7 +326,11 @@ def problem_merge(request: HttpRequest, problem_id: int) -> HttpResponse:
         problem_detection.problem_merge(source=source, target=target, actor=user)
     except DomainError as exc:
         return _refused(request, exc, back=back)
-    messages.success(request, f"{source.number} merged into {target.number}.")
+    messages.success(
+        request,
+        gettext("%(number)s merged into %(number2)s.")
+        % {"number": source.number, "number2": target.number},
+    )
     return redirect("web:problem", problem_id=target.pk)
 
 
@@ -351,19 +364,21 @@ def flag_decide(request: HttpRequest, flag_id: int) -> HttpResponse:
             problem = problem_flags.problem_flag_convert(
                 flag=flag, actor=user, title=request.POST.get("title", "")
             )
-            messages.success(request, f"{problem.number} opened from the flag.")
+            messages.success(
+                request, gettext("%(number)s opened from the flag.") % {"number": problem.number}
+            )
             return redirect("web:problem", problem_id=problem.pk)
         if action == "link":
             target = selectors.problem_get_for_user(
                 user=user, problem_id=request.POST.get("problem", "")
             )
             problem_flags.problem_flag_link(flag=flag, problem=target, actor=user)
-            messages.success(request, f"Linked to {target.number}.")
+            messages.success(request, gettext("Linked to %(number)s.") % {"number": target.number})
         elif action == "dismiss":
             problem_flags.problem_flag_dismiss(
                 flag=flag, actor=user, note=request.POST.get("note", "")
             )
-            messages.success(request, "Flag dismissed.")
+            messages.success(request, gettext("Flag dismissed."))
         else:
             return _bad_input(request, "choose convert, link or dismiss", back=back, field="action")
     except DomainError as exc:
@@ -385,7 +400,7 @@ def case_problem_link(request: HttpRequest, case_id: int) -> HttpResponse:
     except DomainError as exc:
         return _refused(request, exc, back=reverse("web:case", args=[case.pk]))
     if link is not None:
-        messages.success(request, f"Linked to {problem.number}.")
+        messages.success(request, gettext("Linked to %(number)s.") % {"number": problem.number})
     return redirect("web:case", case_id=case.pk)
 
 
@@ -396,7 +411,7 @@ def case_problem_unlink(request: HttpRequest, case_id: int, problem_id: int) -> 
     case = case_selectors.case_get_for_user(user=user, case_id=case_id)
     problem = selectors.problem_get_for_user(user=user, problem_id=problem_id)
     if problems.problem_case_unlink(problem=problem, case=case, actor=user):
-        messages.success(request, f"Unlinked from {problem.number}.")
+        messages.success(request, gettext("Unlinked from %(number)s.") % {"number": problem.number})
     return redirect("web:case", case_id=case.pk)
 
 
@@ -432,5 +447,5 @@ def case_problem_flag(request: HttpRequest, case_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _refused(request, exc, back=back)
-    messages.success(request, "Flagged for the managers' review.")
+    messages.success(request, gettext("Flagged for the managers' review."))
     return redirect(back)

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caseloop.accounts.models import Team, User
@@ -91,13 +92,13 @@ def request_create(request: HttpRequest, case_id: int) -> HttpResponse:
     if target.startswith("team:") and target[5:].isdigit():
         team = Team.objects.filter(pk=int(target[5:])).first()
         if team is None:
-            messages.error(request, "Choose a team that exists.")
+            messages.error(request, gettext("Choose a team that exists."))
             return _back_to_case(case.pk)
     elif target == "email":
         email = request.POST.get("to_email", "")
     due = _due(request.POST.get("due_at", ""))
     if due is None:
-        messages.error(request, "Give the due date and time.")
+        messages.error(request, gettext("Give the due date and time."))
         return _back_to_case(case.pk)
     try:
         loop_requests.request_create(
@@ -113,7 +114,7 @@ def request_create(request: HttpRequest, case_id: int) -> HttpResponse:
     except CaseError as exc:
         messages.error(request, str(exc).capitalize() + ".")
     else:
-        messages.success(request, "Request sent; you stay the owner.")
+        messages.success(request, gettext("Request sent; you stay the owner."))
     return _back_to_case(case.pk)
 
 
@@ -136,7 +137,7 @@ def request_answer(request: HttpRequest, request_id: int) -> HttpResponse:
     except CaseError as exc:
         messages.error(request, str(exc).capitalize() + ".")
     else:
-        messages.success(request, "Answer sent to the case's owner.")
+        messages.success(request, gettext("Answer sent to the case's owner."))
     return _next_or_case(request, found.case_id)
 
 
@@ -152,7 +153,7 @@ def request_make_fact(request: HttpRequest, request_id: int) -> HttpResponse:
     except CaseError as exc:
         messages.error(request, str(exc).capitalize() + ".")
     else:
-        messages.success(request, "The answer is now a fact of the case.")
+        messages.success(request, gettext("The answer is now a fact of the case."))
     return _back_to_case(found.case_id)
 
 
@@ -166,7 +167,7 @@ def request_cancel(request: HttpRequest, request_id: int) -> HttpResponse:
     except CaseError as exc:
         messages.error(request, str(exc).capitalize() + ".")
     else:
-        messages.success(request, "Request cancelled.")
+        messages.success(request, gettext("Request cancelled."))
     return _back_to_case(found.case_id)
 
 

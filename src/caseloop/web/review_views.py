@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from caseloop.accounts.models import STAFF_ROLES, User
@@ -81,8 +82,8 @@ def _agent_get(agent_id: int) -> User:
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(required=False, label="From")
-    end = forms.DateField(required=False, label="To")
+    start = forms.DateField(required=False, label=gettext_lazy("From"))
+    end = forms.DateField(required=False, label=gettext_lazy("To"))
 
     def __init__(self, data: Any) -> None:
         super().__init__({"start": data.get("from", ""), "end": data.get("to", "")})
@@ -91,9 +92,11 @@ class PeriodForm(forms.Form):
         cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
-            raise forms.ValidationError("the period ends before it starts")
+            raise forms.ValidationError(gettext("the period ends before it starts"))
         if start and end and (end - start).days >= MAX_DAYS:
-            raise forms.ValidationError(f"choose a period of at most {MAX_DAYS} days")
+            raise forms.ValidationError(
+                gettext("choose a period of at most %(MAX_DAYS)s days") % {"MAX_DAYS": MAX_DAYS}
+            )
         return cleaned
 
     def period(self) -> tuple[date, date]:

@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from caseloop.accounts.models import DeskIdentity, User
 from caseloop.cases import services as case_services
@@ -24,6 +25,7 @@ from caseloop.cases.errors import CaseError, CaseValidationError
 from caseloop.cases.models import Case
 from caseloop.customers.models import ContactPoint, Customer
 from caseloop.lib.errors import ErrorKind
+from caseloop.lib.language import language_override
 
 from .models import MagicLink, SavedView
 
@@ -152,17 +154,28 @@ def magic_link_request(*, email: str, base_url: str = "") -> bool:
         url = (base_url or settings.SITE_URL).rstrip("/") + reverse("web:portal_link", args=[token])
         minutes = int(MAGIC_LINK_TTL.total_seconds() // 60)
         desk = DeskIdentity.current().name
-        body = (
-            f"Hello {customer.name or 'there'},\n\n"
-            f"Use this link to sign in to your cases with {desk}:\n\n{url}\n\n"
-            f"It works once and expires in {minutes} minutes. If you did not ask for it, "
-            f"you can ignore this email.\n\nThe {desk} team"
-        )
+        with language_override(customer.language):
+            values = {
+                "name": customer.name or gettext("there"),
+                "desk": desk,
+                "url": url,
+                "minutes": minutes,
+            }
+            body = (
+                gettext(
+                    "Hello %(name)s,\n\n"
+                    "Use this link to sign in to your cases with %(desk)s:\n\n%(url)s\n\n"
+                    "It works once and expires in %(minutes)s minutes. If you did not ask for it, "
+                    "you can ignore this email.\n\nThe %(desk)s team"
+                )
+                % values
+            )
+            subject = gettext("Your %(desk)s sign-in link") % values
     # Sent once the link row is stored. A failing mail setup is logged, never shown: an
     # error only for known addresses would reveal which addresses are customers.
     try:
         send_mail(
-            f"Your {desk} sign-in link",
+            subject,
             body,
             _from_desk(desk),
             [email],

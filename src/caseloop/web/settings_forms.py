@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from caseloop.accounts.models import DeskIdentity, Role, Team
 from caseloop.automation.models import BusinessHours, SlaPolicy, Weekday
@@ -24,7 +25,9 @@ def _clock(value: str) -> time:
     try:
         return datetime.strptime(value, "%H:%M").time()
     except ValueError as exc:
-        raise forms.ValidationError(f"“{value}” is not a time of day (HH:MM)") from exc
+        raise forms.ValidationError(
+            gettext("“%(value)s” is not a time of day (HH:MM)") % {"value": value}
+        ) from exc
 
 
 def periods_parse(text: str) -> list[tuple[time, time]]:
@@ -34,17 +37,22 @@ def periods_parse(text: str) -> list[tuple[time, time]]:
         match = _PERIOD.match(part)
         if not match:
             raise forms.ValidationError(
-                f"“{part}” is not a period; write it as 09:00-17:00 (several: 09:00-12:00, "
-                "13:00-17:00; leave empty when closed)"
+                gettext(
+                    "“%(part)s” is not a period; write it as 09:00-17:00 (several: "
+                    "09:00-12:00, 13:00-17:00; leave empty when closed)"
+                )
+                % {"part": part}
             )
         start, end = _clock(match[1]), _clock(match[2])
         if end <= start:
-            raise forms.ValidationError(f"“{part}” ends before it starts")
+            raise forms.ValidationError(
+                gettext("“%(part)s” ends before it starts") % {"part": part}
+            )
         periods.append((start, end))
     periods.sort()
     for (_, end), (start, _) in zip(periods, periods[1:], strict=False):
         if start < end:
-            raise forms.ValidationError("the periods overlap")
+            raise forms.ValidationError(gettext("the periods overlap"))
     return periods
 
 
@@ -61,10 +69,13 @@ def holidays_parse(text: str) -> list[tuple[date, str]]:
             day = date.fromisoformat(day_text)
         except ValueError as exc:
             raise forms.ValidationError(
-                f"“{line}” does not start with a date (YYYY-MM-DD, then the holiday's name)"
+                gettext(
+                    "“%(line)s” does not start with a date (YYYY-MM-DD, then the holiday's name)"
+                )
+                % {"line": line}
             ) from exc
         if day in holidays:
-            raise forms.ValidationError(f"{day} is listed twice")
+            raise forms.ValidationError(gettext("%(day)s is listed twice") % {"day": day})
         holidays[day] = name.strip()[:100]
     return sorted(holidays.items())
 
@@ -76,12 +87,12 @@ class BusinessHoursForm(forms.ModelForm):
     # Not the model field itself: the one-default constraint would refuse the new default
     # before the service takes the place from the former one.
     is_default = forms.BooleanField(
-        required=False, label="Default schedule (for policies that name none)"
+        required=False, label=gettext_lazy("Default schedule (for policies that name none)")
     )
     holidays = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One a line: 2026-12-25 Christmas Day.",
+        help_text=gettext_lazy("One a line: 2026-12-25 Christmas Day."),
     )
 
     class Meta:
@@ -153,7 +164,7 @@ class SlaPolicyForm(forms.ModelForm):
     def clean_first_response_minutes(self) -> int:
         minutes = self.cleaned_data["first_response_minutes"]
         if minutes is not None and minutes < 1:
-            raise forms.ValidationError("a target must be at least one minute")
+            raise forms.ValidationError(gettext("a target must be at least one minute"))
         return minutes
 
 
@@ -205,13 +216,13 @@ class AuthorityRuleForm(forms.ModelForm):
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise forms.ValidationError("a three-letter currency code, e.g. GBP")
+            raise forms.ValidationError(gettext("a three-letter currency code, e.g. GBP"))
         return currency
 
     def clean_min_tier(self) -> int:
         tier = self.cleaned_data["min_tier"]
         if tier is not None and tier < 1:
-            raise forms.ValidationError("tiers start at 1")
+            raise forms.ValidationError(gettext("tiers start at 1"))
         return tier
 
 
@@ -221,19 +232,21 @@ class MacroForm(forms.Form):
     name = forms.CharField(max_length=120)
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="Placeholders such as {customer_name} and {case_reference} are filled in.",
+        help_text=gettext_lazy(
+            "Placeholders such as {customer_name} and {case_reference} are filled in."
+        ),
     )
     team = forms.ModelChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
-        empty_label="Everyone",
+        empty_label=gettext_lazy("Everyone"),
     )
     set_status = forms.ChoiceField(
         required=False,
         choices=[("", "Leave the status")] + [(s, s.replace("_", " ")) for s in MACRO_STATUSES],
     )
     add_tags = forms.CharField(
-        required=False, max_length=500, help_text="Comma-separated tags to add."
+        required=False, max_length=500, help_text=gettext_lazy("Comma-separated tags to add.")
     )
     is_active = forms.BooleanField(required=False, initial=True)
 
@@ -283,13 +296,13 @@ class DeskIdentityForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.instance.pk is None and DeskIdentity.objects.exists():
-            raise forms.ValidationError("the desk has its identity already: edit that one")
+            raise forms.ValidationError(gettext("the desk has its identity already: edit that one"))
         return data
 
     def clean_colour(self) -> str:
         colour = (self.cleaned_data.get("colour") or "").strip().lower()
         if not HEX.fullmatch(colour):
-            raise forms.ValidationError("a colour as # and six hex digits, e.g. #0a58ca")
+            raise forms.ValidationError(gettext("a colour as # and six hex digits, e.g. #0a58ca"))
         ratio = contrast_with_white(colour)
         if ratio < MIN_CONTRAST:
             raise forms.ValidationError(
@@ -303,9 +316,9 @@ class DeskIdentityForm(forms.ModelForm):
         if not logo or not hasattr(logo, "read") or not getattr(logo, "size", None):
             return logo
         if logo.size > LOGO_MAX_BYTES:
-            raise forms.ValidationError("the logo may be 256 KB at most")
+            raise forms.ValidationError(gettext("the logo may be 256 KB at most"))
         head = logo.read(16)
         logo.seek(0)
         if not image_type(head):
-            raise forms.ValidationError("the logo must be a PNG, JPEG, GIF or WebP image")
+            raise forms.ValidationError(gettext("the logo must be a PNG, JPEG, GIF or WebP image"))
         return logo

@@ -20,6 +20,7 @@ from django.db.models import ProtectedError, QuerySet
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caseloop.accounts.models import DeskIdentity, Role, User
@@ -377,7 +378,11 @@ def settings_edit(request: HttpRequest, kind: str, pk: int | None = None) -> Htt
                 form.add_error(field if field in form.fields else None, exc.summary())
             else:
                 verb = "saved" if obj is not None else "created"
-                messages.success(request, f"{page.noun.capitalize()} “{saved}” {verb}.")
+                messages.success(
+                    request,
+                    gettext("%(value)s “%(saved)s” %(verb)s.")
+                    % {"value": page.noun.capitalize(), "saved": saved, "verb": verb},
+                )
                 return redirect("web:settings_list", kind=page.slug)
         status = 422
     else:
@@ -430,7 +435,12 @@ def settings_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             else:
                 obj.delete()
     except ProtectedError:
-        messages.error(request, f"“{name}” is still in use and cannot be deleted.")
+        messages.error(
+            request, gettext("“%(name)s” is still in use and cannot be deleted.") % {"name": name}
+        )
         return redirect("web:settings_edit", kind=page.slug, pk=pk)
-    messages.success(request, f"{page.noun.capitalize()} “{name}” deleted.")
+    messages.success(
+        request,
+        gettext("%(value)s “%(name)s” deleted.") % {"value": page.noun.capitalize(), "name": name},
+    )
     return redirect("web:settings_list", kind=page.slug)

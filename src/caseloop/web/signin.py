@@ -1,7 +1,10 @@
 """The staff sign-in page: Django's login view, saying so when the sign-in limits
-(`accounts.signin`) refuse an attempt instead of blaming the password."""
+(`accounts.signin`) refuse an attempt instead of blaming the password, and offering single
+sign-on when it is configured (`web.sso_views`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
@@ -9,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from caseloop.accounts.signin import signin_lockout
+from caseloop.accounts.sso import sso_config
 
 
 class SigninForm(AuthenticationForm):
@@ -31,6 +35,12 @@ class SigninView(LoginView):
 
     template_name = "web/login.html"
     authentication_form = SigninForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        config = sso_config()
+        context["sso_provider"] = config.provider_name if config else None
+        return context
 
     def get_default_redirect_url(self) -> str:
         user = self.request.user

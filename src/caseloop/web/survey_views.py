@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caseloop.accounts.models import User
@@ -19,6 +20,7 @@ from caseloop.insights import surveys
 from caseloop.insights.services import nps_record
 from caseloop.lib.errors import http_status_for
 from caseloop.lib.ratelimit import rate_limited
+from caseloop.web.language import language_activate_for_customer
 
 NPS_SCORES = range(11)
 RATE_LIMIT = 30  # answers per client address per 10 minutes
@@ -39,7 +41,7 @@ def nps_answer(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "web/portal/nps.html",
-            {"error": "Too many answers from here; please try again later."},
+            {"error": _("Too many answers from here; please try again later.")},
             status=429,
         )
     try:
@@ -48,6 +50,7 @@ def nps_answer(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "web/portal/nps.html", {"error": str(exc)}, status=http_status_for(exc)
         )
+    language_activate_for_customer(request, invitation.customer)
     context = {"invitation": invitation, "nps_scores": NPS_SCORES}
     if invitation.response_id is not None:
         return render(request, "web/portal/nps.html", {**context, "answered": True})
@@ -84,7 +87,7 @@ def recovery_done(request: HttpRequest, case_id: int, recovery_id: int) -> HttpR
     recovery = surveys.recovery_get_for_case(case=case, recovery_id=recovery_id)
     try:
         surveys.recovery_done(recovery=recovery, actor=user, note=request.POST.get("note", ""))
-        messages.success(request, "Recovery marked done.")
+        messages.success(request, gettext("Recovery marked done."))
     except CaseError as exc:
         messages.error(request, str(exc))
     return redirect("web:case", case_id=case.pk)

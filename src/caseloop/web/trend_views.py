@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from caseloop.accounts.models import User
@@ -68,9 +69,13 @@ def trend_detect(request: HttpRequest) -> HttpResponse:
     _manager_required(request)
     found = trends.trends_detect()
     if found:
-        messages.success(request, f"{len(found)} spike{'s' if len(found) != 1 else ''} found.")
+        messages.success(
+            request,
+            ngettext("%(count)s spike found.", "%(count)s spikes found.", len(found))
+            % {"count": len(found)},
+        )
     else:
-        messages.info(request, "Nothing above the usual.")
+        messages.info(request, gettext("Nothing above the usual."))
     return redirect("web:trends")
 
 
@@ -83,7 +88,7 @@ def trend_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
         trends.trend_alert_acknowledge(alert=alert, actor=user)
     except DomainError as exc:
         return _refused(request, exc)
-    messages.success(request, f"Acknowledged: {alert.label}.")
+    messages.success(request, gettext("Acknowledged: %(label)s.") % {"label": alert.label})
     return redirect("web:trends")
 
 
@@ -96,7 +101,7 @@ def trend_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
         trends.trend_alert_dismiss(alert=alert, actor=user)
     except DomainError as exc:
         return _refused(request, exc)
-    messages.success(request, f"Dismissed: {alert.label}.")
+    messages.success(request, gettext("Dismissed: %(label)s.") % {"label": alert.label})
     return redirect("web:trends")
 
 
@@ -112,5 +117,7 @@ def trend_problem(request: HttpRequest, alert_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _refused(request, exc)
-    messages.success(request, f"{problem.number} opened from the alert's cases.")
+    messages.success(
+        request, gettext("%(number)s opened from the alert's cases.") % {"number": problem.number}
+    )
     return redirect("web:problem", problem_id=problem.pk)

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from . import (
     customer_views,
@@ -13,8 +14,10 @@ from . import (
     profile_views,
     request_views,
     review_views,
+    rule_views,
     settings_views,
     signin,
+    sso_views,
     survey_views,
     views,
     webhook_views,
@@ -24,6 +27,8 @@ from . import (
 app_name = "web"
 urlpatterns = [
     path("login/", signin.signin, name="login"),
+    path("login/sso/", sso_views.sso_start, name="sso_start"),
+    path("login/sso/callback/", sso_views.sso_callback, name="sso_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
@@ -107,6 +112,8 @@ urlpatterns = [
         name="message_forward",
     ),
     path("me/", profile_views.profile, name="profile"),
+    # The scripts' words in the page's language (the djangojs catalogue).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path("desk/theme.css", desk_views.desk_theme, name="desk_theme"),
     path("desk/logo", desk_views.desk_logo, name="desk_logo"),
     path("notifications/", notification_views.notification_list, name="notifications"),
@@ -175,6 +182,12 @@ urlpatterns = [
         webhook_views.webhook_resend,
         name="webhook_resend",
     ),
+    path("integrations/rules/", rule_views.rule_list, name="rules"),
+    path("integrations/rules/new/", rule_views.rule_edit, name="rule_new"),
+    path("integrations/rules/<int:rule_id>/", rule_views.rule_edit, name="rule_edit"),
+    path("integrations/rules/<int:rule_id>/dry-run/", rule_views.rule_dry_run, name="rule_dry_run"),
+    path("integrations/rules/<int:rule_id>/toggle/", rule_views.rule_toggle, name="rule_toggle"),
+    path("integrations/rules/<int:rule_id>/delete/", rule_views.rule_delete, name="rule_delete"),
     path("settings/", settings_views.settings_index, name="settings"),
     path("settings/<slug:kind>/", settings_views.settings_list, name="settings_list"),
     path("settings/<slug:kind>/new/", settings_views.settings_edit, name="settings_new"),

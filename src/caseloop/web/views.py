@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from caseloop.accounts.models import Team, User
@@ -107,7 +108,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     query = request.POST.get("query", "")
     try:
         services.saved_view_save(user=request.user, name=request.POST.get("name", ""), query=query)
-        messages.success(request, "View saved.")
+        messages.success(request, gettext("View saved."))
     except CaseError as exc:
         messages.error(request, str(exc))
     return redirect(reverse("web:inbox") + ("?" + query if query else ""))
@@ -118,7 +119,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     agent_required(request)
     services.saved_view_delete(user=request.user, view_id=view_id)
-    messages.success(request, "View removed.")
+    messages.success(request, gettext("View removed."))
     return redirect("web:inbox")
 
 
@@ -132,7 +133,11 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     try:
         result = services.bulk_apply(actor=request.user, case_ids=ids, action=action, value=value)
         if result.done:
-            messages.success(request, f"{action.title()}: {', '.join(result.done)}")
+            messages.success(
+                request,
+                gettext("%(value)s: %(value2)s")
+                % {"value": action.title(), "value2": ", ".join(result.done)},
+            )
         for failure in result.failed:
             messages.error(request, failure)
     except CaseError as exc:

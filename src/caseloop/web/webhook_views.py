@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caseloop.accounts.models import Role, User
@@ -28,20 +29,26 @@ def _admin(request: HttpRequest) -> User:
 
 class SubscriptionForm(forms.Form):
     name = forms.CharField(max_length=100)
-    url = forms.CharField(max_length=500, label="URL", help_text="https://… receives each event.")
+    url = forms.CharField(
+        max_length=500,
+        label=gettext_lazy("URL"),
+        help_text=gettext_lazy("https://… receives each event."),
+    )
     secret = forms.CharField(
         max_length=100,
         min_length=16,
         widget=forms.PasswordInput(render_value=False),
         required=False,
-        help_text="Signs each delivery; at least 16 characters. Leave empty to keep it.",
+        help_text=gettext_lazy(
+            "Signs each delivery; at least 16 characters. Leave empty to keep it."
+        ),
     )
     event_kinds = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every kind.",
+        help_text=gettext_lazy("None ticked: every kind."),
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Active"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -92,7 +99,9 @@ def webhook_edit(request: HttpRequest, webhook_id: int | None = None) -> HttpRes
                 field = exc.field if exc.field in form.fields else None
                 form.add_error(field, exc.summary())
             else:
-                messages.success(request, f"Webhook “{saved.name}” saved.")
+                messages.success(
+                    request, gettext("Webhook “%(name)s” saved.") % {"name": saved.name}
+                )
                 return redirect("web:webhooks")
         return render(request, "web/webhooks/edit.html", {"form": form, "row": row}, status=422)
     initial = (
@@ -129,5 +138,8 @@ def webhook_resend(request: HttpRequest, delivery_id: int) -> HttpResponse:
     if delivery is None:
         raise Http404("No such delivery.")
     webhooks.webhook_resend(delivery=delivery, actor=actor)
-    messages.success(request, f"Event {delivery.event_id} queued to be sent again.")
+    messages.success(
+        request,
+        gettext("Event %(event_id)s queued to be sent again.") % {"event_id": delivery.event_id},
+    )
     return redirect("web:webhook_deliveries", webhook_id=delivery.subscription_id)

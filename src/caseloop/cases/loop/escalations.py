@@ -11,6 +11,7 @@ from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from caseloop.accounts.models import Role, Team, User
 from caseloop.cases.models import (
@@ -36,7 +37,7 @@ from . import selectors
 from .authority import authority_escalation_check
 from .errors import HandoffIncomplete, LoopError, LoopStateError
 from .events import LoopEvent
-from .letters import letter_compose
+from .letters import letter_compose, letter_language
 
 logger = logging.getLogger(__name__)
 
@@ -251,12 +252,16 @@ def escalation_return(*, escalation: Escalation, actor: User, question: str) -> 
 
 def solution_message_text(*, case: Case, solution: str, solver: User) -> str:
     """The letter from the solver telling the customer how their case was solved."""
-    body = (
-        f"Good news about your case {case.reference} ({case.subject}): it is solved.\n\n"
-        f"{solution}\n\n"
-        "We will check with you shortly that all is well. If anything is not, simply reply "
-        "to this message."
-    )
+    with letter_language(case=case):
+        body = (
+            gettext("Good news about your case %(ref)s (%(subject)s): it is solved.")
+            % {"ref": case.reference, "subject": case.subject}
+            + f"\n\n{solution}\n\n"
+            + gettext(
+                "We will check with you shortly that all is well. If anything is not, simply "
+                "reply to this message."
+            )
+        )
     return letter_compose(case=case, agent=solver, body=body)
 
 

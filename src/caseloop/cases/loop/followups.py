@@ -14,6 +14,7 @@ from typing import Any, cast
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from caseloop.accounts.models import User
 from caseloop.cases.extensions import case_is_complaint
@@ -34,7 +35,7 @@ from caseloop.cases.services import case_transition, case_update, event_record, 
 from .errors import LoopError, LoopStateError
 from .escalations import escalations_confirm_by_customer
 from .events import LoopEvent
-from .letters import letter_compose
+from .letters import letter_compose, letter_language
 from .problem import problem_statement_ensure
 from .tokens import link_url
 
@@ -86,13 +87,20 @@ def followup_question_text(*, followup: FollowUp, answer_days: int) -> str:
     case = followup.case
     yes = link_url(purpose="followup", object_id=followup.pk, answer="yes")
     no = link_url(purpose="followup", object_id=followup.pk, answer="no")
-    body = (
-        f"We believe your case {case.reference} ({case.subject}) is solved.\n"
-        f"Is it? Yes, it is solved: {yes}\n"
-        f"No, it is not: {no}\n"
-        f"If we do not hear from you within {answer_days} days we will close it; you can "
-        "reopen it any time by replying."
-    )
+    with letter_language(case=case):
+        body = gettext(
+            "We believe your case %(ref)s (%(subject)s) is solved.\n"
+            "Is it? Yes, it is solved: %(yes)s\n"
+            "No, it is not: %(no)s\n"
+            "If we do not hear from you within %(days)s days we will close it; you can "
+            "reopen it any time by replying."
+        ) % {
+            "ref": case.reference,
+            "subject": case.subject,
+            "yes": yes,
+            "no": no,
+            "days": answer_days,
+        }
     return letter_compose(case=case, agent=case.owner, body=body)
 
 

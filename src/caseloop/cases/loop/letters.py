@@ -3,13 +3,18 @@ signature naming the person who owns the case and the desk."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
+from django.utils.translation import gettext
+
 from caseloop.accounts.models import DeskIdentity, User
 from caseloop.cases.models import Case
+from caseloop.lib.language import language_override
 
 
 def letter_greeting(*, case: Case) -> str:
     name = (case.customer.name or "").strip()
-    return f"Hi {name}," if name else "Hi there,"
+    return gettext("Hi %(name)s,") % {"name": name} if name else gettext("Hi there,")
 
 
 def letter_signature(*, agent: User | None) -> str:
@@ -19,10 +24,21 @@ def letter_signature(*, agent: User | None) -> str:
     if agent is not None and agent.is_agent_like and agent.signature.strip():
         return agent.signature.strip()
     if agent is not None and agent.is_agent_like:
-        return f"Best regards,\n{agent.display_name}\n{desk}"
-    return f"Best regards,\nThe {desk} team"
+        return gettext("Best regards,\n%(name)s\n%(desk)s") % {
+            "name": agent.display_name,
+            "desk": desk,
+        }
+    return gettext("Best regards,\nThe %(desk)s team") % {"desk": desk}
 
 
 def letter_compose(*, case: Case, agent: User | None, body: str) -> str:
-    """`body` between the greeting of the case's customer and `agent`'s signature."""
-    return f"{letter_greeting(case=case)}\n\n{body.strip()}\n\n{letter_signature(agent=agent)}"
+    """`body` between the greeting of the case's customer and `agent`'s signature, in the
+    customer's language (callers write `body` inside `letter_language`)."""
+    with letter_language(case=case):
+        greeting, signature = letter_greeting(case=case), letter_signature(agent=agent)
+    return f"{greeting}\n\n{body.strip()}\n\n{signature}"
+
+
+def letter_language(*, case: Case) -> AbstractContextManager[str]:
+    """Write what is inside in the language of the case's customer."""
+    return language_override(case.customer.language)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from caseloop.accounts.models import User
 from caseloop.cases.models import Alternative, Case, Consent, Message, Plan, PlanStep
@@ -16,7 +17,7 @@ from caseloop.cases.services import _ensure_owner, event_record, message_add
 from .errors import LoopError, LoopStateError
 from .events import LoopEvent
 from .guards import case_locked as _locked, is_staff as _staff, require_staff as _require_staff
-from .letters import letter_compose
+from .letters import letter_compose, letter_language
 from .tokens import link_url
 
 
@@ -76,8 +77,9 @@ def _timeline(plan: Plan) -> str:
     if plan.expected_timeline:
         parts.append(plan.expected_timeline)
     if plan.expected_by:
-        parts.append("by " + timezone.localtime(plan.expected_by).strftime("%Y-%m-%d %H:%M"))
-    return ", ".join(parts) or "as soon as we can"
+        when = timezone.localtime(plan.expected_by).strftime("%Y-%m-%d %H:%M")
+        parts.append(gettext("by %(when)s") % {"when": when})
+    return ", ".join(parts) or gettext("as soon as we can")
 
 
 def plan_consent_text(*, plan: Plan, agent: User | None) -> str:
@@ -88,16 +90,22 @@ def plan_consent_text(*, plan: Plan, agent: User | None) -> str:
         answer: link_url(purpose="plan", object_id=plan.pk, answer=answer)
         for answer in ("approved", "declined", "counter")
     }
-    body = (
-        f"Here is what we propose:\n\n{plan.summary}\n\n"
-        + (f"Steps:\n{steps}\n" if steps else "")
-        + f"Expected: {_timeline(plan)}.\n\n"
-        "May we go ahead?\n"
-        f"Yes, go ahead: {links['approved']}\n"
-        f"No: {links['declined']}\n"
-        f"I would suggest something else: {links['counter']}\n"
-        "You can also simply reply to this message."
-    )
+    with letter_language(case=plan.case):
+        body = (
+            gettext("Here is what we propose:")
+            + f"\n\n{plan.summary}\n\n"
+            + (gettext("Steps:") + f"\n{steps}\n" if steps else "")
+            + gettext("Expected: %(when)s.") % {"when": _timeline(plan)}
+            + "\n\n"
+            + gettext(
+                "May we go ahead?\n"
+                "Yes, go ahead: %(approved)s\n"
+                "No: %(declined)s\n"
+                "I would suggest something else: %(counter)s\n"
+                "You can also simply reply to this message."
+            )
+            % links
+        )
     return letter_compose(case=plan.case, agent=agent, body=body)
 
 
@@ -257,18 +265,30 @@ def plan_step_update(*, step: PlanStep, status: str, actor: User, note: str = ""
 
 
 def plan_update_text(*, plan: Plan) -> str:
+    with letter_language(case=plan.case):
+        return _plan_update_text(plan)
+
+
+def _plan_update_text(plan: Plan) -> str:
     steps = list(plan.steps.all())
     done = [s for s in steps if s.status == PlanStep.Status.DONE]
-    lines = [f"An update on your case {plan.case.reference}:", ""]
+    lines = [gettext("An update on your case %(ref)s:") % {"ref": plan.case.reference}, ""]
     if steps:
-        lines.append(f"{len(done)} of {len(steps)} steps are done.")
+        lines.append(
+            ngettext(
+                "%(done)s of %(total)s step is done.",
+                "%(done)s of %(total)s steps are done.",
+                len(steps),
+            )
+            % {"done": len(done), "total": len(steps)}
+        )
         for step in steps:
             lines.append(f"  [{step.get_status_display()}] {step.text}")
         lines.append("")
     lines.append(
-        "Everything is done."
+        gettext("Everything is done.")
         if plan.state == Plan.State.DONE
-        else f"We expect to finish {_timeline(plan)}."
+        else gettext("We expect to finish %(when)s.") % {"when": _timeline(plan)}
     )
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from caseloop.accounts.models import User
 from caseloop.cases.models import (
@@ -17,7 +18,7 @@ from caseloop.cases.services import _ensure_owner, event_record, message_add
 from .errors import LoopError, LoopStateError
 from .events import LoopEvent
 from .guards import case_locked as _locked, is_staff as _staff, require_staff as _require_staff
-from .letters import letter_compose
+from .letters import letter_compose, letter_language
 from .tokens import link_url
 
 # --- 1. Problem statement ----------------------------------------------------------------
@@ -81,11 +82,16 @@ def problem_confirmation_text(*, statement: ProblemStatement, agent: User | None
     correct links."""
     confirm = link_url(purpose="problem", object_id=statement.pk, answer="confirmed")
     correct = link_url(purpose="problem", object_id=statement.pk, answer="corrected")
-    body = (
-        f"Here is what I understood:\n\n{statement.paraphrase}\n\n"
-        f"If that is right, please confirm: {confirm}\n"
-        f"If not, tell us what to correct: {correct}"
-    )
+    with letter_language(case=statement.case):
+        body = (
+            gettext("Here is what I understood:")
+            + f"\n\n{statement.paraphrase}\n\n"
+            + gettext(
+                "If that is right, please confirm: %(confirm)s\n"
+                "If not, tell us what to correct: %(correct)s"
+            )
+            % {"confirm": confirm, "correct": correct}
+        )
     return letter_compose(case=statement.case, agent=agent, body=body)
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 from caseloop.cases.errors import CaseError
 from caseloop.cases.models import Channel, Message
@@ -243,13 +244,14 @@ def _email_claim_start(*, widget: ChatWidget, visitor_id: str, email: str, name:
         )
     minutes = int(CLAIM_LIFETIME.total_seconds() // 60)
     message = EmailMessage(
-        subject=f"Your chat code: {code}",
-        body=(
-            f"Someone chatting with us gave this address. If it was you, enter {code} in "
-            f"the chat to link it to your earlier requests. The code works for {minutes} "
+        subject=gettext("Your chat code: %(code)s") % {"code": code},
+        body=gettext(
+            "Someone chatting with us gave this address. If it was you, enter %(code)s in "
+            "the chat to link it to your earlier requests. The code works for %(minutes)s "
             "minutes.\n\nIf it was not you, ignore this email: nothing is linked without "
             "the code."
-        ),
+        )
+        % {"code": code, "minutes": minutes},
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email],
     )

@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from caseloop.cases.models import Case, Message
 from caseloop.cases.services import event_record
 from caseloop.channels.events import CHAT_TRANSCRIPT_SENT
+from caseloop.lib.language import language_override
 
 from .models import ChatConversation
 
@@ -31,11 +33,11 @@ def chat_transcript_text(*, conversation: ChatConversation) -> str:
     )
     for message in messages:
         if message.direction == Message.Direction.INBOUND:
-            who = "You"
+            who = gettext("You")
         elif message.author_user is not None:
             who = message.author_user.get_full_name() or message.author_user.username
         else:
-            who = "Support"
+            who = gettext("Support")
         lines.append(f"[{message.created_at:%Y-%m-%d %H:%M} UTC] {who}:\n{message.text}\n")
     return "\n".join(lines)
 
@@ -46,20 +48,21 @@ def chat_transcript_send(*, conversation_id: int) -> bool:
     Side effects: an email; `transcript_sent_at`; a `chat_transcript_sent` case event."""
     conversation = (
         ChatConversation.objects.select_for_update(of=("self",))
-        .select_related("case")
+        .select_related("case", "case__customer")
         .filter(pk=conversation_id)
         .first()
     )
     if conversation is None or conversation.transcript_sent_at or not conversation.email:
         return False
     case = cast(Case, conversation.case)
-    body = (
-        f"Here is the transcript of your chat with us (case {case.reference}).\n"
-        f"Reply to this email or quote {case.reference} to continue.\n\n"
-        + chat_transcript_text(conversation=conversation)
-    )
+    with language_override(case.customer.language):
+        body = gettext(
+            "Here is the transcript of your chat with us (case %(ref)s).\n"
+            "Reply to this email or quote %(ref)s to continue.\n\n"
+        ) % {"ref": case.reference} + chat_transcript_text(conversation=conversation)
+        subject = gettext("Your chat transcript [%(ref)s]") % {"ref": case.reference}
     EmailMessage(
-        subject=f"Your chat transcript [{case.reference}]",
+        subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[conversation.email],

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class PhoneChannelConfig(AppConfig):
@@ -15,6 +16,12 @@ class PhoneChannelConfig(AppConfig):
         from .webhook import phone_report_retry
 
         panel_register(
-            Panel("calls", "Calls", "phone/partials/calls_panel.html", calls_panel_context, 70)
+            Panel(
+                "calls",
+                gettext_noop("Calls"),
+                "phone/partials/calls_panel.html",
+                calls_panel_context,
+                70,
+            )
         )
         webhook_payload_retrier_register("call", phone_report_retry)

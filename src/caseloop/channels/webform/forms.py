@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, gettext_lazy
 
 from caseloop.customers.errors import InvalidContactPoint
 from caseloop.customers.models import ContactPoint
@@ -35,26 +36,26 @@ class ContactForm(forms.Form):
     name = forms.CharField(
         max_length=200,
         required=False,
-        label="Your name",
+        label=gettext_lazy("Your name"),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
         max_length=320,
         required=False,
-        label="Email",
+        label=gettext_lazy("Email"),
         widget=forms.EmailInput(attrs={"aria-describedby": "email-hint", "autocomplete": "email"}),
     )
-    phone = forms.CharField(max_length=40, required=False, label="Phone")
-    subject = forms.CharField(max_length=200, label="Subject")
+    phone = forms.CharField(max_length=40, required=False, label=gettext_lazy("Phone"))
+    subject = forms.CharField(max_length=200, label=gettext_lazy("Subject"))
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=20_000)
     order_reference = forms.CharField(
-        max_length=100, required=False, label="Order number (optional)"
+        max_length=100, required=False, label=gettext_lazy("Order number (optional)")
     )
-    attachments = MultipleFileField(required=False, label="Attachments (optional)")
+    attachments = MultipleFileField(required=False, label=gettext_lazy("Attachments (optional)"))
     # Honeypot: hidden from people by CSS and from assistive tech; bots fill it in.
     website = forms.CharField(
         required=False,
-        label="Leave this field empty",
+        label=gettext_lazy("Leave this field empty"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
@@ -68,13 +69,15 @@ class ContactForm(forms.Form):
             return contact_normalize(kind=ContactPoint.Kind.PHONE, value=phone)
         except InvalidContactPoint as exc:
             raise forms.ValidationError(
-                "Enter a phone number with its country code, e.g. +44 20 7946 0000."
+                gettext("Enter a phone number with its country code, e.g. +44 20 7946 0000.")
             ) from exc
 
     def clean_attachments(self) -> list:
         files = self.cleaned_data.get("attachments") or []
         if len(files) > MAX_FILES:
-            raise forms.ValidationError(f"Attach at most {MAX_FILES} files.")
+            raise forms.ValidationError(
+                gettext("Attach at most %(MAX_FILES)s files.") % {"MAX_FILES": MAX_FILES}
+            )
         limit = settings.MAX_ATTACHMENT_BYTES
         for upload in files:
             if upload.size > limit:
@@ -88,7 +91,9 @@ class ContactForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = cast("dict[str, Any]", super().clean())
         if not data.get("email") and not data.get("phone") and not self.has_error("phone"):
-            raise forms.ValidationError("Give an email address or a phone number so we can reply.")
+            raise forms.ValidationError(
+                gettext("Give an email address or a phone number so we can reply.")
+            )
         return data
 
     @property

@@ -43,7 +43,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "kb-solved";
-      button.textContent = "This solved my problem";
+      button.textContent = window.gettext ? window.gettext("This solved my problem") : "This solved my problem";
       button.addEventListener("click", function () { deflect(item.id, query, button); });
       li.appendChild(button);
       var p = document.createElement("p");

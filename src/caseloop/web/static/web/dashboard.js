@@ -1,6 +1,7 @@
 // The dashboard's charts, drawn with the vendored Chart.js from the JSON the page carries.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
   function draw() {
     var source = document.getElementById("dashboard-data");
     if (!source || typeof window.Chart === "undefined") return;
@@ -24,8 +25,8 @@
         { label: "SLA %", data: data.sla, borderColor: "#b5652f", spanGaps: true },
       ], { scales: { y: { min: 0, max: 100 } } }],
       ["chart-speed", "line", [
-        { label: "First response (min)", data: data.first_response_minutes, borderColor: "#2f6db5", spanGaps: true, yAxisID: "y" },
-        { label: "Resolution (h)", data: data.resolution_hours, borderColor: "#8a4fb5", spanGaps: true, yAxisID: "y1" },
+        { label: gettext("First response (min)"), data: data.first_response_minutes, borderColor: "#2f6db5", spanGaps: true, yAxisID: "y" },
+        { label: gettext("Resolution (h)"), data: data.resolution_hours, borderColor: "#8a4fb5", spanGaps: true, yAxisID: "y1" },
       ], { scales: { y: { beginAtZero: true, position: "left" }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } } }],
     ];
     charts.forEach(function (spec) {

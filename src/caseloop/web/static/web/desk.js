@@ -2,6 +2,12 @@
 (function () {
   "use strict";
   var body = document.body;
+  // Translations from the page's JavaScript catalogue (/jsi18n/), English without it.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
+  };
 
   function announce(text) {
     var live = document.getElementById("live");
@@ -46,7 +52,7 @@
         row.classList.add("fresh");
         var empty = document.getElementById("empty");
         if (empty) { empty.remove(); }
-        if (isNew) { announce("New case " + row.querySelector("a").textContent); }
+        if (isNew) { announce(interpolate(gettext("New case %(reference)s"), { reference: row.querySelector("a").textContent }, true)); }
       });
     });
   }
@@ -92,7 +98,7 @@
   function refreshTimeline() {
     if (!document.getElementById("timeline-wrap") || !window.htmx) { return; }
     htmx.ajax("GET", body.dataset.timelineUrl, { target: "#timeline-wrap", swap: "innerHTML" })
-      .then(function () { announce("The timeline was updated."); });
+      .then(function () { announce(gettext("The timeline was updated.")); });
   }
 
   /* Who else has this case open: "viewing", or "replying" while they type. */
@@ -109,8 +115,12 @@
       (others[id].state === "replying" ? replying : viewing).push(others[id].name);
     });
     var parts = [];
-    if (replying.length) { parts.push(replying.join(", ") + (replying.length > 1 ? " are" : " is") + " replying to this case right now"); }
-    if (viewing.length) { parts.push(viewing.join(", ") + (viewing.length > 1 ? " are" : " is") + " viewing it"); }
+    if (replying.length) {
+      parts.push(interpolate(ngettext("%(names)s is replying to this case right now", "%(names)s are replying to this case right now", replying.length), { names: replying.join(", ") }, true));
+    }
+    if (viewing.length) {
+      parts.push(interpolate(ngettext("%(names)s is viewing it", "%(names)s are viewing it", viewing.length), { names: viewing.join(", ") }, true));
+    }
     box.textContent = parts.join("; ") + (parts.length ? "." : "");
     box.hidden = !parts.length;
     box.classList.toggle("warn", replying.length > 0);
@@ -452,8 +462,8 @@
     });
     suggestionText(button).then(function (text) {
       if (insertIntoReply(text)) {
-        button.textContent = "Used: in your reply";
-        announce("The suggestion is in your reply.");
+        button.textContent = gettext("Used: in your reply");
+        announce(gettext("The suggestion is in your reply."));
       } else {
         button.disabled = false;
       }

@@ -458,3 +458,25 @@ def test_events_no_rule_wants_record_no_reaction():
     before = OutboxEffect.objects.filter(kind__startswith="event_recorded:any").count()
     tag(case, "go")
     assert OutboxEffect.objects.filter(kind__startswith="event_recorded:any").count() == before
+
+
+def test_with_no_rule_on_new_cases_or_messages_their_creation_records_no_rule_effects():
+    def rule_effects() -> int:
+        return (
+            OutboxEffect.objects.filter(kind__contains="rules_on_case_created").count()
+            + OutboxEffect.objects.filter(kind__contains="rules_on_message_added").count()
+        )
+
+    make_rule(triggers=["tags_changed"], actions=[{"type": "add_tag", "params": {"tag": "x"}}])
+    case = make_case()
+    message_add(case=case, text="One more thing.", direction="inbound", actor=None)
+    assert rule_effects() == 0
+    make_rule(
+        triggers=["created", "message_received"],
+        actions=[{"type": "add_tag", "params": {"tag": "seen"}}],
+    )
+    case = make_case()
+    message_add(case=case, text="One more thing.", direction="inbound", actor=None)
+    assert rule_effects() >= 2
+    run_effects()
+    assert "seen" in set(case.tags.values_list("name", flat=True))

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    AGENT = "agent", "Agent"
-    MANAGER = "manager", "Manager"
-    ADMIN = "admin", "Admin"
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Admin")
 
 
 STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN})

@@ -12,6 +12,7 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from caseloop.cases.models import Case, Channel, Priority
 from caseloop.customers.models import Organization
@@ -94,9 +95,9 @@ class Holiday(models.Model):
 
 
 class SlaTarget(models.TextChoices):
-    FIRST_RESPONSE = "first_response", "First response"
-    NEXT_REPLY = "next_reply", "Next reply"
-    RESOLUTION = "resolution", "Resolution"
+    FIRST_RESPONSE = "first_response", _("First response")
+    NEXT_REPLY = "next_reply", _("Next reply")
+    RESOLUTION = "resolution", _("Resolution")
 
 
 class SlaPolicy(models.Model):
@@ -292,9 +293,9 @@ class WebhookDelivery(models.Model):
     """One event sent (or being sent) to one subscription: the delivery log."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
@@ -334,8 +335,8 @@ class Rule(models.Model):
     actions are kept as checked JSON (`rules.rule_spec_check`)."""
 
     class Match(models.TextChoices):
-        ALL = "all", "All conditions"
-        ANY = "any", "Any condition"
+        ALL = "all", _("All conditions")
+        ANY = "any", _("Any condition")
 
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=False)

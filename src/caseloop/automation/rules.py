@@ -80,7 +80,7 @@ def require_admin(actor: User) -> None:
 def rule_triggers() -> dict[str, str]:
     """What can fire a rule, by name: every case-event kind but the rules' own, and a
     customer's message."""
-    kinds = {name: kind.label for name, kind in event_kinds().items() if name != RULE_APPLIED}
+    kinds = {name: str(kind.label) for name, kind in event_kinds().items() if name != RULE_APPLIED}
     kinds[MESSAGE_RECEIVED] = "Message received from the customer"
     return dict(sorted(kinds.items()))
 
@@ -427,5 +427,14 @@ def rules_on_message_added(message_id: int) -> None:
 def rules_listen() -> None:
     """Called once by AutomationConfig.ready()."""
     hooks.on_any_event_recorded(rules_on_event, wants=rules_want)
-    hooks.on_case_created(rules_on_case_created, order=hooks.CREATED_LATE + 5)
-    hooks.on_message_added(rules_on_message_added)
+    hooks.on_case_created(
+        rules_on_case_created,
+        order=hooks.CREATED_LATE + 5,
+        wants=lambda: "created" in trigger_kinds_active(),
+    )
+    hooks.on_message_added(
+        rules_on_message_added,
+        wants=lambda: bool(
+            trigger_kinds_active() & {MESSAGE_RECEIVED, CaseEvent.Kind.MESSAGE_ADDED}
+        ),
+    )

@@ -13,12 +13,14 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, gettext_noop
 
 from caseloop.accounts.models import Role, User
 from caseloop.cases import outbox
 from caseloop.cases.models import Case, Priority
 from caseloop.cases.services import case_update, event_record
+from caseloop.lib.language import language_override
 from caseloop.lib.realtime import DESK_GROUP, publish
 
 from .clocks import TARGETS, Clock, clocks_compute
@@ -94,7 +96,17 @@ def _attention(sla: CaseSla, now: datetime) -> tuple[datetime | None, datetime |
 
 
 def _label(target: str) -> str:
-    return str(SlaTarget(target).label)
+    """The target's name as the case's log records it: in English, whoever is reading."""
+    with translation.override(None):
+        return str(SlaTarget(target).label)
+
+
+# A target's name within a sentence ("missed its first response target").
+_IN_SENTENCE = {
+    SlaTarget.FIRST_RESPONSE: gettext_noop("first response"),
+    SlaTarget.NEXT_REPLY: gettext_noop("next reply"),
+    SlaTarget.RESOLUTION: gettext_noop("resolution"),
+}
 
 
 def _sla_event(*, case: Case, kind: str, clock: Clock, policy_id: int | None, reason: str) -> None:
@@ -285,6 +297,39 @@ def _breach_escalate(*, case: Case, sla: CaseSla, missed: list[Clock], policy_na
         )
 
 
+def _breach_email(*, case: Case, payload: dict[str, Any], address: str) -> EmailMessage:
+    """The missed-target email to `address`, in the active language."""
+    target = payload["target"]
+    label = str(SlaTarget(target).label)
+    words = _(_IN_SENTENCE[target]) if target in _IN_SENTENCE else label.lower()
+    due = datetime.fromisoformat(payload["due"]) if payload.get("due") else None
+    values = {"reference": case.reference, "subject": case.subject, "target": words}
+    if due:
+        values["due"] = f"{due.astimezone(UTC):%Y-%m-%d %H:%M}"
+        first = _("Case %(reference)s (%(subject)s) missed its %(target)s target, due %(due)s UTC.")
+    else:
+        first = _("Case %(reference)s (%(subject)s) missed its %(target)s target.")
+    lines = [
+        first % values,
+        _("Policy: %(policy)s.") % {"policy": payload.get("policy_name") or _("default targets")},
+    ]
+    if payload.get("raised_to"):
+        lines.append(
+            _("Its priority was raised to %(priority)s.")
+            % {"priority": Priority(payload["raised_to"]).label}
+        )
+    owner = case.owner.display_name if case.owner else _("none yet")
+    lines.append(_("Owner: %(name)s.") % {"name": owner})
+    lines.append(settings.SITE_URL + reverse("web:case", args=[case.pk]))
+    return EmailMessage(
+        subject=_("[%(reference)s] %(target)s target missed")
+        % {"reference": case.reference, "target": label},
+        body="\n".join(lines) + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+    )
+
+
 def sla_breach_notify(payload: dict[str, Any]) -> None:
     """Outbox handler: email every active manager and admin with an address that a case
     missed an SLA target. Carried out at least once (a retry after a crash between sending
@@ -292,33 +337,19 @@ def sla_breach_notify(payload: dict[str, Any]) -> None:
     case = Case.objects.select_related("owner").filter(pk=payload["case"]).first()
     if case is None:
         return
-    recipients = sorted(
-        set(
-            User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
-    if not recipients:
+    # Each address once, in its person's language (the first one listed when shared).
+    languages: dict[str, str] = {}
+    for address, language in (
+        User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True)
+        .exclude(email="")
+        .order_by("email", "id")
+        .values_list("email", "language")
+    ):
+        languages.setdefault(address, language)
+    if not languages:
         return
-    label = _label(payload["target"])
-    due = datetime.fromisoformat(payload["due"]) if payload.get("due") else None
-    lines = [
-        f"Case {case.reference} ({case.subject}) missed its {label.lower()} target"
-        + (f", due {due.astimezone(UTC):%Y-%m-%d %H:%M} UTC." if due else "."),
-        f"Policy: {payload.get('policy_name') or 'default targets'}.",
-    ]
-    if payload.get("raised_to"):
-        lines.append(f"Its priority was raised to {Priority(payload['raised_to']).label}.")
-    lines.append(f"Owner: {case.owner.display_name if case.owner else 'none yet'}.")
-    lines.append(settings.SITE_URL + reverse("web:case", args=[case.pk]))
-    messages = [
-        EmailMessage(
-            subject=f"[{case.reference}] {label} target missed",
-            body="\n".join(lines) + "\n",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[address],
-        )
-        for address in recipients
-    ]
+    messages = []
+    for address in sorted(languages):
+        with language_override(languages[address]):
+            messages.append(_breach_email(case=case, payload=payload, address=address))
     get_connection(fail_silently=False).send_messages(messages)

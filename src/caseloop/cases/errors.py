@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from caseloop.lib.errors import DomainError, ErrorKind
 
 
@@ -19,10 +21,13 @@ class InvalidTransition(CaseError):
     def __init__(self, current: str, target: str, allowed: list[str]) -> None:
         self.current, self.target, self.allowed = current, target, allowed
         self.payload = {"current": current, "requested": target, "allowed": allowed}
-        allowed_text = ", ".join(allowed) if allowed else "none"
+        allowed_text = ", ".join(allowed) if allowed else _("none")
         super().__init__(
-            f"cannot move a case from '{current}' to '{target}'; allowed from '{current}': "
-            f"{allowed_text}"
+            _(
+                "cannot move a case from '%(current)s' to '%(target)s'; allowed from "
+                "'%(current)s': %(allowed)s"
+            )
+            % {"current": current, "target": target, "allowed": allowed_text}
         )
 
 
@@ -37,7 +42,10 @@ class AttachmentTooLarge(CaseError):
 
     def __init__(self, filename: str, size: int, limit: int) -> None:
         self.filename, self.size, self.limit = filename, size, limit
-        super().__init__(f"attachment '{filename}' is {size} bytes; the limit is {limit} bytes")
+        super().__init__(
+            _("attachment '%(name)s' is %(size)s bytes; the limit is %(limit)s bytes")
+            % {"name": filename, "size": size, "limit": limit}
+        )
 
 
 class CaseValidationError(CaseError):
@@ -59,4 +67,4 @@ class ReplyObjection(CaseError):
     def __init__(self, findings: list[Any]) -> None:
         self.findings = findings
         self.payload = {"findings": [finding.as_dict() for finding in findings]}
-        super().__init__("the reply coach has suggestions; revise the reply or send anyway")
+        super().__init__(_("the reply coach has suggestions; revise the reply or send anyway"))

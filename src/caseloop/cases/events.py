@@ -21,6 +21,8 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Model
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _, gettext_noop
 
 from .models import CaseEvent, Channel, Message, Priority, Status
 
@@ -33,14 +35,14 @@ class EventKind(str):
     """An event kind's name (it compares and stores as the plain string) with its label and,
     optionally, how one of its events reads and which of its data's ids name rows."""
 
-    label: str
+    label: str | Promise
     describe: Describe | None
     refs: Mapping[str, str]
 
     def __new__(
         cls,
         name: str,
-        label: str,
+        label: str | Promise,
         describe: Describe | None = None,
         refs: Mapping[str, str] | None = None,
     ) -> EventKind:
@@ -60,7 +62,7 @@ _kinds: dict[str, EventKind] = {}
 
 def event_kind(
     name: str,
-    label: str = "",
+    label: str | Promise = "",
     *,
     describe: Describe | None = None,
     refs: Mapping[str, str] | None = None,
@@ -122,8 +124,8 @@ class EventNames:
         if row is not None:
             return row_name(row)
         model = _ref_model(event, key)
-        noun = apps.get_model(model)._meta.verbose_name if model else "record"
-        return f"a deleted {noun}"
+        noun = apps.get_model(model)._meta.verbose_name if model else _("record")
+        return _("a deleted %(noun)s") % {"noun": noun}
 
 
 def _ref_model(event: CaseEvent, key: str) -> str | None:
@@ -173,7 +175,7 @@ class EventLine:
     reason: str = ""
 
 
-def _fallback(event: CaseEvent, label: str) -> str:
+def _fallback(event: CaseEvent, label: str | Promise) -> str:
     """A kind that does not describe its events reads as its label, with a plain before →
     after or a case reference when its data has one."""
     data = _data(event)
@@ -182,7 +184,7 @@ def _fallback(event: CaseEvent, label: str) -> str:
         return f"{label}: {before} → {after}"
     if isinstance(data.get("reference"), str):
         return f"{label}: {data['reference']}"
-    return label
+    return str(label)
 
 
 def _sentence(event: CaseEvent, names: EventNames) -> str | EventLine:
@@ -244,30 +246,34 @@ def choice_label(choices: type[Any], value: object) -> str:
 
 def _was(names: EventNames, event: CaseEvent) -> str:
     before = names.name(event, "before")
-    return f" (was {before})" if before else ""
+    return _(" (was %(before)s)") % {"before": before} if before else ""
 
 
 def _status(event: CaseEvent, names: EventNames) -> str:
     data = _data(event)
-    return f"Status: {choice_label(Status, data['before'])} → {choice_label(Status, data['after'])}"
+    return _("Status: %(before)s → %(after)s") % {
+        "before": choice_label(Status, data["before"]),
+        "after": choice_label(Status, data["after"]),
+    }
 
 
 def _priority(event: CaseEvent, names: EventNames) -> str:
     data = _data(event)
-    return (
-        f"Priority: {choice_label(Priority, data['before'])} → "
-        f"{choice_label(Priority, data['after'])}"
-    )
+    return _("Priority: %(before)s → %(after)s") % {
+        "before": choice_label(Priority, data["before"]),
+        "after": choice_label(Priority, data["after"]),
+    }
 
 
 def _field(noun: str) -> Callable[[CaseEvent, EventNames], str]:
-    """A field naming a row reads as "Team: Billing (was Returns)" or "Team removed"."""
+    """A field naming a row reads as "Team: Billing (was Returns)" or "Team removed"
+    (`noun` is marked with gettext_noop and translated when the event is read)."""
 
     def describe(event: CaseEvent, names: EventNames) -> str:
         after = names.name(event, "after")
         if not after:
-            return f"{noun} removed{_was(names, event)}"
-        return f"{noun}: {after}{_was(names, event)}"
+            return _("%(noun)s removed") % {"noun": _(noun)} + _was(names, event)
+        return f"{_(noun)}: {after}{_was(names, event)}"
 
     return describe
 
@@ -279,21 +285,26 @@ def _owner_assigned(event: CaseEvent, names: EventNames) -> str:
         and data.get("after") == event.actor_id
         and not data.get("before")
     ):
-        return "Became the owner"
-    return _field("Owner")(event, names)
+        return _("Became the owner")
+    return _field(gettext_noop("Owner"))(event, names)
 
 
 def _assignee(event: CaseEvent, names: EventNames) -> str:
     after = names.name(event, "after")
-    return (
-        f"Assigned to {after}{_was(names, event)}" if after else f"Unassigned{_was(names, event)}"
-    )
+    if after:
+        return _("Assigned to %(name)s") % {"name": after} + _was(names, event)
+    return _("Unassigned") + _was(names, event)
 
 
 def _owner_transferred(event: CaseEvent, names: EventNames) -> str:
     before = names.name(event, "before")
     after = names.name(event, "after")
-    return f"Ownership passed from {before} to {after}" if before else f"Owner: {after}"
+    if before:
+        return _("Ownership passed from %(before)s to %(after)s") % {
+            "before": before,
+            "after": after,
+        }
+    return _("Owner: %(name)s") % {"name": after}
 
 
 def _tags(event: CaseEvent, names: EventNames) -> str:
@@ -303,47 +314,54 @@ def _tags(event: CaseEvent, names: EventNames) -> str:
     removed = [tag for tag in before if tag not in after]
     parts = []
     if added:
-        parts.append("Tagged " + ", ".join(added))
+        parts.append(_("Tagged %(tags)s") % {"tags": ", ".join(added)})
     if removed:
-        parts.append(("untagged " if parts else "Untagged ") + ", ".join(removed))
-    return "; ".join(parts) or "Tags unchanged"
+        untagged = _("untagged %(tags)s") if parts else _("Untagged %(tags)s")
+        parts.append(untagged % {"tags": ", ".join(removed)})
+    return "; ".join(parts) or _("Tags unchanged")
 
 
 def _subject(event: CaseEvent, names: EventNames) -> str:
     data = _data(event)
-    return f"Subject: “{data['after']}” (was “{data['before']}”)"
+    return _("Subject: “%(after)s” (was “%(before)s”)") % {
+        "after": data["after"],
+        "before": data["before"],
+    }
 
 
 def _created(event: CaseEvent, names: EventNames) -> str:
     after = _data(event).get("after") or {}
     channel = choice_label(Channel, after.get("channel", ""))
     priority = choice_label(Priority, after.get("priority", Priority.NORMAL))
-    return f"Case opened ({channel}, {priority.lower()} priority)"
+    return _("Case opened (%(channel)s, %(priority)s priority)") % {
+        "channel": channel,
+        "priority": priority.lower(),
+    }
 
 
 def _attachment(event: CaseEvent, names: EventNames) -> str:
-    return f"Attachment added: {_data(event)['filename']}"
+    return _("Attachment added: %(name)s") % {"name": _data(event)["filename"]}
 
 
 def _delivery(event: CaseEvent, names: EventNames) -> str:
     data = _data(event)
     after = data["after"]
     if after == Message.Delivery.SENT:
-        return "Reply delivered"
+        return _("Reply delivered")
     if after == Message.Delivery.FAILED:
         error = str(data.get("error") or "").strip()
-        return f"Delivery failed: {error}" if error else "Delivery failed"
+        return _("Delivery failed: %(error)s") % {"error": error} if error else _("Delivery failed")
     if after == Message.Delivery.NOT_APPLICABLE:
-        return "Not sent out: no sender is set up for this channel"
-    return f"Delivery: {choice_label(Message.Delivery, after)}"
+        return _("Not sent out: no sender is set up for this channel")
+    return _("Delivery: %(state)s") % {"state": choice_label(Message.Delivery, after)}
 
 
 def _merged_into(event: CaseEvent, names: EventNames) -> str:
-    return f"Merged into {_data(event)['reference']}"
+    return _("Merged into %(reference)s") % {"reference": _data(event)["reference"]}
 
 
 def _merged_from(event: CaseEvent, names: EventNames) -> str:
-    return f"{_data(event)['reference']} merged into this case"
+    return _("%(reference)s merged into this case") % {"reference": _data(event)["reference"]}
 
 
 USER, TEAM, CATEGORY, CUSTOMER = (
@@ -357,13 +375,19 @@ _CORE: dict[str, tuple[Describe | None, dict[str, str]]] = {
     CaseEvent.Kind.STATUS_CHANGED: (_status, {}),
     CaseEvent.Kind.OWNER_ASSIGNED: (_owner_assigned, {"before": USER, "after": USER}),
     CaseEvent.Kind.OWNER_TRANSFERRED: (_owner_transferred, {"before": USER, "after": USER}),
-    CaseEvent.Kind.CATEGORY_CHANGED: (_field("Category"), {"before": CATEGORY, "after": CATEGORY}),
+    CaseEvent.Kind.CATEGORY_CHANGED: (
+        _field(gettext_noop("Category")),
+        {"before": CATEGORY, "after": CATEGORY},
+    ),
     CaseEvent.Kind.PRIORITY_CHANGED: (_priority, {}),
-    CaseEvent.Kind.TEAM_CHANGED: (_field("Team"), {"before": TEAM, "after": TEAM}),
+    CaseEvent.Kind.TEAM_CHANGED: (_field(gettext_noop("Team")), {"before": TEAM, "after": TEAM}),
     CaseEvent.Kind.ASSIGNEE_CHANGED: (_assignee, {"before": USER, "after": USER}),
     CaseEvent.Kind.TAGS_CHANGED: (_tags, {}),
     CaseEvent.Kind.SUBJECT_CHANGED: (_subject, {}),
-    CaseEvent.Kind.CUSTOMER_CHANGED: (_field("Customer"), {"before": CUSTOMER, "after": CUSTOMER}),
+    CaseEvent.Kind.CUSTOMER_CHANGED: (
+        _field(gettext_noop("Customer")),
+        {"before": CUSTOMER, "after": CUSTOMER},
+    ),
     CaseEvent.Kind.ATTACHMENT_ADDED: (_attachment, {}),
     CaseEvent.Kind.DELIVERY_CHANGED: (_delivery, {}),
     CaseEvent.Kind.MERGED_INTO: (_merged_into, {}),
@@ -372,4 +396,4 @@ _CORE: dict[str, tuple[Describe | None, dict[str, str]]] = {
 
 for _choice in CaseEvent.Kind:
     _describe, _refs = _CORE.get(_choice.value, (None, {}))
-    event_kind(_choice.value, str(_choice.label), describe=_describe, refs=_refs)
+    event_kind(_choice.value, _choice.label, describe=_describe, refs=_refs)

@@ -30,11 +30,21 @@ class _Hook:
     def __init__(self, name: str) -> None:
         self.name = name
         self.callbacks: list[tuple[int, str, Callable[..., None]]] = []
+        # A reaction that is often not needed says when it is (from a cache, no query), so
+        # a change it does not want records no effect for it.
+        self.wants: dict[str, Callable[[], bool]] = {}
 
-    def register(self, callback: Callable[..., None], order: int) -> None:
+    def register(
+        self,
+        callback: Callable[..., None],
+        order: int,
+        wants: Callable[[], bool] | None = None,
+    ) -> None:
         kind = f"{self.name}:{callback.__module__}.{callback.__qualname__}"
         self.callbacks = [entry for entry in self.callbacks if entry[1] != kind]
         self.callbacks.append((order, kind, callback))
+        if wants is not None:
+            self.wants[kind] = wants
         self.callbacks.sort(key=lambda entry: entry[0])
         outbox.effect_type_register(kind, lambda payload: callback(*payload["args"]))
 
@@ -51,6 +61,7 @@ class _Hook:
                 case_id=case_id,
             )
             for _order, kind, _callback in self.callbacks
+            if kind not in self.wants or self.wants[kind]()
         ]
 
     def announce(self, *args: Any, case_id: int, once_key: str = "") -> None:
@@ -63,13 +74,22 @@ _case_status_changed = _Hook("case_status_changed")
 _case_updated = _Hook("case_updated")
 
 
-def on_case_created(callback: CaseCallback, *, order: int = CREATED_DEFAULT) -> CaseCallback:
-    _case_created.register(callback, order)
+def on_case_created(
+    callback: CaseCallback,
+    *,
+    order: int = CREATED_DEFAULT,
+    wants: Callable[[], bool] | None = None,
+) -> CaseCallback:
+    """`callback(case_id)` runs after a new case commits (when `wants()`, if given)."""
+    _case_created.register(callback, order, wants)
     return callback
 
 
-def on_message_added(callback: MessageCallback) -> MessageCallback:
-    _message_added.register(callback, CREATED_DEFAULT)
+def on_message_added(
+    callback: MessageCallback, *, wants: Callable[[], bool] | None = None
+) -> MessageCallback:
+    """`callback(message_id)` runs after a new message commits (when `wants()`, if given)."""
+    _message_added.register(callback, CREATED_DEFAULT, wants)
     return callback
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _, gettext_lazy
 
 from caseloop.accounts.models import User
 
@@ -26,20 +27,30 @@ def _data(event: CaseEvent) -> dict[str, Any]:
 
 
 def _split_out(event: CaseEvent, names: EventNames) -> str:
-    return f"A message was split into its own case, {_data(event).get('reference', '')}"
+    return _("A message was split into its own case, %(reference)s") % {
+        "reference": _data(event).get("reference", "")
+    }
 
 
 def _split_from(event: CaseEvent, names: EventNames) -> str:
-    return f"Split from a message of {_data(event).get('reference', '')}"
+    return _("Split from a message of %(reference)s") % {
+        "reference": _data(event).get("reference", "")
+    }
 
 
 def _forwarded(event: CaseEvent, names: EventNames) -> str:
-    return f"A message was forwarded to {_data(event).get('to', '')}"
+    return _("A message was forwarded to %(to)s") % {"to": _data(event).get("to", "")}
 
 
-CASE_SPLIT_OUT = event_kind("case_split_out", "Message split into a new case", describe=_split_out)
-CASE_SPLIT_FROM = event_kind("case_split_from", "Split from another case", describe=_split_from)
-MESSAGE_FORWARDED = event_kind("message_forwarded", "Message forwarded", describe=_forwarded)
+CASE_SPLIT_OUT = event_kind(
+    "case_split_out", gettext_lazy("Message split into a new case"), describe=_split_out
+)
+CASE_SPLIT_FROM = event_kind(
+    "case_split_from", gettext_lazy("Split from another case"), describe=_split_from
+)
+MESSAGE_FORWARDED = event_kind(
+    "message_forwarded", gettext_lazy("Message forwarded"), describe=_forwarded
+)
 
 
 def _staff(actor: User) -> None:

@@ -301,22 +301,22 @@ class CaseEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        MESSAGE_ADDED = "message_added", "Message added"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        OWNER_ASSIGNED = "owner_assigned", "Owner assigned"
-        OWNER_TRANSFERRED = "owner_transferred", "Ownership transferred"
-        CATEGORY_CHANGED = "category_changed", "Category changed"
-        PRIORITY_CHANGED = "priority_changed", "Priority changed"
-        TEAM_CHANGED = "team_changed", "Team changed"
-        ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
-        TAGS_CHANGED = "tags_changed", "Tags changed"
-        SUBJECT_CHANGED = "subject_changed", "Subject changed"
-        CUSTOMER_CHANGED = "customer_changed", "Customer changed"
-        ATTACHMENT_ADDED = "attachment_added", "Attachment added"
-        DELIVERY_CHANGED = "delivery_changed", "Delivery status changed"
-        MERGED_INTO = "merged_into", "Merged into another case"
-        MERGED_FROM = "merged_from", "Another case merged in"
+        CREATED = "created", _("Created")
+        MESSAGE_ADDED = "message_added", _("Message added")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        OWNER_ASSIGNED = "owner_assigned", _("Owner assigned")
+        OWNER_TRANSFERRED = "owner_transferred", _("Ownership transferred")
+        CATEGORY_CHANGED = "category_changed", _("Category changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        TEAM_CHANGED = "team_changed", _("Team changed")
+        ASSIGNEE_CHANGED = "assignee_changed", _("Assignee changed")
+        TAGS_CHANGED = "tags_changed", _("Tags changed")
+        SUBJECT_CHANGED = "subject_changed", _("Subject changed")
+        CUSTOMER_CHANGED = "customer_changed", _("Customer changed")
+        ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+        DELIVERY_CHANGED = "delivery_changed", _("Delivery status changed")
+        MERGED_INTO = "merged_into", _("Merged into another case")
+        MERGED_FROM = "merged_from", _("Another case merged in")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -371,9 +371,9 @@ class OutboxEffect(models.Model):
     (`cases.outbox`), so a process that dies after the commit loses nothing."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=255)
     # One effect per key: recording the same effect twice keeps the first.

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _, gettext_lazy
 
 from caseloop.cases.events import EventNames, event_kind
 from caseloop.cases.models import CaseEvent
@@ -19,52 +20,65 @@ def _when(iso: str) -> str:
 def _acknowledged(event: CaseEvent, names: EventNames) -> str:
     due = event.data.get("first_response_due")
     if not due:
-        return "Acknowledgement sent"
-    return f"Acknowledgement sent: first response promised by {_when(due)}"
+        return _("Acknowledgement sent")
+    return _("Acknowledgement sent: first response promised by %(when)s") % {"when": _when(due)}
 
 
 def _ack_skipped(event: CaseEvent, names: EventNames) -> str:
-    return "No acknowledgement sent"
+    return _("No acknowledgement sent")
 
 
 def _call(event: CaseEvent, names: EventNames) -> str:
-    direction = "Outgoing call" if event.data.get("direction") == "outbound" else "Call"
+    outgoing = event.data.get("direction") == "outbound"
     seconds = event.data.get("duration_seconds")
     length = f", {max(1, round(seconds / 60))} min" if isinstance(seconds, int) and seconds else ""
     phone = event.data.get("phone") or ""
-    return f"{direction} logged{' with ' + phone if phone else ''}{length}"
+    if phone:
+        text = (
+            _("Outgoing call logged with %(phone)s")
+            if outgoing
+            else _("Call logged with %(phone)s")
+        )
+        return text % {"phone": phone} + length
+    return (_("Outgoing call logged") if outgoing else _("Call logged")) + length
 
 
 def _chat_identified(event: CaseEvent, names: EventNames) -> str:
-    verified = "" if event.data.get("verified") else " (not verified)"
-    return f"Chat visitor identified as {event.data['email']}{verified}"
+    values = {"email": event.data["email"]}
+    if event.data.get("verified"):
+        return _("Chat visitor identified as %(email)s") % values
+    return _("Chat visitor identified as %(email)s (not verified)") % values
 
 
 def _chat_email_claimed(event: CaseEvent, names: EventNames) -> str:
-    return f"Chat visitor gave the email {event.data['email']} (not verified yet)"
+    return _("Chat visitor gave the email %(email)s (not verified yet)") % {
+        "email": event.data["email"]
+    }
 
 
 def _chat_closed(event: CaseEvent, names: EventNames) -> str:
     to = event.data.get("transcript_to")
-    return f"Chat closed; transcript to {to}" if to else "Chat closed"
+    return _("Chat closed; transcript to %(to)s") % {"to": to} if to else _("Chat closed")
 
 
 def _transcript_sent(event: CaseEvent, names: EventNames) -> str:
-    return f"Chat transcript sent to {event.data['to']}"
+    return _("Chat transcript sent to %(to)s") % {"to": event.data["to"]}
 
 
-ACKNOWLEDGED = event_kind("acknowledged", "Acknowledged", describe=_acknowledged)
+ACKNOWLEDGED = event_kind("acknowledged", gettext_lazy("Acknowledged"), describe=_acknowledged)
 ACK_SKIPPED = event_kind(
-    "acknowledgement_skipped", "Acknowledgement not sent", describe=_ack_skipped
+    "acknowledgement_skipped", gettext_lazy("Acknowledgement not sent"), describe=_ack_skipped
 )
-CALL_LOGGED = event_kind("call_logged", "Call logged", describe=_call)
+CALL_LOGGED = event_kind("call_logged", gettext_lazy("Call logged"), describe=_call)
 CHAT_IDENTIFIED = event_kind(
-    "chat_identified", "Chat visitor identified", describe=_chat_identified
+    "chat_identified", gettext_lazy("Chat visitor identified"), describe=_chat_identified
 )
 CHAT_EMAIL_CLAIMED = event_kind(
-    "chat_email_claimed", "Chat visitor confirmed their email", describe=_chat_email_claimed
+    "chat_email_claimed",
+    gettext_lazy("Chat visitor confirmed their email"),
+    describe=_chat_email_claimed,
 )
-CHAT_CLOSED = event_kind("chat_closed", "Chat closed", describe=_chat_closed)
+CHAT_CLOSED = event_kind("chat_closed", gettext_lazy("Chat closed"), describe=_chat_closed)
 CHAT_TRANSCRIPT_SENT = event_kind(
-    "chat_transcript_sent", "Chat transcript sent", describe=_transcript_sent
+    "chat_transcript_sent", gettext_lazy("Chat transcript sent"), describe=_transcript_sent
 )

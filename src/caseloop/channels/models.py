@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class InboundReceipt(models.Model):
@@ -29,9 +30,9 @@ class QuarantinedMessage(models.Model):
     Admins see it, fix what is needed, and retry it."""
 
     class State(models.TextChoices):
-        HELD = "held", "Held"
-        RETRIED = "retried", "Retried into a case"
-        DISCARDED = "discarded", "Discarded"
+        HELD = "held", _("Held")
+        RETRIED = "retried", _("Retried into a case")
+        DISCARDED = "discarded", _("Discarded")
 
     channel = models.CharField(max_length=16)
     source = models.CharField(max_length=200, blank=True, help_text="Mailbox, webhook, form…")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Guideline(models.Model):
     class Kind(models.TextChoices):
-        PHRASE = "phrase", "Flag a phrase (any pattern matches)"
-        COMPLAINT_REQUIRES = "complaint_requires", "On complaints, require a phrase"
-        TRIGGER_REQUIRES = "trigger_requires", "When a trigger appears, require a phrase"
-        LENGTH = "length", "Length limits"
-        JARGON = "jargon", "Internal jargon (from the jargon list)"
+        PHRASE = "phrase", _("Flag a phrase (any pattern matches)")
+        COMPLAINT_REQUIRES = "complaint_requires", _("On complaints, require a phrase")
+        TRIGGER_REQUIRES = "trigger_requires", _("When a trigger appears, require a phrase")
+        LENGTH = "length", _("Length limits")
+        JARGON = "jargon", _("Internal jargon (from the jargon list)")
 
     class Severity(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        ERROR = "error", "Error"
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        ERROR = "error", _("Error")
 
     rule_id = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Prefetch
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from caseloop.lib.money import desk_currency
 
@@ -67,10 +68,10 @@ class Customer(models.Model):
 
 class ContactPoint(models.Model):
     class Kind(models.TextChoices):
-        EMAIL = "email", "Email"
-        PHONE = "phone", "Phone"
-        CHAT = "chat", "Chat id"
-        SOCIAL = "social", "Social handle"
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        CHAT = "chat", _("Chat id")
+        SOCIAL = "social", _("Social handle")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_points")
     kind = models.CharField(max_length=16, choices=Kind.choices)

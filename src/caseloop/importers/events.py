@@ -1,6 +1,8 @@
 """The case-event kind an import writes: one per imported case, dated when the case was
 opened on the other desk, naming that desk and the case's id there."""
 
+from django.utils.translation import gettext_lazy
+
 from caseloop.cases.events import EventLine, EventNames, event_kind
 from caseloop.cases.models import CaseEvent
 
@@ -16,4 +18,4 @@ def _imported(event: CaseEvent, names: EventNames) -> EventLine:
     return EventLine(f"Imported from {desk} (#{data.get('source_id', '?')})", reason)
 
 
-IMPORTED = event_kind("imported", "Imported", describe=_imported)
+IMPORTED = event_kind("imported", gettext_lazy("Imported"), describe=_imported)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportedRecord(models.Model):
@@ -9,11 +10,11 @@ class ImportedRecord(models.Model):
     again after it was stopped half-way, creates nothing twice."""
 
     class Kind(models.TextChoices):
-        ORGANIZATION = "organization", "Organization"
-        TEAM = "team", "Team"
-        AGENT = "agent", "Agent"
-        CUSTOMER = "customer", "Customer"
-        CASE = "case", "Case"
+        ORGANIZATION = "organization", _("Organization")
+        TEAM = "team", _("Team")
+        AGENT = "agent", _("Agent")
+        CUSTOMER = "customer", _("Customer")
+        CASE = "case", _("Case")
 
     source = models.CharField(
         max_length=100,

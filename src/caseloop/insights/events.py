@@ -1,5 +1,7 @@
 """Case-event kinds insights writes, and how each reads in the timeline."""
 
+from django.utils.translation import gettext_lazy
+
 from caseloop.cases.events import EventNames, event_kind, row_name
 from caseloop.cases.models import CaseEvent
 
@@ -63,30 +65,35 @@ def _recovery_done(event: CaseEvent, names: EventNames) -> str:
 USER = "accounts.User"
 SATISFACTION_RATED = event_kind(
     "satisfaction_rated",
-    "Satisfaction rated",
+    gettext_lazy("Satisfaction rated"),
     describe=_rated,
     refs={"rating": "insights.SatisfactionRating"},
 )
 NPS_ANSWERED = event_kind(
     "nps_answered",
-    "Recommendation score given",
+    gettext_lazy("Recommendation score given"),
     describe=_nps_answered,
     refs={"response": "insights.NpsResponse"},
 )
 WORK_TIME_LOGGED = event_kind(
-    "work_time_logged", "Work time logged", describe=_work_time, refs={"agent": USER}
+    "work_time_logged", gettext_lazy("Work time logged"), describe=_work_time, refs={"agent": USER}
 )
 QA_REVIEWED = event_kind(
-    "qa_reviewed", "Quality review recorded", describe=_qa_reviewed, refs={"agent": USER}
+    "qa_reviewed",
+    gettext_lazy("Quality review recorded"),
+    describe=_qa_reviewed,
+    refs={"agent": USER},
 )
-NPS_SURVEY_SENT = event_kind("nps_survey_sent", "Recommendation survey sent", describe=_survey_sent)
+NPS_SURVEY_SENT = event_kind(
+    "nps_survey_sent", gettext_lazy("Recommendation survey sent"), describe=_survey_sent
+)
 RECOVERY_OPENED = event_kind(
     "recovery_opened",
-    "Recovery opened after a low score",
+    gettext_lazy("Recovery opened after a low score"),
     describe=_recovery_opened,
     refs={"owner": USER},
 )
-RECOVERY_DONE = event_kind("recovery_done", "Recovery done", describe=_recovery_done)
+RECOVERY_DONE = event_kind("recovery_done", gettext_lazy("Recovery done"), describe=_recovery_done)
 
 
 def _problem(event: CaseEvent, names: EventNames) -> str:
@@ -150,26 +157,28 @@ def _problem_flagged(event: CaseEvent, names: EventNames) -> str:
 PROBLEM = "insights.Problem"
 PROBLEM_LINKED = event_kind(
     "problem_linked",
-    "Linked to a recurring problem",
+    gettext_lazy("Linked to a recurring problem"),
     describe=_problem_linked,
     refs={"problem": PROBLEM},
 )
 PROBLEM_UNLINKED = event_kind(
     "problem_unlinked",
-    "Unlinked from a recurring problem",
+    gettext_lazy("Unlinked from a recurring problem"),
     describe=_problem_unlinked,
     refs={"problem": PROBLEM},
 )
 PROBLEM_CHANGED = event_kind(
     "problem_changed",
-    "Recurring problem changed",
+    gettext_lazy("Recurring problem changed"),
     describe=_problem_changed,
     refs={"problem": PROBLEM},
 )
 PROBLEM_FIX_SENT = event_kind(
     "problem_fix_sent",
-    "Fix of a recurring problem sent",
+    gettext_lazy("Fix of a recurring problem sent"),
     describe=_problem_fix_sent,
     refs={"problem": PROBLEM},
 )
-PROBLEM_FLAGGED = event_kind("problem_flagged", "Flagged as recurring", describe=_problem_flagged)
+PROBLEM_FLAGGED = event_kind(
+    "problem_flagged", gettext_lazy("Flagged as recurring"), describe=_problem_flagged
+)

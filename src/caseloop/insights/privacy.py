@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from caseloop.accounts.models import Role, User
 from caseloop.cases.events import EventNames, event_kind
@@ -38,7 +39,7 @@ def _erased_described(event: CaseEvent, names: EventNames) -> str:
 
 
 CUSTOMER_ERASED = event_kind(
-    "customer_erased", "Customer's personal data erased", describe=_erased_described
+    "customer_erased", gettext_lazy("Customer's personal data erased"), describe=_erased_described
 )
 
 

@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce, Trim
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_noop
 
 from caseloop.accounts.models import Role, User
 from caseloop.cases import outbox
@@ -48,6 +49,7 @@ from caseloop.cases.loop.models import CaseLink, Fact
 from caseloop.cases.models import Case, Category, Message
 from caseloop.customers.models import PurchaseRecord
 from caseloop.lib.errors import DomainError, ErrorKind
+from caseloop.lib.language import language_override
 from caseloop.triage.learning import case_text
 from caseloop.triage.models import MessageMood
 
@@ -478,52 +480,85 @@ def _alert_refresh(
 # --- the email ----------------------------------------------------------------------------
 
 
-def _manager_addresses() -> list[str]:
-    return sorted(
-        set(
-            User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
+def _manager_languages() -> dict[str, str]:
+    """Every active manager's and admin's address, each once, with its person's language."""
+    languages: dict[str, str] = {}
+    for address, language in (
+        User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True)
+        .exclude(email="")
+        .order_by("email", "id")
+        .values_list("email", "language")
+    ):
+        languages.setdefault(address, language)
+    return languages
 
 
-def trend_alert_notify(payload: dict[str, Any]) -> None:
-    """Outbox handler: email every active manager and admin with an address what changed
-    and the cases behind it, then mark the alert emailed. Skipped when already emailed or
-    dismissed in the meantime; carried out at least once (a crash between sending and
-    marking it done sends again). Side effects: the emails; `emailed_at`."""
-    alert = TrendAlert.objects.filter(pk=payload["alert"]).first()
-    if alert is None or alert.emailed_at is not None or alert.state == TrendAlert.State.DISMISSED:
-        return
-    recipients = _manager_addresses()
-    if not recipients:
-        return
+# What each dimension is called within a sentence ("Trend: category “Billing”").
+_DIMENSION_WORDS: dict[str, str] = {
+    D.CATEGORY: gettext_noop("category"),
+    D.PRODUCT: gettext_noop("product"),
+    D.KEYWORD: gettext_noop("keyword"),
+    D.MOOD: gettext_noop("mood"),
+}
+
+
+def _dimension_word(dimension: str) -> str:
+    word = _DIMENSION_WORDS.get(dimension)
+    return _(word) if word else str(D(dimension).label).lower()
+
+
+def _trend_email(alert: TrendAlert, cases: dict[int, Case], address: str) -> EmailMessage:
+    """The email about `alert` to `address`, in the active language."""
     site = settings.SITE_URL
-    cases = Case.objects.in_bulk(alert.case_ids[:EMAIL_CASES])
     lines = [
         alert.summary,
-        f"Compared with the same {int(WINDOW.total_seconds() // 3600)} hours of the week over "
-        f"the {BASELINE_WEEKS} weeks before.",
+        _("Compared with the same %(hours)s hours of the week over the %(weeks)s weeks before.")
+        % {"hours": int(WINDOW.total_seconds() // 3600), "weeks": BASELINE_WEEKS},
         "",
-        "The cases:" if alert.count <= EMAIL_CASES else f"The newest {EMAIL_CASES} cases:",
+        _("The cases:")
+        if alert.count <= EMAIL_CASES
+        else _("The newest %(count)s cases:") % {"count": EMAIL_CASES},
     ]
     for case_id in alert.case_ids[:EMAIL_CASES]:
         case = cases.get(case_id)
         if case is not None:
             lines.append(f"- {case.reference} {case.subject}")
             lines.append(f"  {site}{reverse('web:case', args=[case.pk])}")
-    lines += ["", f"Acknowledge, dismiss or open a problem: {site}{reverse('web:trends')}"]
-    messages = [
-        EmailMessage(
-            subject=f"Trend: {D(alert.dimension).label.lower()} “{alert.label}”, "
-            f"{alert.count} new cases",
-            body="\n".join(lines) + "\n",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[address],
-        )
-        for address in recipients
+    lines += [
+        "",
+        _("Acknowledge, dismiss or open a problem: %(url)s")
+        % {"url": f"{site}{reverse('web:trends')}"},
     ]
+    return EmailMessage(
+        subject=_("Trend: %(dimension)s “%(label)s”, %(count)s new cases")
+        % {
+            "dimension": _dimension_word(alert.dimension),
+            "label": alert.label,
+            "count": alert.count,
+        },
+        body="\n".join(lines) + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+    )
+
+
+def trend_alert_notify(payload: dict[str, Any]) -> None:
+    """Outbox handler: email every active manager and admin with an address what changed
+    and the cases behind it, each in their own language, then mark the alert emailed.
+    Skipped when already emailed or dismissed in the meantime; carried out at least once (a
+    crash between sending and marking it done sends again). Side effects: the emails;
+    `emailed_at`."""
+    alert = TrendAlert.objects.filter(pk=payload["alert"]).first()
+    if alert is None or alert.emailed_at is not None or alert.state == TrendAlert.State.DISMISSED:
+        return
+    recipients = _manager_languages()
+    if not recipients:
+        return
+    cases = Case.objects.in_bulk(alert.case_ids[:EMAIL_CASES])
+    messages = []
+    for address in sorted(recipients):
+        with language_override(recipients[address]):
+            messages.append(_trend_email(alert, cases, address))
     get_connection(fail_silently=False).send_messages(messages)
     TrendAlert.objects.filter(pk=alert.pk).update(emailed_at=timezone.now())
 

@@ -1,5 +1,7 @@
 """Case-event kinds knowledge writes, and how each reads in the timeline."""
 
+from django.utils.translation import gettext_lazy
+
 from caseloop.cases.events import EventNames, event_kind
 from caseloop.cases.models import CaseEvent
 
@@ -27,16 +29,18 @@ def _drafted(event: CaseEvent, names: EventNames) -> str:
 
 
 ARTICLE = "knowledge.Article"
-MACRO_APPLIED = event_kind("macro_applied", "Prepared response applied", describe=_macro_applied)
+MACRO_APPLIED = event_kind(
+    "macro_applied", gettext_lazy("Prepared response applied"), describe=_macro_applied
+)
 SUGGESTION_FEEDBACK = event_kind(
     "suggestion_feedback",
-    "Suggestion feedback",
+    gettext_lazy("Suggestion feedback"),
     describe=_feedback,
     refs={"article": ARTICLE, "similar_case": "cases.Case"},
 )
 ARTICLE_DRAFTED = event_kind(
     "article_drafted",
-    "Article drafted from the case",
+    gettext_lazy("Article drafted from the case"),
     describe=_drafted,
     refs={"article": ARTICLE},
 )

@@ -6,26 +6,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    FAQ = "faq", "FAQ"
-    TROUBLESHOOTING = "troubleshooting", "Troubleshooting guide"
-    PROCEDURE = "procedure", "Standard procedure"
-    ESCALATION_PATH = "escalation_path", "Escalation path"
-    POLICY = "policy", "Policy"
+    FAQ = "faq", _("FAQ")
+    TROUBLESHOOTING = "troubleshooting", _("Troubleshooting guide")
+    PROCEDURE = "procedure", _("Standard procedure")
+    ESCALATION_PATH = "escalation_path", _("Escalation path")
+    POLICY = "policy", _("Policy")
 
 
 class Audience(models.TextChoices):
-    INTERNAL = "internal", "Internal (agents only)"
-    PUBLIC = "public", "Public (help centre)"
+    INTERNAL = "internal", _("Internal (agents only)")
+    PUBLIC = "public", _("Public (help centre)")
 
 
 class State(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    REVIEW = "review", "In review"
-    PUBLISHED = "published", "Published"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
 
 
 class Article(models.Model):
@@ -175,8 +176,8 @@ class Macro(models.Model):
 
 class SuggestionFeedback(models.Model):
     class Verdict(models.TextChoices):
-        USED = "used", "Used"
-        NOT_HELPFUL = "not_helpful", "Not helpful"
+        USED = "used", _("Used")
+        NOT_HELPFUL = "not_helpful", _("Not helpful")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey(
@@ -214,10 +215,10 @@ class Deflection(models.Model):
 
 class SearchLog(models.Model):
     class Source(models.TextChoices):
-        HELP_CENTRE = "help", "Help centre"
-        FORM = "form", "Web form suggestions"
-        AGENT = "agent", "Agent"
-        API = "api", "API"
+        HELP_CENTRE = "help", _("Help centre")
+        FORM = "form", _("Web form suggestions")
+        AGENT = "agent", _("Agent")
+        API = "api", _("API")
 
     query = models.CharField(max_length=300)
     source = models.CharField(max_length=10, choices=Source.choices)

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 USER = settings.AUTH_USER_MODEL
 
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
-        ESCALATED = "escalated", "Escalated to you"
-        RETURNED = "returned", "A question came back"
-        SOLVED_BY_SOLVER = "solver_solved", "The solver reported it solved"
-        ASSIGNED = "assigned", "Given to you"
-        CUSTOMER_REPLIED = "customer_replied", "The customer replied"
-        MENTIONED = "mentioned", "Mentioned in a note"
-        NOTE = "note", "A note on a case you follow"
-        SLA_WARNING = "sla_warning", "SLA target close"
-        SLA_BREACHED = "sla_breached", "SLA target missed"
-        REQUEST_ANSWERED = "request_answered", "Another department answered"
-        RULE = "rule", "An automation rule"
+        ESCALATED = "escalated", _("Escalated to you")
+        RETURNED = "returned", _("A question came back")
+        SOLVED_BY_SOLVER = "solver_solved", _("The solver reported it solved")
+        ASSIGNED = "assigned", _("Given to you")
+        CUSTOMER_REPLIED = "customer_replied", _("The customer replied")
+        MENTIONED = "mentioned", _("Mentioned in a note")
+        NOTE = "note", _("A note on a case you follow")
+        SLA_WARNING = "sla_warning", _("SLA target close")
+        SLA_BREACHED = "sla_breached", _("SLA target missed")
+        REQUEST_ANSWERED = "request_answered", _("Another department answered")
+        RULE = "rule", _("An automation rule")
 
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TriagePolicy(models.Model):
@@ -64,8 +65,8 @@ class KeywordRule(models.Model):
 
 class ModelVersion(models.Model):
     class Kind(models.TextChoices):
-        CATEGORY = "category", "Category"
-        PRIORITY = "priority", "Priority"
+        CATEGORY = "category", _("Category")
+        PRIORITY = "priority", _("Priority")
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CATEGORY)
     version = models.PositiveIntegerField()
@@ -89,9 +90,9 @@ class CaseTriage(models.Model):
     """The stored triage of a case: category guess, priority with its factors, mood, route."""
 
     class Source(models.TextChoices):
-        MODEL = "model", "Learned model"
-        RULES = "rules", "Keyword rules"
-        NONE = "none", "No guess"
+        MODEL = "model", _("Learned model")
+        RULES = "rules", _("Keyword rules")
+        NONE = "none", _("No guess")
 
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="triage")
     category = models.ForeignKey(
@@ -143,9 +144,9 @@ class TriageLabel(models.Model):
     yardstick the live model is measured against."""
 
     class Source(models.TextChoices):
-        AGENT_SET = "agent_set", "Set by an agent"
-        AGENT_CONFIRMED = "agent_confirmed", "Confirmed by an agent"
-        IMPORTED = "imported", "Imported"
+        AGENT_SET = "agent_set", _("Set by an agent")
+        AGENT_CONFIRMED = "agent_confirmed", _("Confirmed by an agent")
+        IMPORTED = "imported", _("Imported")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="triage_labels")
     field = models.CharField(max_length=16)
@@ -197,8 +198,8 @@ class TeamRouting(models.Model):
     """How a team hands out cases, and where they go when nobody in it is free."""
 
     class Strategy(models.TextChoices):
-        ROUND_ROBIN = "round_robin", "Round robin"
-        LEAST_LOADED = "least_loaded", "Least loaded"
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_LOADED = "least_loaded", _("Least loaded")
 
     team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="routing")
     strategy = models.CharField(

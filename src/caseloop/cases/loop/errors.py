@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from caseloop.cases.errors import CaseError
 from caseloop.lib.errors import ErrorKind
 
@@ -22,8 +24,8 @@ class HandoffIncomplete(LoopError):
     def __init__(self, missing: list[dict[str, Any]]) -> None:
         self.missing = missing
         self.payload = {"missing": missing}
-        labels = ", ".join(item["label"] for item in missing)
-        super().__init__(f"the hand-off is missing: {labels}")
+        labels = ", ".join(str(item["label"]) for item in missing)
+        super().__init__(_("the hand-off is missing: %(facts)s") % {"facts": labels})
 
 
 class RemedyNotAuthorised(LoopError):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from caseloop.accounts.models import STAFF_ROLES
 from caseloop.cases.loop.policies import RuleError, alternatives_normalize, rule_validate
@@ -76,10 +77,10 @@ class ProblemStatement(models.Model):
     """The customer's own words and the agent's paraphrase, which the customer may confirm."""
 
     class Confirmation(models.TextChoices):
-        NOT_SENT = "not_sent", "Not sent"
-        SENT = "sent", "Sent, awaiting answer"
-        CONFIRMED = "confirmed", "Confirmed"
-        CORRECTED = "corrected", "Corrected"
+        NOT_SENT = "not_sent", _("Not sent")
+        SENT = "sent", _("Sent, awaiting answer")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CORRECTED = "corrected", _("Corrected")
 
     case = models.OneToOneField(
         "cases.Case", on_delete=models.CASCADE, related_name="problem_statement"
@@ -113,12 +114,12 @@ class ProblemStatement(models.Model):
 class Outcome(models.TextChoices):
     """What a policy (or the agent) says about whether a case needs solving, and how."""
 
-    IN_POLICY = "in_policy", "In policy"
-    OUT_OF_POLICY = "out_of_policy", "Out of policy"
-    NOT_OUR_RESPONSIBILITY = "not_our_responsibility", "Not our responsibility"
-    NOT_APPLICABLE = "not_applicable", "Does not apply"
-    UNDETERMINED = "undetermined", "Cannot tell yet"
-    NO_ACTION_WANTED = "no_action_wanted", "Listened — no action wanted"
+    IN_POLICY = "in_policy", _("In policy")
+    OUT_OF_POLICY = "out_of_policy", _("Out of policy")
+    NOT_OUR_RESPONSIBILITY = "not_our_responsibility", _("Not our responsibility")
+    NOT_APPLICABLE = "not_applicable", _("Does not apply")
+    UNDETERMINED = "undetermined", _("Cannot tell yet")
+    NO_ACTION_WANTED = "no_action_wanted", _("Listened — no action wanted")
 
 
 class Policy(models.Model):
@@ -184,8 +185,8 @@ class NeedsDecision(models.Model):
     (e.g. the customer only wanted to be heard)."""
 
     class Source(models.TextChoices):
-        POLICY_CHECK = "policy_check", "Policy check"
-        AGENT = "agent", "Agent"
+        POLICY_CHECK = "policy_check", _("Policy check")
+        AGENT = "agent", _("Agent")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="needs_decisions")
     source = models.CharField(max_length=16, choices=Source.choices)
@@ -337,11 +338,11 @@ class Fact(models.Model):
     """One gathered fact. History is kept: the newest row for a key is its current value."""
 
     class Source(models.TextChoices):
-        AGENT = "agent", "Agent"
-        CUSTOMER = "customer", "Customer"
-        PROFILE = "profile", "Customer profile"
-        RECORD = "record", "Linked record"
-        SYSTEM = "system", "System"
+        AGENT = "agent", _("Agent")
+        CUSTOMER = "customer", _("Customer")
+        PROFILE = "profile", _("Customer profile")
+        RECORD = "record", _("Linked record")
+        SYSTEM = "system", _("System")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="facts")
     key = models.SlugField(max_length=64)
@@ -364,11 +365,11 @@ class CaseLink(models.Model):
     """A case's link to a record: a purchase, an earlier case, a knowledge article, a file."""
 
     class Kind(models.TextChoices):
-        PURCHASE = "purchase", "Purchase"
-        CASE = "case", "Earlier case"
-        ARTICLE = "article", "Knowledge article"
-        ATTACHMENT = "attachment", "Attachment"
-        URL = "url", "Document (URL)"
+        PURCHASE = "purchase", _("Purchase")
+        CASE = "case", _("Earlier case")
+        ARTICLE = "article", _("Knowledge article")
+        ATTACHMENT = "attachment", _("Attachment")
+        URL = "url", _("Document (URL)")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="links")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -418,22 +419,22 @@ class Alternative(models.Model):
     One the customer rejected cannot be chosen."""
 
     class Source(models.TextChoices):
-        AGENT = "agent", "Agent"
-        POLICY = "policy", "Policy"
-        SIMILAR_CASE = "similar_case", "Similar solved case"
-        KNOWLEDGE = "knowledge", "Knowledge base"
+        AGENT = "agent", _("Agent")
+        POLICY = "policy", _("Policy")
+        SIMILAR_CASE = "similar_case", _("Similar solved case")
+        KNOWLEDGE = "knowledge", _("Knowledge base")
 
     class State(models.TextChoices):
-        CONSIDERED = "considered", "Considered"
-        CHOSEN = "chosen", "Chosen"
-        TRIED = "tried", "Tried, did not work"
-        REJECTED = "rejected", "Rejected"
+        CONSIDERED = "considered", _("Considered")
+        CHOSEN = "chosen", _("Chosen")
+        TRIED = "tried", _("Tried, did not work")
+        REJECTED = "rejected", _("Rejected")
 
     class Preference(models.TextChoices):
-        UNKNOWN = "unknown", "Not asked"
-        PREFERRED = "preferred", "Preferred"
-        ACCEPTABLE = "acceptable", "Acceptable"
-        REJECTED = "rejected", "Rejected"
+        UNKNOWN = "unknown", _("Not asked")
+        PREFERRED = "preferred", _("Preferred")
+        ACCEPTABLE = "acceptable", _("Acceptable")
+        REJECTED = "rejected", _("Rejected")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="alternatives")
     title = models.CharField(max_length=300)
@@ -477,12 +478,12 @@ class Plan(models.Model):
     """What will be done, by when, and whether the customer agreed to it."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SHARED = "shared", "Shared, awaiting consent"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        COUNTERED = "countered", "Counter-proposal"
-        DONE = "done", "Done"
+        DRAFT = "draft", _("Draft")
+        SHARED = "shared", _("Shared, awaiting consent")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        COUNTERED = "countered", _("Counter-proposal")
+        DONE = "done", _("Done")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="plans")
     alternative = models.ForeignKey(
@@ -510,10 +511,10 @@ class Plan(models.Model):
 
 class PlanStep(models.Model):
     class Status(models.TextChoices):
-        TODO = "todo", "To do"
-        DOING = "doing", "Doing"
-        DONE = "done", "Done"
-        BLOCKED = "blocked", "Blocked"
+        TODO = "todo", _("To do")
+        DOING = "doing", _("Doing")
+        DONE = "done", _("Done")
+        BLOCKED = "blocked", _("Blocked")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField(default=0)
@@ -533,16 +534,16 @@ class Consent(models.Model):
     """The customer's answer to a plan: approved, declined or a counter-proposal."""
 
     class Decision(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        COUNTER = "counter", "Counter-proposal"
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        COUNTER = "counter", _("Counter-proposal")
 
     class Channel(models.TextChoices):
-        LINK = "link", "Signed link"
-        PORTAL = "portal", "Portal"
-        PHONE = "phone", "Phone (recorded by agent)"
-        EMAIL = "email", "Email"
-        CHAT = "chat", "Chat"
+        LINK = "link", _("Signed link")
+        PORTAL = "portal", _("Portal")
+        PHONE = "phone", _("Phone (recorded by agent)")
+        EMAIL = "email", _("Email")
+        CHAT = "chat", _("Chat")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="consents")
     decision = models.CharField(max_length=10, choices=Decision.choices)
@@ -565,10 +566,10 @@ class Escalation(models.Model):
     owner; the solver becomes the assignee when they accept."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Waiting for the solver"
-        ACCEPTED = "accepted", "Accepted"
-        RETURNED = "returned", "Returned with a question"
-        SOLVED = "solved", "Solved by the solver"
+        OPEN = "open", _("Waiting for the solver")
+        ACCEPTED = "accepted", _("Accepted")
+        RETURNED = "returned", _("Returned with a question")
+        SOLVED = "solved", _("Solved by the solver")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="escalations")
     to_team = models.ForeignKey(
@@ -637,12 +638,12 @@ class FollowUp(models.Model):
     answer — always recorded."""
 
     class State(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        ASKED = "asked", "Asked, awaiting answer"
-        CONFIRMED = "confirmed", "Customer confirmed solved"
-        REOPENED = "reopened", "Customer says not solved"
-        CLOSED_NO_ANSWER = "closed_no_answer", "Closed, no answer"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", _("Scheduled")
+        ASKED = "asked", _("Asked, awaiting answer")
+        CONFIRMED = "confirmed", _("Customer confirmed solved")
+        REOPENED = "reopened", _("Customer says not solved")
+        CLOSED_NO_ANSWER = "closed_no_answer", _("Closed, no answer")
+        CANCELLED = "cancelled", _("Cancelled")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="followups")
     state = models.CharField(max_length=20, choices=State.choices, default=State.SCHEDULED)
@@ -691,9 +692,9 @@ class Lesson(models.Model):
     """What a case taught; reviewed, and possibly turned into a prepared answer or article."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        REVIEWED = "reviewed", "Reviewed"
-        CONVERTED = "converted", "Converted"
+        OPEN = "open", _("Open")
+        REVIEWED = "reviewed", _("Reviewed")
+        CONVERTED = "converted", _("Converted")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="lessons")
     author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 __all__ = ["DepartmentRequest"]
 
@@ -24,13 +25,13 @@ class DepartmentRequest(models.Model):
     snapshot of the hand-off facts the asker chose; its answer lands on the case."""
 
     class Kind(models.TextChoices):
-        INFORMATION = "information", "Information"
-        ACTION = "action", "Action"
+        INFORMATION = "information", _("Information")
+        ACTION = "action", _("Action")
 
     class State(models.TextChoices):
-        OPEN = "open", "Waiting for an answer"
-        ANSWERED = "answered", "Answered"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Waiting for an answer")
+        ANSWERED = "answered", _("Answered")
+        CANCELLED = "cancelled", _("Cancelled")
 
     case = models.ForeignKey(
         "cases.Case", on_delete=models.CASCADE, related_name="department_requests"

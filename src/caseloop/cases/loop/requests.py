@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 
 from caseloop.accounts.models import STAFF_ROLES, DeskIdentity, Role, Team, User
 from caseloop.cases import outbox
@@ -26,6 +27,7 @@ from caseloop.cases.events import EventNames, event_kind
 from caseloop.cases.models import Case, CaseEvent, DepartmentRequest, LoopSettings, Message, Status
 from caseloop.cases.services import _ensure_owner, event_record, message_add
 from caseloop.lib.errors import ErrorKind
+from caseloop.lib.language import language_override
 from caseloop.lib.realtime import publish, user_group
 
 from . import selectors
@@ -42,39 +44,58 @@ ANSWER_MAX = 10_000
 
 def _to(event: CaseEvent, names: EventNames) -> str:
     data = event.data if isinstance(event.data, dict) else {}
-    return str(data.get("to_email") or names.name(event, "to_team") or "another department")
+    return str(data.get("to_email") or names.name(event, "to_team") or _("another department"))
 
 
 def _sent(event: CaseEvent, names: EventNames) -> str:
     data = event.data if isinstance(event.data, dict) else {}
-    what = "to act" if data.get("kind") == DepartmentRequest.Kind.ACTION else ""
-    return f"Asked {_to(event, names)}{(' ' + what) if what else ''}: “{data.get('question', '')}”"
+    values = {"to": _to(event, names), "question": data.get("question", "")}
+    if data.get("kind") == DepartmentRequest.Kind.ACTION:
+        return _("Asked %(to)s to act: “%(question)s”") % values
+    return _("Asked %(to)s: “%(question)s”") % values
 
 
 def _answered(event: CaseEvent, names: EventNames) -> str:
     data = event.data if isinstance(event.data, dict) else {}
-    return f"{data.get('by') or 'Another department'} answered: “{data.get('answer', '')}”"
+    return _("%(by)s answered: “%(answer)s”") % {
+        "by": data.get("by") or _("Another department"),
+        "answer": data.get("answer", ""),
+    }
 
 
 def _as_fact(event: CaseEvent, names: EventNames) -> str:
     data = event.data if isinstance(event.data, dict) else {}
-    return f"An answer from another department recorded as the fact “{data.get('key', '')}”"
+    return _("An answer from another department recorded as the fact “%(key)s”") % {
+        "key": data.get("key", "")
+    }
 
 
 def _reminded(event: CaseEvent, names: EventNames) -> str:
     data = event.data if isinstance(event.data, dict) else {}
-    return f"Overdue request: {_to(event, names)} reminded (reminder {data.get('count', 1)})"
+    return _("Overdue request: %(to)s reminded (reminder %(count)s)") % {
+        "to": _to(event, names),
+        "count": data.get("count", 1),
+    }
 
 
 _TEAM = {"to_team": "accounts.Team"}
-REQUEST_SENT = event_kind("request_sent", "Asked another department", describe=_sent, refs=_TEAM)
-REQUEST_ANSWERED = event_kind("request_answered", "Another department answered", describe=_answered)
-REQUEST_ANSWER_AS_FACT = event_kind(
-    "request_answer_fact", "An answer became a fact", describe=_as_fact
+REQUEST_SENT = event_kind(
+    "request_sent", gettext_lazy("Asked another department"), describe=_sent, refs=_TEAM
 )
-REQUEST_CANCELLED = event_kind("request_cancelled", "A request to another department cancelled")
+REQUEST_ANSWERED = event_kind(
+    "request_answered", gettext_lazy("Another department answered"), describe=_answered
+)
+REQUEST_ANSWER_AS_FACT = event_kind(
+    "request_answer_fact", gettext_lazy("An answer became a fact"), describe=_as_fact
+)
+REQUEST_CANCELLED = event_kind(
+    "request_cancelled", gettext_lazy("A request to another department cancelled")
+)
 REQUEST_REMINDED = event_kind(
-    "request_reminded", "A request to another department is overdue", describe=_reminded, refs=_TEAM
+    "request_reminded",
+    gettext_lazy("A request to another department is overdue"),
+    describe=_reminded,
+    refs=_TEAM,
 )
 
 
@@ -456,32 +477,43 @@ def _remind_one(*, request_id: int, now: datetime, interval: timedelta) -> int:
 
 
 def request_mail_text(*, request: DepartmentRequest, reminder: int = 0) -> str:
+    """The request's email, in the active language."""
     desk = DeskIdentity.current().name
-    asker = request.asked_by.display_name if request.asked_by else f"The {desk} team"
-    lines = ["Hello,", ""]
+    asker = (
+        request.asked_by.display_name
+        if request.asked_by
+        else _("The %(desk)s team") % {"desk": desk}
+    )
+    lines = [_("Hello,"), ""]
     if reminder:
         lines += [
-            f"A reminder: we asked you this on {request.created_at:%Y-%m-%d} and it was due "
-            f"{request.due_at:%Y-%m-%d %H:%M} UTC.",
+            _("A reminder: we asked you this on %(asked)s and it was due %(due)s UTC.")
+            % {
+                "asked": f"{request.created_at:%Y-%m-%d}",
+                "due": f"{request.due_at:%Y-%m-%d %H:%M}",
+            },
             "",
         ]
-    what = "some information" if request.kind == DepartmentRequest.Kind.INFORMATION else "your help"
-    lines += [
-        f"We are working on case {request.case.reference} for one of our customers and need "
-        f"{what}:",
-        "",
-        request.question,
-        "",
-    ]
+    if request.kind == DepartmentRequest.Kind.INFORMATION:
+        what = _(
+            "We are working on case %(reference)s for one of our customers and need some "
+            "information:"
+        )
+    else:
+        what = _(
+            "We are working on case %(reference)s for one of our customers and need your help:"
+        )
+    lines += [what % {"reference": request.case.reference}, "", request.question, ""]
     if request.facts:
-        lines.append("What we know so far:")
+        lines.append(_("What we know so far:"))
         lines += [f"- {fact['label']}: {fact['value']}" for fact in request.facts]
         lines.append("")
     lines += [
-        f"Please answer by {request.due_at:%Y-%m-%d %H:%M} UTC on this page (no login needed):",
+        _("Please answer by %(due)s UTC on this page (no login needed):")
+        % {"due": f"{request.due_at:%Y-%m-%d %H:%M}"},
         request_link(request=request),
         "",
-        "Best regards,",
+        _("Best regards,"),
         asker,
         desk,
     ]
@@ -489,9 +521,9 @@ def request_mail_text(*, request: DepartmentRequest, reminder: int = 0) -> str:
 
 
 def request_mail_send(payload: dict[str, Any]) -> None:
-    """Outbox handler: email the outside person the request (or a reminder of it). Sent at
-    least once; a request answered or cancelled meanwhile is not mailed. Side effects: the
-    email."""
+    """Outbox handler: email the outside person the request (or a reminder of it), in the
+    desk's default language. Sent at least once; a request answered or cancelled meanwhile
+    is not mailed. Side effects: the email."""
     request = (
         DepartmentRequest.objects.select_related("case", "asked_by")
         .filter(pk=payload["request"])
@@ -502,12 +534,17 @@ def request_mail_send(payload: dict[str, Any]) -> None:
     if request.state != DepartmentRequest.State.OPEN:
         return
     reminder = int(payload.get("reminder") or 0)
-    subject = f"[{request.case.reference}] {'Reminder: ' if reminder else ''}a request from " + (
-        DeskIdentity.current().name
-    )
+    with language_override(None):
+        values = {"reference": request.case.reference, "desk": DeskIdentity.current().name}
+        subject = (
+            _("[%(reference)s] Reminder: a request from %(desk)s")
+            if reminder
+            else _("[%(reference)s] a request from %(desk)s")
+        ) % values
+        body = request_mail_text(request=request, reminder=reminder)
     EmailMessage(
         subject=subject,
-        body=request_mail_text(request=request, reminder=reminder),
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[request.to_email],
     ).send(fail_silently=False)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.text import slugify
+from django.utils.translation import gettext as _, gettext_noop
 
 from caseloop.cases.models import (
     FINISHED_STATUSES,
@@ -40,10 +41,10 @@ if TYPE_CHECKING:
 # Facts every hand-off needs, whatever the category. Name and contact come from the
 # customer's profile when it has them; nature from the case's category when set.
 HANDOFF_FACTS = [
-    ("problem_at", "Date and time of the problem"),
-    ("nature", "Nature of the problem"),
-    ("customer_name", "Customer name"),
-    ("customer_contact", "Customer contact details"),
+    ("problem_at", gettext_noop("Date and time of the problem")),
+    ("nature", gettext_noop("Nature of the problem")),
+    ("customer_name", gettext_noop("Customer name")),
+    ("customer_contact", gettext_noop("Customer contact details")),
 ]
 
 # Weights of the alternative score (they sum to 1). Scores are 1–5 where 5 is best;
@@ -116,7 +117,7 @@ def fact_requirements_of(*, case: Case) -> list[tuple[str, str, bool]]:
     requirements = FactRequirement.objects.filter(category__isnull=True)
     if case.category_id:
         requirements = requirements | FactRequirement.objects.filter(category_id=case.category_id)
-    listed = [(key, label, True) for key, label in HANDOFF_FACTS] + [
+    listed = [(key, _(label), True) for key, label in HANDOFF_FACTS] + [
         (r.key, r.label, r.required_for_handoff) for r in requirements.order_by("order", "key")
     ]
     seen: set[str] = set()
@@ -470,22 +471,31 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
     followup = followup_latest(case=case)
     lessons = Lesson.objects.filter(case=case).count()
     no_action = decision is not None and decision.outcome == Outcome.NO_ACTION_WANTED
+    facts_missing = ", ".join(str(m["label"]) for m in missing)
+    # The steps that wait on someone else, in whatever language they are worded.
+    waits: set[str] = set()
+
+    def waiting(text: str) -> str:
+        waits.add(text)
+        return text
 
     stages: list[Stage] = []
     if statement is None or not statement.paraphrase:
         stages.append(
-            Stage("problem", "Problem statement", False, "no paraphrase yet", "Paraphrase it")
+            Stage(
+                "problem", _("Problem statement"), False, _("no paraphrase yet"), _("Paraphrase it")
+            )
         )
     else:
         answered = statement.confirmation in ("confirmed", "corrected")
         nxt = {
-            "not_sent": "Send the paraphrase to the customer to confirm",
-            "sent": "Wait for the customer to confirm the paraphrase",
+            "not_sent": _("Send the paraphrase to the customer to confirm"),
+            "sent": waiting(_("Wait for the customer to confirm the paraphrase")),
         }.get(statement.confirmation, "")
         stages.append(
             Stage(
                 "problem",
-                "Problem statement",
+                _("Problem statement"),
                 answered,
                 statement.get_confirmation_display(),
                 nxt,
@@ -494,65 +504,69 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
     stages.append(
         Stage(
             "needs",
-            "Does it need solving?",
+            _("Does it need solving?"),
             decision is not None,
-            decision.get_outcome_display() if decision else "not checked",
-            "" if decision else "Run the policy check",
+            decision.get_outcome_display() if decision else _("not checked"),
+            "" if decision else _("Run the policy check"),
         )
     )
     active = not no_action
     stages.append(
         Stage(
             "authority",
-            "Solve now or escalate?",
+            _("Solve now or escalate?"),
             authority is not None or bool(escalations),
             (
-                ("solve now" if authority.solve_now else "escalate")
+                (_("solve now") if authority.solve_now else _("escalate"))
                 if authority
-                else ("escalated" if escalations else "not checked")
+                else (_("escalated") if escalations else _("not checked"))
             ),
-            "" if authority or escalations else "Check your authority for the remedy",
+            "" if authority or escalations else _("Check your authority for the remedy"),
             applies=active,
         )
     )
     stages.append(
         Stage(
             "facts",
-            "Gather data",
+            _("Gather data"),
             not missing,
-            "complete" if not missing else "missing " + ", ".join(m["label"] for m in missing),
-            "" if not missing else "Record " + ", ".join(m["label"] for m in missing),
+            _("complete") if not missing else _("missing %(facts)s") % {"facts": facts_missing},
+            "" if not missing else _("Record %(facts)s") % {"facts": facts_missing},
             applies=active,
         )
     )
     stages.append(
         Stage(
             "alternatives",
-            "Alternatives",
+            _("Alternatives"),
             chosen is not None,
-            f"chosen: {chosen.title}" if chosen else f"{alternatives_count} considered",
+            (
+                _("chosen: %(title)s") % {"title": chosen.title}
+                if chosen
+                else _("%(count)s considered") % {"count": alternatives_count}
+            ),
             ""
             if chosen
-            else ("Weigh them and choose one" if alternatives_count else "Add alternatives"),
+            else (_("Weigh them and choose one") if alternatives_count else _("Add alternatives")),
             applies=active,
         )
     )
     plan_ok = plan is not None and plan.state in (Plan.State.APPROVED, Plan.State.DONE)
     plan_next = ""
     if plan is None:
-        plan_next = "Write the plan"
+        plan_next = _("Write the plan")
     elif plan.state == Plan.State.DRAFT:
-        plan_next = "Share the plan and ask for consent"
+        plan_next = _("Share the plan and ask for consent")
     elif plan.state == Plan.State.SHARED:
-        plan_next = "Wait for the customer's consent"
+        plan_next = waiting(_("Wait for the customer's consent"))
     elif plan.state in (Plan.State.DECLINED, Plan.State.COUNTERED):
-        plan_next = "Revise the plan with the customer"
+        plan_next = _("Revise the plan with the customer")
     stages.append(
         Stage(
             "plan",
-            "Plan and consent",
+            _("Plan and consent"),
             plan_ok,
-            plan.get_state_display() if plan else "no plan",
+            plan.get_state_display() if plan else _("no plan"),
             plan_next,
             applies=active,
         )
@@ -565,10 +579,14 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
     stages.append(
         Stage(
             "implement",
-            "Implement",
+            _("Implement"),
             implemented,
-            f"{steps_done}/{len(steps)} steps done" if plan else "nothing to do yet",
-            "" if implemented or not plan_ok else "Work the plan's steps; update the customer",
+            (
+                _("%(done)s/%(total)s steps done") % {"done": steps_done, "total": len(steps)}
+                if plan
+                else _("nothing to do yet")
+            ),
+            "" if implemented or not plan_ok else _("Work the plan's steps; update the customer"),
             applies=active,
         )
     )
@@ -583,18 +601,18 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
     if escalations:
         esc_status = ", ".join(e.get_state_display().lower() for e in escalations)
         if open_escalations:
-            esc_next = "Wait for the solver"
+            esc_next = waiting(_("Wait for the solver"))
         elif returned:
-            esc_next = "Answer the solver's question, then escalate again"
+            esc_next = _("Answer the solver's question, then escalate again")
         else:
             esc_next = ""
     else:
-        esc_status = "needed" if needs_escalation else "not needed"
-        esc_next = "Escalate with the hand-off package" if needs_escalation else ""
+        esc_status = _("needed") if needs_escalation else _("not needed")
+        esc_next = _("Escalate with the hand-off package") if needs_escalation else ""
     stages.append(
         Stage(
             "escalation",
-            "Escalation",
+            _("Escalation"),
             bool(escalations) and not open_escalations and not returned,
             esc_status,
             esc_next,
@@ -608,29 +626,31 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
     if case.status == Status.SOLVED and (followup is None or not followup.is_active):
         # Scheduled by the status hook just after the case became solved (again).
         fu_done = False
-        fu_status = "being scheduled"
-        fu_next = "The customer will be asked to confirm"
+        fu_status = _("being scheduled")
+        fu_next = _("The customer will be asked to confirm")
     elif followup is None:
-        fu_status = "not scheduled"
-        fu_next = "Solve the case; the follow-up is scheduled then"
+        fu_status = _("not scheduled")
+        fu_next = _("Solve the case; the follow-up is scheduled then")
     else:
         fu_status = followup.get_state_display()
         next_by_state: dict[str, str] = {
-            FollowUp.State.SCHEDULED: "The customer will be asked to confirm",
-            FollowUp.State.ASKED: "Wait for the customer to confirm",
-            FollowUp.State.REOPENED: "The customer says it is not solved: work it again",
-            FollowUp.State.CANCELLED: "Solve the case again",
+            FollowUp.State.SCHEDULED: _("The customer will be asked to confirm"),
+            FollowUp.State.ASKED: waiting(_("Wait for the customer to confirm")),
+            FollowUp.State.REOPENED: _("The customer says it is not solved: work it again"),
+            FollowUp.State.CANCELLED: _("Solve the case again"),
         }
         fu_next = next_by_state.get(followup.state, "")
-    stages.append(Stage("follow_up", "Follow up", fu_done, fu_status, fu_next))
+    stages.append(Stage("follow_up", _("Follow up"), fu_done, fu_status, fu_next))
     closed = case.status == Status.CLOSED
     stages.append(
         Stage(
             "lessons",
-            "Lessons learned",
+            _("Lessons learned"),
             lessons > 0,
-            f"{lessons} recorded",
-            "" if lessons else ("Record what was learned" if closed else "At close: record it"),
+            _("%(count)s recorded") % {"count": lessons},
+            ""
+            if lessons
+            else (_("Record what was learned") if closed else _("At close: record it")),
         )
     )
     # Once solved, only the follow-up and the lessons are still to come.
@@ -644,7 +664,5 @@ def case_stages(*, case: Case) -> tuple[list[Stage], str]:
         and (not finished or s.key in ("follow_up", "lessons"))
     ]
     # Something to do beats something to wait for.
-    following = next(
-        (n for n in pending if not n.startswith("Wait")), pending[0] if pending else ""
-    )
+    following = next((n for n in pending if n not in waits), pending[0] if pending else "")
     return stages, following

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def widget_key_generate() -> str:
@@ -41,8 +42,8 @@ class ChatConversation(models.Model):
     """One visitor's conversation through a widget; its messages live on `case`."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="conversations")
     visitor_id = models.CharField(max_length=64, help_text="Kept in the visitor's browser.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Mailbox(models.Model):
@@ -12,8 +13,8 @@ class Mailbox(models.Model):
     webhook, or IMAP polling when `imap_url` is set; replies go out from this address."""
 
     class AfterProcessing(models.TextChoices):
-        FLAG = "flag", "Flag as seen and processed"
-        MOVE = "move", "Move to the processed folder"
+        FLAG = "flag", _("Flag as seen and processed")
+        MOVE = "move", _("Move to the processed folder")
 
     address = models.EmailField(unique=True, help_text="Lower-cased, e.g. support@example.com.")
     display_name = models.CharField(max_length=100, blank=True)

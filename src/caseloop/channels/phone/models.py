@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CallLog(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound (customer called)"
-        OUTBOUND = "outbound", "Outbound (we called)"
+        INBOUND = "inbound", _("Inbound (customer called)")
+        OUTBOUND = "outbound", _("Outbound (we called)")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="calls")
     message = models.OneToOneField("cases.Message", on_delete=models.CASCADE, related_name="call")

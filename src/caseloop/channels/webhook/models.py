@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from caseloop.cases.models import Channel
 
@@ -46,8 +47,8 @@ class WebhookDelivery(models.Model):
     and creates nothing new."""
 
     class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        QUARANTINED = "quarantined", "Quarantined"
+        ACCEPTED = "accepted", _("Accepted")
+        QUARANTINED = "quarantined", _("Quarantined")
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
     event_id = models.CharField(max_length=200)

@@ -6,26 +6,27 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 USER = settings.AUTH_USER_MODEL
 
 
 class ProblemStatus(models.TextChoices):
-    SUGGESTED = "suggested", "Suggested"
-    INVESTIGATING = "investigating", "Investigating"
-    KNOWN_ERROR = "known_error", "Known error"
-    FIXED = "fixed", "Fixed"
-    CLOSED = "closed", "Closed"
+    SUGGESTED = "suggested", _("Suggested")
+    INVESTIGATING = "investigating", _("Investigating")
+    KNOWN_ERROR = "known_error", _("Known error")
+    FIXED = "fixed", _("Fixed")
+    CLOSED = "closed", _("Closed")
 
 
 class CauseType(models.TextChoices):
-    PRODUCT_DEFECT = "product_defect", "Product defect"
-    PROCESS = "process", "Process"
-    POLICY = "policy", "Policy"
-    DOCUMENTATION = "documentation", "Documentation"
-    THIRD_PARTY = "third_party", "Third party"
-    CUSTOMER_EDUCATION = "customer_education", "Customer education"
-    OTHER = "other", "Other"
+    PRODUCT_DEFECT = "product_defect", _("Product defect")
+    PROCESS = "process", _("Process")
+    POLICY = "policy", _("Policy")
+    DOCUMENTATION = "documentation", _("Documentation")
+    THIRD_PARTY = "third_party", _("Third party")
+    CUSTOMER_EDUCATION = "customer_education", _("Customer education")
+    OTHER = "other", _("Other")
 
 
 class Problem(models.Model):
@@ -87,10 +88,10 @@ class ProblemCase(models.Model):
     """A case linked to a problem: how, by whom and when; and the fix notice it was sent."""
 
     class Via(models.TextChoices):
-        AGENT = "agent", "By an agent"
-        INTAKE = "intake", "At intake"
-        DETECTION = "detection", "By detection"
-        FLAG = "flag", "From a flag"
+        AGENT = "agent", _("By an agent")
+        INTAKE = "intake", _("At intake")
+        DETECTION = "detection", _("By detection")
+        FLAG = "flag", _("From a flag")
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="links")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="problem_links")
@@ -118,12 +119,12 @@ class ProblemContributor(models.Model):
     """Someone's part in a problem: who found the cause, the workaround, the fix…"""
 
     class Part(models.TextChoices):
-        REPORTED = "reported", "Reported it"
-        INVESTIGATED = "investigated", "Investigated"
-        ROOT_CAUSE = "root_cause", "Found the root cause"
-        WORKAROUND = "workaround", "Found the workaround"
-        FIX = "fix", "Made the fix"
-        OTHER = "other", "Other"
+        REPORTED = "reported", _("Reported it")
+        INVESTIGATED = "investigated", _("Investigated")
+        ROOT_CAUSE = "root_cause", _("Found the root cause")
+        WORKAROUND = "workaround", _("Found the workaround")
+        FIX = "fix", _("Made the fix")
+        OTHER = "other", _("Other")
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="contributors")
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="problem_contributions")
@@ -165,10 +166,10 @@ class ProblemFlag(models.Model):
     """An agent's "this keeps happening" on a case, waiting for a manager's review."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Waiting for review"
-        CONVERTED = "converted", "Became a problem"
-        LINKED = "linked", "Linked to a problem"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", _("Waiting for review")
+        CONVERTED = "converted", _("Became a problem")
+        LINKED = "linked", _("Linked to a problem")
+        DISMISSED = "dismissed", _("Dismissed")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="problem_flags")
     flagged_by = models.ForeignKey(
@@ -202,13 +203,13 @@ class ProblemNotice(models.Model):
     `wrote_after` is set when they open a case about it anyway."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     class Reason(models.TextChoices):
-        PURCHASE = "purchase", "Bought the product"
-        SEGMENT = "segment", "In the chosen segment"
+        PURCHASE = "purchase", _("Bought the product")
+        SEGMENT = "segment", _("In the chosen segment")
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="notices")
     customer = models.ForeignKey(
@@ -244,9 +245,9 @@ class ProblemFollower(models.Model):
     fix is out."""
 
     class Via(models.TextChoices):
-        HELP_CENTRE = "help_centre", "Help centre"
-        WEB_FORM = "web_form", "Web form"
-        PORTAL = "portal", "Portal"
+        HELP_CENTRE = "help_centre", _("Help centre")
+        WEB_FORM = "web_form", _("Web form")
+        PORTAL = "portal", _("Portal")
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="followers")
     customer = models.ForeignKey(

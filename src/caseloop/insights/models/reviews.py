@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Scale(models.TextChoices):
-    ZERO_TWO = "0-2", "0–2 (not done, partly, done)"
-    YES_NO = "yes-no", "Yes / no"
-    ONE_FIVE = "1-5", "1–5"
+    ZERO_TWO = "0-2", _("0–2 (not done, partly, done)")
+    YES_NO = "yes-no", _("Yes / no")
+    ONE_FIVE = "1-5", _("1–5")
 
 
 # The values each scale accepts, lowest first, with the words a reviewer picks from.

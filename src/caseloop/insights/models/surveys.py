@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .ratings import NpsResponse, SatisfactionRating
 
@@ -49,14 +50,14 @@ class SurveyInvitation(models.Model):
     per case; the period rule counts every invitation not cancelled."""
 
     class State(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        SENT = "sent", "Sent"
-        ANSWERED = "answered", "Answered"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+        ANSWERED = "answered", _("Answered")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "Email and portal"
-        PORTAL = "portal", "Portal only"
+        EMAIL = "email", _("Email and portal")
+        PORTAL = "portal", _("Portal only")
 
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="survey_invitations"
@@ -147,12 +148,12 @@ class Recovery(models.Model):
     call or write to the customer, put things right, and note what was done."""
 
     class Source(models.TextChoices):
-        CSAT = "csat", "Satisfaction rating"
-        NPS = "nps", "Recommendation score"
+        CSAT = "csat", _("Satisfaction rating")
+        NPS = "nps", _("Recommendation score")
 
     class State(models.TextChoices):
-        OPEN = "open", "To do"
-        DONE = "done", "Done"
+        OPEN = "open", _("To do")
+        DONE = "done", _("Done")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="recoveries")
     owner = models.ForeignKey(

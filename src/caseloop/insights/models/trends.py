@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 USER = settings.AUTH_USER_MODEL
 
 
 class TrendAlert(models.Model):
     class Dimension(models.TextChoices):
-        CATEGORY = "category", "Category"
-        PRODUCT = "product", "Product"
-        KEYWORD = "keyword", "Keyword"
-        MOOD = "mood", "Mood"
+        CATEGORY = "category", _("Category")
+        PRODUCT = "product", _("Product")
+        KEYWORD = "keyword", _("Keyword")
+        MOOD = "mood", _("Mood")
 
     class State(models.TextChoices):
-        OPEN = "open", "New"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", _("New")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        DISMISSED = "dismissed", _("Dismissed")
 
     dimension = models.CharField(max_length=12, choices=Dimension.choices)
     key = models.CharField(max_length=200, help_text="The slice: a category id, a product…")

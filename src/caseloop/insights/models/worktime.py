@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkInterval(models.Model):
@@ -10,9 +11,9 @@ class WorkInterval(models.Model):
     agent can correct `seconds`; handling time is the sum over a case's intervals."""
 
     class Source(models.TextChoices):
-        TRACKER = "tracker", "Tracked in the workspace"
-        CALL = "call", "Logged call"
-        MANUAL = "manual", "Entered by hand"
+        TRACKER = "tracker", _("Tracked in the workspace")
+        CALL = "call", _("Logged call")
+        MANUAL = "manual", _("Entered by hand")
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="work_intervals")
     agent = models.ForeignKey(

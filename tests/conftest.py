@@ -10,6 +10,16 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _settings_read_afresh():
+    """Each test's database starts over, so nothing read from another test's may be kept."""
+    from caseloop.lib.settings_cache import settings_forget
+
+    settings_forget()
+    yield
+    settings_forget()
+
+
 @pytest.fixture
 def api(client):
     """The Django test client, with JSON helpers for the API."""

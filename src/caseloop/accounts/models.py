@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from caseloop.lib.settings_cache import cached_setting
 
 
 class Role(models.TextChoices):
@@ -157,4 +161,11 @@ class DeskIdentity(models.Model):
 
     @classmethod
     def current(cls) -> DeskIdentity:
-        return cls.objects.order_by("pk").first() or cls()
+        """The desk's name and colours (read once per process until they change; a copy,
+        so a caller's edits stay its own)."""
+        kept = cached_setting(
+            "accounts.desk_identity",
+            lambda: cls.objects.order_by("pk").first() or cls(),
+            models=(cls,),
+        )
+        return copy.copy(kept)

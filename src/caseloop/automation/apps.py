@@ -12,7 +12,7 @@ class AutomationConfig(AppConfig):
         from . import events, handlers, rules, services, webhooks  # noqa: F401
 
         hooks.on_case_created(handlers.case_created)
-        hooks.on_message_added(handlers.message_added)
+        hooks.on_message_added(handlers.message_added, wants=handlers.message_moves_clock)
         hooks.on_case_status_changed(handlers.case_status_changed)
         hooks.on_case_updated(handlers.case_updated)
         outbox.effect_type_register(services.BREACH_NOTIFY_EFFECT, services.sla_breach_notify)

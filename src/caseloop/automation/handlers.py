@@ -4,6 +4,7 @@ reads the whole history, so running it twice, late or out of order changes nothi
 
 from __future__ import annotations
 
+from caseloop.cases.hooks import MessageFacts
 from caseloop.cases.models import Message
 
 from .services import case_sla_refresh
@@ -11,6 +12,11 @@ from .services import case_sla_refresh
 
 def case_created(case_id: int) -> None:
     case_sla_refresh(case_id=case_id)
+
+
+def message_moves_clock(facts: MessageFacts) -> bool:
+    # The opening message's clock starts with the case's own reaction.
+    return facts.direction != Message.Direction.NOTE and not (facts.automatic or facts.opening)
 
 
 def message_added(message_id: int) -> None:

@@ -434,7 +434,7 @@ def rules_listen() -> None:
     )
     hooks.on_message_added(
         rules_on_message_added,
-        wants=lambda: bool(
+        wants=lambda _facts: bool(
             trigger_kinds_active() & {MESSAGE_RECEIVED, CaseEvent.Kind.MESSAGE_ADDED}
         ),
     )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext, pgettext
 from caseloop.cases.models import Case, CaseEvent, Message, Priority
 from caseloop.cases.selectors import MAX_ID, InvalidCursor
 from caseloop.lib import memo
+from caseloop.lib.settings_cache import cached_setting
 
 from .business_time import (
     Schedule as Schedule,
@@ -30,7 +31,15 @@ from .business_time import (
     business_time_between as business_time_between,
 )
 from .clocks import AGENT, CUSTOMER, STATUS, TARGETS, Clock, Moment, Targets
-from .models import AcknowledgementTemplate, BusinessHours, CaseSla, SlaPolicy, SlaTarget
+from .models import (
+    AcknowledgementTemplate,
+    BusinessHours,
+    BusinessHoursInterval,
+    CaseSla,
+    Holiday,
+    SlaPolicy,
+    SlaTarget,
+)
 from .templating import DEFAULT_ACK_SUBJECT, DEFAULT_ACK_TEXT
 
 # Working defaults for a desk nobody has configured yet.
@@ -158,9 +167,17 @@ def default_schedule() -> Schedule:
 
 
 def response_policy_load() -> ResponsePolicy:
-    """Business hours and SLA policies as configured in the admin (four queries, once per
-    batch of side effects: see lib.memo)."""
-    return memo.once("automation.response_policy", _response_policy_read)
+    """Business hours and SLA policies as configured in the admin: four queries when they
+    changed, otherwise none (lib.settings_cache); the same value for a whole batch of side
+    effects (lib.memo)."""
+    return memo.once(
+        "automation.response_policy",
+        lambda: cached_setting(
+            "automation.response_policy",
+            _response_policy_read,
+            models=(BusinessHours, BusinessHoursInterval, Holiday, SlaPolicy),
+        ),
+    )
 
 
 def _response_policy_read() -> ResponsePolicy:
@@ -227,15 +244,20 @@ def expected_response_text(
 def ack_template_for(*, channel: str) -> tuple[str, str] | None:
     """(subject, text) of the acknowledgement for `channel`; None when acknowledgements
     are switched off for it."""
-    templates = {
-        t.channel: t for t in AcknowledgementTemplate.objects.filter(channel__in=[channel, ""])
-    }
+    templates = cached_setting(
+        "automation.ack_templates", _ack_templates_read, models=(AcknowledgementTemplate,)
+    )
     template = templates.get(channel) or templates.get("")
     if template is None:
         return DEFAULT_ACK_SUBJECT, DEFAULT_ACK_TEXT
-    if not template.is_active:
-        return None
-    return template.subject, template.text
+    subject, text, is_active = template
+    return (subject, text) if is_active else None
+
+
+def _ack_templates_read() -> dict[str, tuple[str, str, bool]]:
+    return {
+        t.channel: (t.subject, t.text, t.is_active) for t in AcknowledgementTemplate.objects.all()
+    }
 
 
 # -- SLA state of cases -------------------------------------------------------------------

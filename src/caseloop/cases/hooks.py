@@ -9,6 +9,7 @@ reaction must be idempotent). Callbacks take ids, never objects.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import outbox
@@ -18,6 +19,20 @@ MessageCallback = Callable[[int], None]
 StatusCallback = Callable[[int, str, str], None]
 UpdateCallback = Callable[[int, list[str]], None]
 EventCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """What a message reaction may decide from, without a query, whether it is needed: a
+    reaction that has nothing to do for such a message records no effect."""
+
+    direction: str
+    # An automatic message (an acknowledgement) or an auto-reply (out of office, bounce).
+    automatic: bool = False
+    by_staff: bool = False
+    # The case's first message, whose reactions come with the case's own.
+    opening: bool = False
+
 
 # Reactions to a new case run in this order: the loop keeps the customer's words, triage
 # sets category and priority, and only then is the customer told what to expect.
@@ -30,15 +45,15 @@ class _Hook:
     def __init__(self, name: str) -> None:
         self.name = name
         self.callbacks: list[tuple[int, str, Callable[..., None]]] = []
-        # A reaction that is often not needed says when it is (from a cache, no query), so
-        # a change it does not want records no effect for it.
-        self.wants: dict[str, Callable[[], bool]] = {}
+        # A reaction that is often not needed says when it is (from the change's facts or a
+        # cache, no query), so a change it does not want records no effect for it.
+        self.wants: dict[str, Callable[[Any], bool]] = {}
 
     def register(
         self,
         callback: Callable[..., None],
         order: int,
-        wants: Callable[[], bool] | None = None,
+        wants: Callable[[Any], bool] | None = None,
     ) -> None:
         kind = f"{self.name}:{callback.__module__}.{callback.__qualname__}"
         self.callbacks = [entry for entry in self.callbacks if entry[1] != kind]
@@ -46,13 +61,19 @@ class _Hook:
         if wants is not None:
             self.wants[kind] = wants
         self.callbacks.sort(key=lambda entry: entry[0])
-        outbox.effect_type_register(kind, lambda payload: callback(*payload["args"]))
+        # Reactions only write to the database, so a batch of them may share a transaction.
+        outbox.effect_type_register(
+            kind, lambda payload: callback(*payload["args"]), database_only=True
+        )
 
     def unregister(self, callback: Callable[..., None]) -> None:
         self.callbacks = [entry for entry in self.callbacks if entry[2] is not callback]
 
-    def effects(self, *args: Any, case_id: int, once_key: str = "") -> list[outbox.Effect]:
-        """One effect per reaction; `once_key` makes them once-only (per change)."""
+    def effects(
+        self, *args: Any, case_id: int, once_key: str = "", facts: Any = None
+    ) -> list[outbox.Effect]:
+        """One effect per reaction that wants the change (`facts`); `once_key` makes them
+        once-only (per change)."""
         return [
             outbox.Effect(
                 kind=kind,
@@ -61,11 +82,11 @@ class _Hook:
                 case_id=case_id,
             )
             for _order, kind, _callback in self.callbacks
-            if kind not in self.wants or self.wants[kind]()
+            if kind not in self.wants or self.wants[kind](facts)
         ]
 
-    def announce(self, *args: Any, case_id: int, once_key: str = "") -> None:
-        outbox.effects_record(self.effects(*args, case_id=case_id, once_key=once_key))
+    def announce(self, *args: Any, case_id: int, once_key: str = "", facts: Any = None) -> None:
+        outbox.effects_record(self.effects(*args, case_id=case_id, once_key=once_key, facts=facts))
 
 
 _case_created = _Hook("case_created")
@@ -81,14 +102,15 @@ def on_case_created(
     wants: Callable[[], bool] | None = None,
 ) -> CaseCallback:
     """`callback(case_id)` runs after a new case commits (when `wants()`, if given)."""
-    _case_created.register(callback, order, wants)
+    _case_created.register(callback, order, None if wants is None else lambda _facts: wants())
     return callback
 
 
 def on_message_added(
-    callback: MessageCallback, *, wants: Callable[[], bool] | None = None
+    callback: MessageCallback, *, wants: Callable[[MessageFacts], bool] | None = None
 ) -> MessageCallback:
-    """`callback(message_id)` runs after a new message commits (when `wants()`, if given)."""
+    """`callback(message_id)` runs after a new message commits (when `wants(facts)`, if
+    given)."""
     _message_added.register(callback, CREATED_DEFAULT, wants)
     return callback
 
@@ -149,19 +171,24 @@ def unregister(callback: Callable[..., None]) -> None:
 # Called by the case services inside the transaction of the change.
 
 
-def case_created(case_id: int, *, first_message_id: int | None = None) -> None:
+def case_created(
+    case_id: int, *, first_message_id: int | None = None, first_message: MessageFacts | None = None
+) -> None:
     """A new case, and its first message when it has one: every reaction to both is
     recorded in one statement (the ids are new, so the once-only keys cannot clash)."""
     effects = _case_created.effects(case_id, case_id=case_id, once_key=str(case_id))
     if first_message_id is not None:
         effects += _message_added.effects(
-            first_message_id, case_id=case_id, once_key=str(first_message_id)
+            first_message_id,
+            case_id=case_id,
+            once_key=str(first_message_id),
+            facts=first_message or MessageFacts(direction="inbound", opening=True),
         )
     outbox.effects_record(effects, keys_are_new=True)
 
 
-def message_added(message_id: int, *, case_id: int) -> None:
-    _message_added.announce(message_id, case_id=case_id, once_key=str(message_id))
+def message_added(message_id: int, *, case_id: int, facts: MessageFacts) -> None:
+    _message_added.announce(message_id, case_id=case_id, once_key=str(message_id), facts=facts)
 
 
 def case_status_changed(case_id: int, before: str, after: str) -> None:

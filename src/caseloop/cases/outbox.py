@@ -5,6 +5,8 @@ that causes it, in the same transaction, and carried out at least once.
   dispatcher is nudged (a job, so the request only writes).
 - `effects_run` claims due effects for a lease, runs each handler in a transaction with
   marking it done, and on failure retries with backoff, then gives up with the reason.
+  Consecutive effects that only write to the database share one transaction; if any of
+  them fails, that transaction is rolled back and each runs alone.
 - `effects_sweep`, every minute and when a job consumer starts, runs whatever a dead process
   left behind (still pending, or claimed past its lease).
 
@@ -17,14 +19,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from caseloop.lib import memo
@@ -53,6 +55,9 @@ class EffectType:
     # Called after each failed attempt that will be retried (the attempt's own writes were
     # rolled back), to show why it is waiting.
     on_retry: GiveUp | None = None
+    # Its handler only reads and writes the database (no mail, no HTTP), so rolling back
+    # its transaction undoes all of it: it may share one with others of its kind.
+    database_only: bool = False
 
 
 _types: dict[str, EffectType] = {}
@@ -68,8 +73,9 @@ def effect_type_register(
     max_attempts: int = 6,
     give_up: GiveUp | None = None,
     on_retry: GiveUp | None = None,
+    database_only: bool = False,
 ) -> None:
-    _types[name] = EffectType(name, handler, max_attempts, give_up, on_retry)
+    _types[name] = EffectType(name, handler, max_attempts, give_up, on_retry, database_only)
 
 
 def dispatcher_register(nudge: Callable[[list[int]], None]) -> None:
@@ -195,6 +201,47 @@ def _execute(effect: OutboxEffect) -> None:
         _failed(effect, effect_type, exc)
 
 
+def _execute_together(effects: list[OutboxEffect]) -> None:
+    """Run effects that only touch the database in one transaction, marking them all done
+    in one statement. If one fails, the transaction is rolled back (none of them happened)
+    and each runs alone, so the failure is kept with its own effect."""
+    try:
+        with transaction.atomic():
+            for effect in effects:
+                _types[effect.kind].handler(effect.payload)
+            OutboxEffect.objects.filter(pk__in=[effect.pk for effect in effects]).update(
+                state=OutboxEffect.State.DONE,
+                done_at=timezone.now(),
+                claimed_until=None,
+                attempts=F("attempts") + 1,
+            )
+    except Exception:  # noqa: BLE001 - each is run again alone, which keeps its failure
+        logger.info("a batch of %s effects failed together; running them one by one", len(effects))
+        for effect in effects:
+            _execute(effect)
+
+
+def _shares_transactions(effect: OutboxEffect) -> bool:
+    effect_type = _types.get(effect.kind)
+    return effect_type is not None and effect_type.database_only
+
+
+def _groups(effects: list[OutboxEffect]) -> Iterator[list[OutboxEffect]]:
+    """The effects in order: each run of consecutive database-only effects together, every
+    other effect alone."""
+    group: list[OutboxEffect] = []
+    for effect in effects:
+        if _shares_transactions(effect):
+            group.append(effect)
+            continue
+        if group:
+            yield group
+            group = []
+        yield [effect]
+    if group:
+        yield group
+
+
 def _failed(effect: OutboxEffect, effect_type: EffectType | None, exc: Exception) -> None:
     attempts = effect.attempts + 1
     error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -234,8 +281,8 @@ def _call_quietly(effect: OutboxEffect, callback: GiveUp | None, error: str) -> 
 
 def effects_run(effect_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """Run these effects in order (those due and free). They are claimed for one lease
-    and read in two statements, then each runs in its own transaction. Returns how many
-    ran."""
+    and read in two statements, then run: database-only ones a run at a time in one
+    transaction, others each in their own. Returns how many ran."""
     ids = sorted(set(effect_ids))
     if not ids:
         return 0
@@ -250,8 +297,11 @@ def effects_run(effect_ids: Iterable[int], *, now: datetime | None = None) -> in
     )
     # The batch reads the desk's settings once (lib.memo), not once per effect.
     with memo.scope():
-        for effect in effects:
-            _execute(effect)
+        for group in _groups(effects):
+            if len(group) > 1:
+                _execute_together(group)
+            else:
+                _execute(group[0])
     return len(effects)
 
 

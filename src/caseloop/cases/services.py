@@ -227,7 +227,15 @@ def _case_insert(
     # Their reactions are the new case's and first message's own: the opening owner is the
     # agent who opened it, whom nothing needs telling.
     CaseEvent.objects.bulk_create(events)
-    hooks.case_created(case.pk, first_message_id=message.pk)
+    hooks.case_created(
+        case.pk,
+        first_message_id=message.pk,
+        first_message=hooks.MessageFacts(
+            direction=Message.Direction.INBOUND,
+            automatic=bool((metadata or {}).get("auto_reply")),
+            opening=True,
+        ),
+    )
     _after_commit_publish(case, "case.created", {"subject": case.subject})
     return case
 
@@ -461,7 +469,15 @@ def message_add(
             message.delivery_status = Message.Delivery.QUEUED
             message.save(update_fields=["delivery_status"])
             _deliver_later(message)
-    hooks.message_added(message.pk, case_id=case.pk)
+    hooks.message_added(
+        message.pk,
+        case_id=case.pk,
+        facts=hooks.MessageFacts(
+            direction=direction,
+            automatic=system or bool((metadata or {}).get("auto_reply")),
+            by_staff=actor is not None and _is_staff(actor),
+        ),
+    )
     _after_commit_publish(case, "message.added", {"message_id": message.pk, "direction": direction})
     return message
 

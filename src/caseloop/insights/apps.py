@@ -46,4 +46,4 @@ class InsightsConfig(AppConfig):
         from . import worktime
 
         # An agent's reply or note counts as time on the case (the tracker's beat).
-        hooks.on_message_added(worktime.work_message_added)
+        hooks.on_message_added(worktime.work_message_added, wants=worktime.message_is_work)

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from caseloop.accounts.models import Role
 from caseloop.cases.errors import CaseError, CaseValidationError
+from caseloop.cases.hooks import MessageFacts
 from caseloop.cases.models import Case, Message
 from caseloop.cases.selectors import MAX_ID
 from caseloop.cases.services import event_record
@@ -191,6 +192,11 @@ def _close_idle(*, agent: User | None, now: datetime) -> int:
         _close(interval)
         closed += 1
     return closed
+
+
+def message_is_work(facts: MessageFacts) -> bool:
+    """An agent's own reply or note (not an automatic message)."""
+    return facts.by_staff and not facts.automatic and facts.direction != Message.Direction.INBOUND
 
 
 def work_message_added(message_id: int) -> None:

@@ -12,5 +12,5 @@ class NotificationsConfig(AppConfig):
         from . import handlers, rule_actions
 
         hooks.on_event_recorded(list(handlers.EVENT_KINDS), handlers.event_notify)
-        hooks.on_message_added(handlers.message_notify)
+        hooks.on_message_added(handlers.message_notify, wants=handlers.message_is_news)
         rule_actions.register()

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from caseloop.accounts.models import STAFF_ROLES, User
 from caseloop.cases.events import event_lines
+from caseloop.cases.hooks import MessageFacts
 from caseloop.cases.loop.models import Escalation
 from caseloop.cases.loop.request_models import DepartmentRequest
 from caseloop.cases.models import Case, CaseEvent, Message
@@ -139,6 +140,14 @@ def mentioned_users(text: str) -> set[int]:
 def _excerpt(text: str, size: int = 140) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[: size - 1].rstrip() + "…"
+
+
+def message_is_news(facts: MessageFacts) -> bool:
+    """A customer's reply (not their opening message, which reaches its queue with the
+    case) or an internal note."""
+    if facts.direction == Message.Direction.INBOUND:
+        return not facts.opening
+    return facts.direction == Message.Direction.NOTE
 
 
 def message_notify(message_id: int) -> None:

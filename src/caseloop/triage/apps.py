@@ -17,7 +17,7 @@ class TriageConfig(AppConfig):
         extensions.similar_finder_register(selectors.cases_similar)
         extensions.triage_reader_register(lambda case: selectors.case_triage(case=case))
         hooks.on_case_created(handlers.case_created)
-        hooks.on_message_added(handlers.message_added)
+        hooks.on_message_added(handlers.message_added, wants=handlers.message_has_mood)
         hooks.on_case_updated(handlers.case_updated)
         panel_register(
             Panel(

@@ -3,6 +3,9 @@ so each first checks whether its work is already done."""
 
 from __future__ import annotations
 
+from caseloop.cases.hooks import MessageFacts
+from caseloop.cases.models import Message
+
 from .models import CaseTriage, MessageMood
 from .services import case_triage_run, message_mood_record, triage_feedback_record
 
@@ -10,6 +13,11 @@ from .services import case_triage_run, message_mood_record, triage_feedback_reco
 def case_created(case_id: int) -> None:
     if not CaseTriage.objects.filter(case_id=case_id).exists():
         case_triage_run(case_id=case_id)
+
+
+def message_has_mood(facts: MessageFacts) -> bool:
+    # A case's opening message is read by the case's own triage.
+    return facts.direction == Message.Direction.INBOUND and not facts.opening
 
 
 def message_added(message_id: int) -> None:

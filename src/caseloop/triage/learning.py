@@ -5,6 +5,7 @@ enough history).
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 
 from caseloop.cases.models import FINISHED_STATUSES, Case, Category, Message
+from caseloop.lib.settings_cache import cached_setting
 
 from .classifier import category_model_fit, category_model_predict
 from .embeddings import EmbeddingsUnavailable
@@ -32,7 +34,13 @@ RULE_CONFIDENCE_CAP = 0.9
 
 
 def policy_get() -> TriagePolicy:
-    return TriagePolicy.objects.get_or_create(pk=1)[0]
+    """The triage settings (read once per process until they change; a copy)."""
+    kept = cached_setting(
+        "triage.policy",
+        lambda: TriagePolicy.objects.get_or_create(pk=1)[0],
+        models=(TriagePolicy,),
+    )
+    return copy.copy(kept)
 
 
 def case_text(*, subject: str, first_message: str) -> str:
@@ -156,7 +164,13 @@ def model_load(version: ModelVersion):
 
 
 def model_active(kind: str = ModelVersion.Kind.CATEGORY) -> ModelVersion | None:
-    return ModelVersion.objects.filter(kind=kind).order_by("-version").first()
+    """The live model of `kind` (read once per process until a model is trained; a copy)."""
+    kept = cached_setting(
+        f"triage.model_active.{kind}",
+        lambda: ModelVersion.objects.filter(kind=kind).order_by("-version").first(),
+        models=(ModelVersion,),
+    )
+    return copy.copy(kept)
 
 
 def _holdout_metrics(texts: list[str], labels: list[str], fit) -> dict:
@@ -249,6 +263,19 @@ class CategoryGuess:
     model_version: ModelVersion | None = None
 
 
+def _keyword_rules() -> tuple[tuple[int, tuple[str, ...], float], ...]:
+    """The active keyword rules of active categories (read once per process until a rule or
+    a category changes)."""
+    return cached_setting(
+        "triage.keyword_rules",
+        lambda: tuple(
+            (rule.category_id, tuple(rule.keyword_list), rule.weight)
+            for rule in KeywordRule.objects.filter(is_active=True, category__is_active=True)
+        ),
+        models=(KeywordRule, Category),
+    )
+
+
 def _rules_guess(text: str) -> CategoryGuess:
     """Keyword rules: each category scores the weight of its keywords found in the text.
     Confidence grows with the winner's share of the hits and their number, capped below
@@ -256,11 +283,11 @@ def _rules_guess(text: str) -> CategoryGuess:
     lowered = (text or "").lower()
     scores: dict[int, float] = {}
     hits: dict[int, list[str]] = {}
-    for rule in KeywordRule.objects.filter(is_active=True, category__is_active=True):
-        for keyword in rule.keyword_list:
+    for category_id, keywords, weight in _keyword_rules():
+        for keyword in keywords:
             if re.search(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", lowered):
-                scores[rule.category_id] = scores.get(rule.category_id, 0.0) + rule.weight
-                hits.setdefault(rule.category_id, []).append(keyword)
+                scores[category_id] = scores.get(category_id, 0.0) + weight
+                hits.setdefault(category_id, []).append(keyword)
     if not scores:
         return CategoryGuess(None, 0.0, "none", [])
     total = sum(scores.values())

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from caseloop.accounts.models import STAFF_ROLES, Team, User
 from caseloop.cases.models import FINISHED_STATUSES, Case, Category
 from caseloop.cases.services import case_transfer_ownership, case_update, event_record
+from caseloop.lib.settings_cache import cached_setting
 
 from .events import ROUTED
 from .models import RoutingRule, TeamRouting
@@ -41,12 +42,25 @@ class RouteDecision:
 
 
 def _rule_for(case: Case) -> RoutingRule | None:
-    rules = RoutingRule.objects.filter(is_active=True).select_related("team", "category")
+    """The first active rule for the case's category, else the first for any category."""
+    rules = _active_rules()
     if case.category_id:
-        rule = rules.filter(category_id=case.category_id).first()
+        rule = next((r for r in rules if r.category_id == case.category_id), None)
         if rule:
             return rule
-    return rules.filter(category__isnull=True).first()
+    return next((r for r in rules if r.category_id is None), None)
+
+
+def _active_rules() -> tuple[RoutingRule, ...]:
+    # Read once per process until a rule, team or category changes (lib.settings_cache);
+    # callers only read them.
+    return cached_setting(
+        "triage.routing_rules",
+        lambda: tuple(
+            RoutingRule.objects.filter(is_active=True).select_related("team", "category")
+        ),
+        models=(RoutingRule, Team, Category),
+    )
 
 
 def _eligible(*, team: Team, case: Case, config: TeamRouting, steps: list[str]):

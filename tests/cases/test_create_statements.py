@@ -26,7 +26,7 @@ PINNED = {
     # (triage, mood, SLA clock, problem statement, acknowledgement, search index), the
     # acknowledgement's delivery alone, then the acknowledgement's own reactions. Settings
     # (policies, rules, templates, the live model) are read from the process's cache.
-    "jobs": {"sqlite": 111, "postgresql": 109},
+    "jobs": {"sqlite": 101, "postgresql": 99},
 }
 
 

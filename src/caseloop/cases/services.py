@@ -700,15 +700,32 @@ def case_update(
 
 def _tags_set(*, case: Case, names: list[str], actor: User | None, reason: str = "") -> None:
     wanted = sorted({name.strip().lower()[:64] for name in names if name and name.strip()})
-    before = sorted(case.tags.values_list("name", flat=True))
+    current = dict(case.tags.values_list("name", "id"))
+    before = sorted(current)
     if wanted == before:
         return
-    tag_objects = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
-    case.tags.set(tag_objects)
+    ids = _tag_ids(wanted)
+    gone = [current[name] for name in before if name not in ids]
+    if gone:
+        case.tags.remove(*gone)
+    added = [ids[name] for name in wanted if name not in current]
+    if added:
+        case.tags.add(*added)
     data: dict[str, Any] = {"before": before, "after": wanted}
     if reason:
         data["reason"] = reason
     event_record(case=case, actor=actor, kind=Kind.TAGS_CHANGED, data=data)
+
+
+def _tag_ids(names: list[str]) -> dict[str, int]:
+    """The ids of the tags named, creating the missing ones (a concurrent creation of the
+    same name is not an error)."""
+    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+    missing = [name for name in names if name not in ids]
+    if missing:
+        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
+    return ids
 
 
 @transaction.atomic

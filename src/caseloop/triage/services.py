@@ -33,22 +33,50 @@ COMPLAINT_TAG = "complaint"
 REPEAT_LOOKBACK = 20
 
 
-def _message_mood_store(*, message: Message) -> MessageMood:
+def _mood_values(message: Message) -> dict:
     mood = mood_read(message.text)
+    return {
+        "case_id": message.case_id,
+        "compound": mood.compound,
+        "score": mood.score,
+        "label": mood.label,
+        "frustrated": mood.frustrated,
+        "wants_to_be_heard": mood.wants_to_be_heard,
+        "complaint_probability": mood.complaint_probability,
+        "cues": mood.cues,
+    }
+
+
+def _message_mood_store(*, message: Message) -> MessageMood:
     stored, _ = MessageMood.objects.update_or_create(
-        message=message,
-        defaults={
-            "case_id": message.case_id,
-            "compound": mood.compound,
-            "score": mood.score,
-            "label": mood.label,
-            "frustrated": mood.frustrated,
-            "wants_to_be_heard": mood.wants_to_be_heard,
-            "complaint_probability": mood.complaint_probability,
-            "cues": mood.cues,
-        },
+        message=message, defaults=_mood_values(message)
     )
     return stored
+
+
+def _moods_store(messages: list[Message]) -> list[MessageMood]:
+    """Read the mood of each message and keep it, in the messages' order: one query for
+    the moods read before (they are read again), one insert for the new ones."""
+    kept = {mood.message_id: mood for mood in MessageMood.objects.filter(message__in=messages)}
+    moods, new, changed = [], [], []
+    fields: list[str] = []
+    for message in messages:
+        values = _mood_values(message)
+        fields = list(values)
+        mood = kept.get(message.pk)
+        if mood is None:
+            mood = MessageMood(message=message, **values)
+            new.append(mood)
+        else:
+            for field, value in values.items():
+                setattr(mood, field, value)
+            changed.append(mood)
+        moods.append(mood)
+    if new:
+        MessageMood.objects.bulk_create(new)
+    if changed:
+        MessageMood.objects.bulk_update(changed, fields=fields)
+    return moods
 
 
 def mood_summary(moods: list[MessageMood]) -> dict:
@@ -138,9 +166,8 @@ def case_triage_run(*, case_id: int, route: bool = True) -> CaseTriage:
             "created_at", "id"
         )
     )
-    for message in messages:
-        _message_mood_store(message=message)
-    moods = _case_moods(case.pk)
+    # Moods exist only for inbound messages, so these are all of the case's.
+    moods = _moods_store(messages)
     text = learning.case_text(
         subject=case.subject, first_message=messages[0].text if messages else ""
     )
@@ -152,22 +179,28 @@ def case_triage_run(*, case_id: int, route: bool = True) -> CaseTriage:
     priority = _priority_for(case=case, text=text, mood_score=first_mood)
     summary = mood_summary(moods)
 
-    triage, _ = CaseTriage.objects.update_or_create(
-        case=case,
-        defaults={
-            "category_id": guess.category_id,
-            "confidence": guess.confidence,
-            "needs_review": needs_review,
-            "category_source": guess.source,
-            "candidates": guess.candidates,
-            "model_version": guess.model_version,
-            "priority": priority.priority,
-            "priority_score": priority.score,
-            "priority_factors": priority.factors,
-            "priority_source": priority.source,
-            "mood": summary,
-        },
-    )
+    values = {
+        "category_id": guess.category_id,
+        "confidence": guess.confidence,
+        "needs_review": needs_review,
+        "category_source": guess.source,
+        "candidates": guess.candidates,
+        "model_version": guess.model_version,
+        "priority": priority.priority,
+        "priority_score": priority.score,
+        "priority_factors": priority.factors,
+        "priority_source": priority.source,
+        "mood": summary,
+    }
+    # Usually a new case's first triage: an insert, no savepoints. A concurrent first
+    # triage of the same case fails on the unique case and its effect runs again.
+    triage = CaseTriage.objects.select_for_update().filter(case=case).first()
+    if triage is None:
+        triage = CaseTriage.objects.create(case=case, **values)
+    else:
+        for field, value in values.items():
+            setattr(triage, field, value)
+        triage.save()
     changes: dict = {}
     reasons = []
     category = (

@@ -13,6 +13,18 @@ scenario (create, list, filtered list, deep page, detail) is driven for a bounde
 bounded concurrency. Prints one JSON document: per scenario requests/s, p50/p95/p99 in ms,
 the server's CPU ms and SQL statements per request.
 
+Subjects and first messages are BANKING77 customer queries, read at run time from
+../shared/data/banking77/train.csv (generated sentences when it is absent); the search
+scenarios look for a common word, a phrase, a rare word, a word nothing holds, a customer's
+name and a word found only in messages.
+
+    .venv/bin/python bench/api_bench.py --cases 1000000 --keep big   # seed once, keep it
+    .venv/bin/python bench/api_bench.py --cases 1000000 --keep big   # measure again, no seeding
+
+`--keep NAME` keeps the seeded desk (a data directory in the temporary folder, or the
+database caseloop_bench_NAME next to DATABASE_URL's) and reuses it when the same NAME and
+--cases are asked again; it is migrated (and its messages indexed) before each run.
+
     .venv/bin/python bench/api_bench.py --cases 200 --duration 0.5 --concurrency 2  # smoke
 """
 
@@ -24,6 +36,7 @@ import base64
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -42,14 +55,16 @@ BIN = Path(sys.executable).parent
 SQL_COUNT_DIR = "CASELOOP_BENCH_SQL_COUNT_DIR"
 STATUSES = ["new", "open", "pending_customer", "pending_internal", "solved", "closed"]
 STATUS_WEIGHTS = [8, 22, 10, 8, 22, 30]
-SUBJECTS = [
-    "Order {n} has not arrived",
-    "Refund for order {n}",
-    "Kettle {n} leaks from the base",
-    "Charged twice for order {n}",
-    "Cannot sign in to my account",
-    "Robot vacuum stuck on update {n}",
-]
+BANKING77 = ROOT.parent / "shared" / "data" / "banking77" / "train.csv"
+FIRST_NAMES = ["Amara", "Bastian", "Chiara", "Dmitri", "Elif", "Farid", "Greta", "Hiroshi"]
+FIRST_NAMES += ["Ines", "Jonas", "Kalani", "Leopold", "Marisol", "Nnamdi", "Oksana", "Priya"]
+LAST_NAMES = ["Abernathy", "Bergstrom", "Castellanos", "Dunmore", "Eriksen", "Fairweather"]
+LAST_NAMES += ["Gallagher", "Halvorsen", "Iwasaki", "Jankowski", "Kowalczyk", "Lindqvist"]
+LAST_NAMES += ["Mbeki", "Nakashima", "Ortega", "Pellegrini"]
+# Searched for in the search scenarios; none is in any seeded text.
+NO_HIT = "zzqx-nohit"
+PHRASE = "exchange rate"
+COMMON = "card"
 
 
 def free_port() -> int:
@@ -58,15 +73,51 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def database_create(server_url: str) -> tuple[str, str]:
-    """A fresh database on the server DATABASE_URL names; returns (its URL, its name)."""
-    name = f"caseloop_bench_{os.getpid()}_{int(time.time())}"
+def database_create(server_url: str, *, keep: str = "") -> tuple[str, str]:
+    """A fresh database on the server DATABASE_URL names (or the kept one, created if it
+    is not there yet); returns (its URL, its name)."""
+    name = f"caseloop_bench_{keep}" if keep else f"caseloop_bench_{os.getpid()}_{int(time.time())}"
     parts = urlsplit(server_url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "pgdb.py"), "create", admin_url, name], check=True
-    )
+    if not (keep and database_exists(server_url, name)):
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "pgdb.py"), "create", admin_url, name],
+            check=True,
+        )
     return urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+def database_exists(server_url: str, name: str) -> bool:
+    import psycopg
+
+    admin_url = urlunsplit(urlsplit(server_url)._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        return (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            is not None
+        )
+
+
+def desk_kept(keep: str, *, server_url: str, cases: int) -> dict | None:
+    """What the kept desk NAME was seeded with, when it can be measured again as it is (same
+    size, same database server); None when it must be seeded (again). A desk that cannot
+    be reused is dropped here."""
+    data_dir = Path(tempfile.gettempdir()) / f"caseloop-bench-{keep}"
+    desk = data_dir / "desk.json"
+    info = json.loads(desk.read_text()) if desk.exists() else None
+    vendor = "postgresql" if server_url else "sqlite"
+    name = f"caseloop_bench_{keep}"
+    usable = (
+        info is not None
+        and info["max_case_id"] == cases
+        and info["vendor"] == vendor
+        and (not server_url or database_exists(server_url, name))
+    )
+    if usable:
+        return info
+    if server_url:
+        database_drop(server_url, name)
+    return None
 
 
 def database_drop(server_url: str, name: str) -> None:
@@ -86,7 +137,7 @@ def table_fill(model, names: list[str], rows, *, now) -> int:
     Generated columns are the database's to compute and are never written."""
     from django.db import connection
 
-    columns, constants = list(names), []
+    columns, fixed = list(names), []
     for field in model._meta.concrete_fields:
         if field.generated:
             if field.column in names:
@@ -105,8 +156,8 @@ def table_fill(model, names: list[str], rows, *, now) -> int:
         else:
             raise RuntimeError(f"no value for {model.__name__}.{field.name}")
         columns.append(field.column)
-        constants.append(db_value(value))
-    constants = tuple(constants)
+        fixed.append(db_value(value))
+    constants = tuple(fixed)
     table = model._meta.db_table
     count = 0
     if connection.vendor == "postgresql":
@@ -154,9 +205,55 @@ def db_value(value):
     return value
 
 
-def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
+def corpus_read(rng: random.Random) -> tuple[list[str], list[str], str]:
+    """(texts for subjects, texts for first messages, a word only the latter hold). BANKING77
+    split in two, so some words are in messages and never in a subject; generated
+    sentences when the data set is absent."""
+    import csv
+
+    texts: list[str] = []
+    if BANKING77.exists():
+        with BANKING77.open(newline="", encoding="utf-8") as handle:
+            texts = [row["text"].strip() for row in csv.DictReader(handle) if row["text"].strip()]
+    if not texts:
+        nouns = ["card", "transfer", "refund", "payment", "account", "pin", "fee", "app"]
+        verbs = ["declined", "missing", "pending", "blocked", "charged twice", "delayed"]
+        texts = [
+            f"My {rng.choice(nouns)} is {rng.choice(verbs)}, what is the {PHRASE} today?"
+            if n % 7 == 0
+            else f"My {rng.choice(nouns)} {n} is {rng.choice(verbs)} since {rng.choice(nouns)}"
+            for n in range(2000)
+        ]
+        texts += [f"Is the courier wobbling {n}?" for n in range(5)]
+    rng.shuffle(texts)
+    subjects, messages = texts[0::2], texts[1::2]
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z]{5,}", text.lower()))
+
+    in_subjects = set().union(*map(words, subjects))
+    counts: dict[str, int] = {}
+    for text in messages:
+        for word in words(text) - in_subjects:
+            counts[word] = counts.get(word, 0) + 1
+    only_in_messages = max(sorted(counts), key=lambda w: counts[w]) if counts else "wobbling"
+    return subjects, messages, only_in_messages
+
+
+def rare_word(subjects: list[str]) -> str:
+    """A word of exactly one subject text, so about cases/len(subjects) cases hold it."""
+    counts: dict[str, int] = {}
+    for text in subjects:
+        for word in set(re.findall(r"[a-z]{7,}", text.lower())):
+            counts[word] = counts.get(word, 0) + 1
+    once = sorted(word for word, n in counts.items() if n == 1)
+    return once[len(once) // 2] if once else "wobbling"
+
+
+def seed(*, cases: int, rng: random.Random) -> dict:
     """Teams and agents through the services; customers, cases, messages and events as bulk
-    rows. Returns what the load generator needs (a token, team slugs, the id range)."""
+    rows, then the message search index. Returns what the load generator needs (a token,
+    team slugs, the id range, the words to search for)."""
     import django
     from django.core.management import call_command
 
@@ -169,7 +266,9 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
     from caseloop.accounts.services import token_issue, user_create
     from caseloop.cases.models import Case, CaseEvent, Category, Message
     from caseloop.customers.models import ContactPoint, Customer
+    from caseloop.knowledge.search import messages_backfill
 
+    subjects, texts, only_in_messages = corpus_read(rng)
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     migrated = time.perf_counter() - began
@@ -196,7 +295,7 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
             fresh = status == "new"
             yield (
                 pk,
-                rng.choice(SUBJECTS).format(n=rng.randint(1000, 99999)),
+                rng.choice(subjects)[:300],
                 rng.randint(1, customer_count),
                 rng.choice(["email", "web", "chat", "phone", "api"]),
                 status,
@@ -212,7 +311,7 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
 
     def message_rows():
         for pk in range(1, cases + 1):
-            yield (pk, "inbound", "email", "Hello, I need help with my order.", None, stamp)
+            yield (pk, "inbound", "email", rng.choice(texts), None, stamp)
             if pk % 10 >= 1:
                 yield (pk, "outbound", "email", "Thanks, we're on it.", owned(pk), stamp)
 
@@ -228,7 +327,7 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
         table_fill(
             Customer,
             ["id", "name"],
-            ((i, f"Bench Customer {i}") for i in range(1, customer_count + 1)),
+            ((i, customer_name(i)) for i in range(1, customer_count + 1)),
             now=now,
         )
         table_fill(
@@ -270,13 +369,12 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), [Case, Customer]):
             cursor.execute(statement)
+    seeded = time.perf_counter()
+    indexed = messages_backfill()
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     token = token_issue(user=agents[0], name="bench")
-    plans = (
-        query_plans(user=agents[0], team_slug=teams[0].slug, middle=cases // 2) if explain else {}
-    )
     info = {
-        "plans": plans,
         "vendor": connection.vendor,
         "token": token,
         "teams": [t.slug for t in teams],
@@ -285,19 +383,63 @@ def seed(*, cases: int, rng: random.Random, explain: bool = False) -> dict:
         "messages": messages,
         "events": events,
         "migrate_seconds": round(migrated, 1),
+        "message_index_seconds": round(time.perf_counter() - seeded, 1),
+        "messages_indexed": indexed,
+        "search": {
+            "common": COMMON,
+            "phrase": PHRASE,
+            "rare": rare_word(subjects),
+            "nohit": NO_HIT,
+            "customer": customer_name(customer_count // 2),
+            "message": only_in_messages,
+        },
     }
     connection.close()
     return info
 
 
-def query_plans(*, user, team_slug: str, middle: int) -> dict:
-    """The database's plan (and, on PostgreSQL, timing) for the queries the API runs."""
+def customer_name(i: int) -> str:
+    """A first name and two family names: one of 4,096 names, so on a large desk a name is
+    shared by a few dozen customers, as real names are."""
+    first, rest = FIRST_NAMES[i % 16], i // 16
+    return f"{first} {LAST_NAMES[rest % 16]} {LAST_NAMES[(rest // 16) % 16]}"
+
+
+def desk_refresh() -> dict:
+    """A kept desk brought up to date before measuring it again: migrated, every message
+    indexed, statistics fresh. Returns how long that took."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.db import connection
+
+    from caseloop.knowledge.search import messages_backfill
+
+    began = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    indexed = messages_backfill()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connection.close()
+    return {"refresh_seconds": round(time.perf_counter() - began, 1), "messages_indexed": indexed}
+
+
+def query_plans(info: dict) -> dict:
+    """The database's plan (and, on PostgreSQL, timing) for the queries the API runs,
+    searches included (each statement a search runs, in order)."""
+    import django
+
+    django.setup()
     from django.db import connection
     from django.db.models import Subquery
+    from django.test.utils import CaptureQueriesContext
 
-    from caseloop.accounts.models import Team
+    from caseloop.accounts.models import Team, User
     from caseloop.cases import selectors
 
+    user = User.objects.get(username="bench-agent-0")
+    team_slug, middle = info["teams"][0], info["max_case_id"] // 2
     cases = selectors.case_visible_to(user=user)
     # The same filter the list selector builds: the team's id as a scalar subquery.
     team = Subquery(Team.objects.filter(slug=team_slug).values("id")[:1])
@@ -312,8 +454,29 @@ def query_plans(*, user, team_slug: str, middle: int) -> dict:
         "detail": cases.filter(pk=middle),
         "events": selectors.case_events(case=cases.get(pk=middle)),
     }
-    options = {"analyze": True} if connection.vendor == "postgresql" else {}
-    return {name: query.explain(**options).splitlines() for name, query in queries.items()}
+    analyze = connection.vendor == "postgresql"
+    plans = {
+        name: (query.explain(analyze=True) if analyze else query.explain()).splitlines()
+        for name, query in queries.items()
+    }
+    prefix = "EXPLAIN (ANALYZE) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    for kind, q in info["search"].items():
+        with CaptureQueriesContext(connection) as captured:
+            selectors.case_list(user=user, filters=selectors.CaseFilters(q=q), limit=50)
+        lines: list[str] = []
+        with connection.cursor() as cursor:
+            for statement in captured.captured_queries:
+                sql = statement["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute(prefix + sql)
+                lines.append("-- " + sql[:300])
+                lines += [
+                    str(row[-1] if connection.vendor == "sqlite" else row[0]) for row in cursor
+                ]
+        plans[f"search_{kind}"] = lines
+    connection.close()
+    return plans
 
 
 # -- load ----------------------------------------------------------------------------------
@@ -408,12 +571,19 @@ def scenarios(info: dict, rng: random.Random) -> dict:
     async def detail(client):
         return await client.get(f"/api/v1/cases/{rng.randint(1, max_id)}")
 
+    def search(kind: str):
+        async def run(client):
+            return await client.get("/api/v1/cases", params={"q": info["search"][kind]})
+
+        return run
+
     return {
         "create": create,
         "list": list_,
         "filtered_list": filtered,
         "deep_page": deep_page,
         "detail": detail,
+        **{f"search_{kind}": search(kind) for kind in info["search"]},
     }
 
 
@@ -584,12 +754,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--explain", action="store_true", help="add the query plans")
     parser.add_argument("--server-log", default="", help="keep the server's log at this path")
+    parser.add_argument(
+        "--keep",
+        default="",
+        metavar="NAME",
+        help="keep the seeded desk under NAME and reuse it on the next run with NAME",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
     sys.path.insert(0, str(ROOT / "src"))
-    data_dir = Path(tempfile.mkdtemp(prefix="caseloop-bench-"))
     server_url = os.environ.get("DATABASE_URL", "")
+    kept = desk_kept(args.keep, server_url=server_url, cases=args.cases) if args.keep else None
+    if args.keep:
+        data_dir = Path(tempfile.gettempdir()) / f"caseloop-bench-{args.keep}"
+        if kept is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(exist_ok=True)
+    else:
+        data_dir = Path(tempfile.mkdtemp(prefix="caseloop-bench-"))
     db_name = ""
     env = {
         **os.environ,
@@ -599,17 +782,25 @@ def main() -> None:
         "CASELOOP_SECURE_COOKIES": "0",
         SQL_COUNT_DIR: str(data_dir / "sql-counts"),
     }
+    shutil.rmtree(data_dir / "sql-counts", ignore_errors=True)
     (data_dir / "sql-counts").mkdir()
+    (data_dir / "server.log").unlink(missing_ok=True)
     env.pop("REDIS_URL", None)
     process = None
     try:
         if server_url:
-            env["DATABASE_URL"], db_name = database_create(server_url)
+            env["DATABASE_URL"], db_name = database_create(server_url, keep=args.keep)
         os.environ.update(env)
         os.environ.pop("REDIS_URL", None)
         began = time.perf_counter()
-        info = seed(cases=args.cases, rng=rng, explain=args.explain)
+        if kept is None:
+            info = seed(cases=args.cases, rng=rng)
+            if args.keep:
+                (data_dir / "desk.json").write_text(json.dumps(info))
+        else:
+            info = {**kept, **desk_refresh(), "migrate_seconds": 0.0}
         seed_seconds = time.perf_counter() - began
+        plans = query_plans(info) if args.explain else {}
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log = data_dir / "server.log"
@@ -655,6 +846,8 @@ def main() -> None:
             "events": info["events"],
             "migrate_seconds": info["migrate_seconds"],
             "seed_seconds": round(seed_seconds - info["migrate_seconds"], 1),
+            "reused_kept_desk": kept is not None,
+            "searched_for": info["search"],
             "concurrency": args.concurrency,
             "duration_s_per_scenario": args.duration,
             "server_workers": args.workers,
@@ -662,7 +855,7 @@ def main() -> None:
             "scenarios": results,
         }
         if args.explain:
-            report["plans"] = info["plans"]
+            report["plans"] = plans
         if any(r["errors"] for r in results.values()):
             report["server_log_tail"] = errors_from_log(log)
         print(json.dumps(report, indent=2))
@@ -671,9 +864,10 @@ def main() -> None:
             server_stop(process)
         if args.server_log and (data_dir / "server.log").exists():
             shutil.copy(data_dir / "server.log", args.server_log)
-        if db_name:
-            database_drop(server_url, db_name)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not args.keep:
+            if db_name:
+                database_drop(server_url, db_name)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,13 @@
 
 Quality: every banking77 intent becomes one published article (title from the intent name,
 body from a handful of its questions); held-out questions of each intent are the queries; a
-hit is the article of the question's own intent. Reports recall@1, recall@5 and MRR.
+hit is the article of the question's own intent. Reports recall@1, recall@5 and MRR for
+full-text search alone, with the meaning ranker, and with the desk's history too.
+
+The desk's history: other questions of each intent (never a query, never in an article body)
+become solved cases, each with an agent's "used" verdict on its intent's article, as a desk
+records when an article solved a case. The retrieval index is built from the articles and
+that history by the job the desk runs (`retrieval_rebuild`).
 
 Latency: with 10,000 more articles and 1,000,000 case messages (synthetic but varied text,
 bulk-loaded, then indexed by the production indexer), p50/p95 of `search_articles` and
@@ -38,20 +44,24 @@ DATA = ROOT / ".." / "shared" / "data" / "banking77"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
-def load_intents(seed: int, body_questions: int, eval_per_intent: int):
+def load_intents(seed: int, body_questions: int, eval_per_intent: int, history_per_intent: int):
     by_intent: dict[str, list[str]] = defaultdict(list)
     with open(DATA / "train.csv", newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             by_intent[row["category"]].append(row["text"].strip())
     rng = random.Random(seed)
-    articles, queries = {}, []
+    articles, queries, history = {}, [], []
     for intent in sorted(by_intent):
         questions = by_intent[intent][:]
         rng.shuffle(questions)
         articles[intent] = questions[:body_questions]
         held_out = questions[body_questions:]
         queries += [(q, intent) for q in held_out[:eval_per_intent]]
-    return articles, queries
+        answered = held_out[eval_per_intent:]
+        if history_per_intent >= 0:
+            answered = answered[:history_per_intent]
+        history += [(q, intent) for q in answered]
+    return articles, queries, history
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -133,7 +143,7 @@ def worker(args) -> dict:
     from caseloop.cases.models import Case, Message
     from caseloop.customers.models import Customer
     from caseloop.knowledge import search
-    from caseloop.knowledge.models import Article, Audience, Kind, State
+    from caseloop.knowledge.models import Article, Audience, Kind, State, SuggestionFeedback
     from caseloop.knowledge.search import text as search_text
     from caseloop.knowledge.services import article_create, article_transition, markdown_render
     from caseloop.lib.html import html_to_text
@@ -146,7 +156,9 @@ def worker(args) -> dict:
     result: dict = {"database": connection.vendor}
 
     # 1. Retrieval quality on the labelled set, through the production search path.
-    intents, queries = load_intents(args.seed, args.body_questions, args.eval_per_intent)
+    intents, queries, history = load_intents(
+        args.seed, args.body_questions, args.eval_per_intent, args.history_per_intent
+    )
     article_of: dict[int, str] = {}
     for intent, questions in intents.items():
         body = "Customers ask about this:\n\n" + "\n".join(f"- {q}" for q in questions) + "\n"
@@ -160,6 +172,67 @@ def worker(args) -> dict:
         article_transition(article=article, to=State.REVIEW, actor=agent)
         article_transition(article=article, to=State.PUBLISHED, actor=agent)
         article_of[article.pk] = intent
+
+    # The desk's history: a solved case per answered question, the article marked as used.
+    now = timezone.now()
+    article_id_of = {intent: pk for pk, intent in article_of.items()}
+    history_customer = Customer.objects.create(name="Bench history customer")
+    with transaction.atomic():
+        first_case = Case.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        bulk_insert(
+            Case,
+            [
+                {
+                    "subject": "",
+                    "customer_id": history_customer.pk,
+                    "channel": "webform",
+                    "status": "solved",
+                    "priority": "normal",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for _ in history
+            ],
+            connection=connection,
+        )
+        history_cases = list(
+            Case.objects.filter(id__gt=first_case).order_by("id").values_list("id", flat=True)
+        )
+        bulk_insert(
+            Message,
+            [
+                {
+                    "case_id": case_id,
+                    "direction": "inbound",
+                    "channel": "webform",
+                    "text": question,
+                    "created_at": now,
+                }
+                for case_id, (question, _) in zip(history_cases, history, strict=True)
+            ],
+            connection=connection,
+        )
+        bulk_insert(
+            SuggestionFeedback,
+            [
+                {
+                    "case_id": case_id,
+                    "article_id": article_id_of[intent],
+                    "verdict": "used",
+                    "user_id": agent.pk,
+                    "created_at": now,
+                }
+                for case_id, (_, intent) in zip(history_cases, history, strict=True)
+            ],
+            connection=connection,
+        )
+    result["history_cases"] = len(history_cases)
+
+    rankers = {
+        "text": {"text": 1.0, "meaning": 0.0, "history": 0.0},
+        "text+meaning": {"text": 1.0, "meaning": 1.0, "history": 0.0},
+        "text+meaning+history": dict(search.FUSION_WEIGHTS),
+    }
 
     def quality() -> dict:
         r1 = r5 = mrr = 0.0
@@ -175,14 +248,26 @@ def worker(args) -> dict:
                 mrr += 1 / rank
         n = len(queries) or 1
         return {
-            "articles": len(intents),
+            "articles": Article.objects.count(),
             "queries": len(queries),
             "recall_at_1": round(r1 / n, 4),
             "recall_at_5": round(r5 / n, 4),
             "mrr": round(mrr / n, 4),
         }
 
-    result["quality"] = quality()
+    def each_ranking(measure) -> dict:
+        out = {}
+        for name, weights in rankers.items():
+            search.FUSION_WEIGHTS.update(weights)
+            out[name] = measure()
+        search.FUSION_WEIGHTS.update(rankers["text+meaning+history"])
+        return out
+
+    started = time.perf_counter()
+    model = search.retrieval_rebuild(force=True)
+    result["index_build_s"] = round(time.perf_counter() - started, 1)
+    result["index_encoder"] = model.encoder if model else ""
+    result["quality"] = each_ranking(quality)
 
     # 2. Latency with many articles: synthetic but varied text, indexed by the production code.
     vocabulary = sorted({w for qs in intents.values() for q in qs for w in search_text.words(q)})
@@ -205,7 +290,6 @@ def worker(args) -> dict:
         "beneficiary",
     ]
     started = time.perf_counter()
-    now = timezone.now()
     rows = []
     for i in range(args.articles):
         topic = rng.choice(topics)
@@ -238,10 +322,15 @@ def worker(args) -> dict:
         search.articles_reindex(article_ids=new_ids)
     result["articles_load_s"] = round(time.perf_counter() - started, 1)
     result["articles_total"] = Article.objects.count()
-    result["quality_with_distractors"] = quality()
+    started = time.perf_counter()
+    search.retrieval_rebuild()
+    result["index_rebuild_with_distractors_s"] = round(time.perf_counter() - started, 1)
+    result["quality_with_distractors"] = each_ranking(quality)
     latency_queries = [q for q, _ in rng.sample(queries, min(args.latency_queries, len(queries)))]
-    result["search_articles_latency"] = timed(
-        lambda q: search.search_articles(q, audience="public", limit=10), latency_queries
+    result["search_articles_latency"] = each_ranking(
+        lambda: timed(
+            lambda q: search.search_articles(q, audience="public", limit=10), latency_queries
+        )
     )
     result["search_articles_typeahead_latency"] = timed(
         lambda q: search.search_articles(q[:12], audience="public", limit=5, prefix=True),
@@ -270,7 +359,7 @@ def worker(args) -> dict:
             ],
             connection=connection,
         )
-    case_ids = list(Case.objects.values_list("id", flat=True))
+    case_ids = list(Case.objects.exclude(pk__in=history_cases).values_list("id", flat=True))
     fillers = [
         "order",
         "invoice",
@@ -356,6 +445,7 @@ def run_in_process(db: str, args) -> dict:
     data_dir = tempfile.mkdtemp(prefix="kb-bench-")
     env["CASELOOP_DATA_DIR"] = data_dir
     env["CASELOOP_JOBS_IMMEDIATE"] = "1"
+    env["CASELOOP_KNOWLEDGE_EMBEDDINGS"] = "auto" if args.encoder == "sentences" else "off"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
     name = f"kb_bench_{os.getpid()}"
     if db == "postgres":
@@ -381,6 +471,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--body-questions", type=int, default=8)
     parser.add_argument("--eval-per-intent", type=int, default=20)
+    parser.add_argument(
+        "--history-per-intent",
+        type=int,
+        default=-1,
+        help="solved cases per article in the desk's history (-1: every question left)",
+    )
+    parser.add_argument(
+        "--encoder",
+        choices=["words", "sentences"],
+        default="words",
+        help="meaning ranker: TF-IDF with LSA, or sentence vectors (the embeddings extra)",
+    )
     parser.add_argument("--latency-queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=77)
     parser.add_argument("--pg-server", default=PG_SERVER)
@@ -395,6 +497,8 @@ def main() -> None:
         "articles": args.articles,
         "messages": args.messages,
         "body_questions_per_article": args.body_questions,
+        "history_per_article": args.history_per_intent,
+        "encoder": args.encoder,
         "runs": [run_in_process(db, args) for db in databases],
     }
     print(json.dumps(results, indent=2))

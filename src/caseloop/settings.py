@@ -209,6 +209,9 @@ TRIAGE_EMBEDDINGS = env_str("CASELOOP_TRIAGE_EMBEDDINGS", "off" if TESTING else 
 # TF-IDF (`words`), whichever is installed (`auto`) or not at all (`off`). Tests use the
 # default install's `words` unless a test chooses, so the suite means the same either way.
 COACH_MEANING = env_str("CASELOOP_COACH_MEANING", "words" if TESTING else "auto")
+# Knowledge search ranks by meaning with sentence vectors when the embeddings extra is
+# installed (`auto`), or with TF-IDF and LSA (`off`, the default install's way, and the tests').
+KNOWLEDGE_EMBEDDINGS = env_str("CASELOOP_KNOWLEDGE_EMBEDDINGS", "off" if TESTING else "auto")
 
 HUEY_IMMEDIATE = env_bool("CASELOOP_JOBS_IMMEDIATE", TESTING)
 # How long a dispatcher holds a side effect it is running; a process that dies mid-run

@@ -8,16 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from caseloop.accounts.models import Team, User
 from caseloop.lib.errors import DomainError, ErrorKind
 
-from .extensions import conversation_case_ids
 from .models import PRIORITY_RANK, Attachment, Case, CaseEvent, Category, Message
+from .search import case_search_condition
 
 
 def case_base_queryset() -> QuerySet[Case]:
@@ -99,8 +97,6 @@ class InvalidCursor(DomainError, ValueError):
 
 # Ids beyond a 64-bit integer match nothing; SQLite would refuse to bind them.
 MAX_ID = 2**63 - 1
-# A text search also finds cases by their conversation: the most relevant this many.
-CONVERSATION_MATCHES = 100
 
 
 def _is_id(value: str) -> bool:
@@ -129,9 +125,10 @@ def case_search_is_text(q: str) -> bool:
 def cases_filtered(
     cases: QuerySet[Case], filters: CaseFilters, *, conversation: bool = True
 ) -> QuerySet[Case]:
-    """The one filter and search of case lists. A search finds a case by its reference or
-    id, or by words in its subject or (with `conversation`, for staff: internal notes are
-    searched too) anywhere in its conversation."""
+    """The one filter and search of case lists, the API's and the inbox's. A search finds a
+    case by its reference or id, or by any part of its subject and (with `conversation`,
+    for staff: internal notes are searched too) of its customer's name or contact points,
+    or by words in its conversation; every field through an index (see `search`)."""
     if filters.status:
         cases = cases.filter(status__in=filters.status.split(","))
     if filters.priority:
@@ -168,27 +165,9 @@ def cases_filtered(
             cases = cases.filter(pk=pk)
         elif filters.q.isdigit():
             cases = cases.filter(pk=int(filters.q)) if _is_id(filters.q) else cases.none()
-        elif conversation:
-            in_conversation = conversation_case_ids(q=filters.q, limit=CONVERSATION_MATCHES)
-            cases = cases.filter(_subject_matches(filters.q) | Q(pk__in=in_conversation))
         else:
-            cases = cases.filter(_subject_matches(filters.q))
+            cases = cases.filter(case_search_condition(filters.q, conversation=conversation))
     return cases
-
-
-def _subject_matches(q: str) -> Q:
-    """Cases whose subject holds `q` (any case), read from the subject index (migration
-    cases 0012): on SQLite its FTS5 trigram table, on PostgreSQL the trigram index a
-    case-insensitive LIKE uses. Shorter than a trigram, the search reads the table."""
-    if len(q) >= 3 and connection.vendor == "sqlite":
-        phrase = '"' + q.replace('"', '""') + '"'
-        return Q(
-            pk__in=RawSQL(
-                "SELECT rowid FROM cases_case_subject_fts WHERE cases_case_subject_fts MATCH %s",
-                (phrase,),
-            )
-        )
-    return Q(subject__icontains=q)
 
 
 # --- Pages: keyset cursors, stable while new cases arrive --------------------------------

@@ -230,3 +230,22 @@ class SearchLog(models.Model):
 
     def __str__(self) -> str:
         return self.query
+
+
+class RetrievalModel(models.Model):
+    """A built meaning and history index for knowledge search (the file under the data
+    directory), with what it was built from: a new one is built when that changes."""
+
+    version = models.PositiveIntegerField(unique=True)
+    built_at = models.DateTimeField(auto_now_add=True)
+    encoder = models.CharField(max_length=20)
+    n_articles = models.PositiveIntegerField(default=0)
+    n_examples = models.PositiveIntegerField(default=0)
+    signature = models.JSONField(default=dict, blank=True)
+    path = models.CharField(max_length=500, help_text="Relative to the data directory.")
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"knowledge retrieval v{self.version}"

@@ -185,8 +185,8 @@ class Suggestions:
     similar_cases: list[CaseSuggestion] = field(default_factory=list)
 
 
-# How much feedback and a matching category move an article: the text score is scaled to
-# [0, 1] first, so these are comparable across queries.
+# How much feedback and a matching category move an article: the search score is scaled
+# to [0, 1] over the hits (best 1, last 0) first, so these are comparable across queries.
 CATEGORY_BOOST = 0.15
 FEEDBACK_CATEGORY_WEIGHT = 0.6
 FEEDBACK_GLOBAL_WEIGHT = 0.2
@@ -241,13 +241,14 @@ def articles_rank_for_case(*, case: Case, limit: int = 5) -> list[ArticleSuggest
     )
     if not hits:
         return []
-    top = max(hit.score for hit in hits) or 1.0
+    top = max(hit.score for hit in hits)
+    bottom = min(hit.score for hit in hits) if len(hits) > 1 else 0.0
     counts = feedback_counts(
         article_ids=[hit.article_id for hit in hits], category_id=case.category_id
     )
     ranked = []
     for hit in hits:
-        score = hit.score / top
+        score = (hit.score - bottom) / ((top - bottom) or 1.0)
         if case.category_id and hit.category_id == case.category_id:
             score += CATEGORY_BOOST
         entry = counts[hit.article_id]

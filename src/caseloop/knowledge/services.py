@@ -32,7 +32,7 @@ from caseloop.cases.services import (
 )
 from caseloop.lib.html import html_sanitize, html_to_text
 
-from . import search
+from . import search, tasks
 from .errors import (
     ArticleInvalid,
     ArticleLocked,
@@ -61,6 +61,12 @@ logger = logging.getLogger(__name__)
 
 CONTENT_FIELDS = ("title", "body", "category", "kind", "audience", "language", "tags")
 MAX_BODY = 200_000
+
+
+def _retrieval_refresh_soon() -> None:
+    """After the commit, have the meaning and history index rebuilt shortly: one build
+    serves a burst of edits. Full-text search sees the change at once."""
+    transaction.on_commit(tasks.retrieval_refresh_soon)
 
 
 def markdown_render(body: str) -> str:
@@ -132,7 +138,8 @@ def article_create(
     language: str = "en",
     note: str = "created",
 ) -> Article:
-    """A new draft article, version 1. Side effects: version 1 kept; search index updated."""
+    """A new draft article, version 1. Side effects: version 1 kept; search index updated;
+    a rebuild of the meaning and history index scheduled."""
     title, body = strip_control(title).strip(), strip_control(body)
     _check(title=title, body=body, kind=kind, audience=audience, language=language)
     article = Article(
@@ -152,6 +159,7 @@ def article_create(
     _tags_set(article, _clean_tags(tags))
     _snapshot(article=article, actor=actor, changed=list(CONTENT_FIELDS), note=note)
     search.article_index(article_id=article.pk)
+    _retrieval_refresh_soon()
     return article
 
 
@@ -174,7 +182,8 @@ def article_update(
 ) -> Article:
     """Change an article; arguments left out stay as they are. Any change is a new version
     (who, what, when). Archived articles must go back to draft first.
-    Side effects: a version; search index updated."""
+    Side effects: a version; search index updated; a rebuild of the meaning and history
+    index scheduled."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     if article.state == State.ARCHIVED:
         raise ArticleLocked("an archived article cannot be edited; move it back to draft first")
@@ -221,6 +230,7 @@ def article_update(
     article.save()
     _snapshot(article=article, actor=actor, changed=changed, note=note)
     search.article_index(article_id=article.pk)
+    _retrieval_refresh_soon()
     return article
 
 
@@ -246,7 +256,8 @@ def article_transition(*, article: Article, to: str, actor, note: str = "") -> A
 @transaction.atomic
 def article_restore(*, article: Article, number: int, actor) -> Article:
     """Bring back the content of version `number` as a new version; history is kept.
-    Side effects: a version; search index updated."""
+    Side effects: a version; search index updated; a rebuild of the meaning and history
+    index scheduled."""
     old = ArticleVersion.objects.filter(article=article, number=number).first()
     if old is None:
         raise ArticleInvalid(f"article {article.pk} has no version {number}", field="version")
@@ -272,6 +283,7 @@ def article_delete(*, article: Article, actor) -> None:
     pk = article.pk
     article.delete()
     search.articles_reindex(article_ids=[pk])
+    _retrieval_refresh_soon()
     logger.info("article %s deleted by %s", pk, getattr(actor, "pk", None))
 
 
@@ -466,7 +478,8 @@ def suggestion_feedback_record(
     similar_case: Case | None = None,
 ) -> SuggestionFeedback:
     """Keep an agent's verdict on a suggestion; it feeds the ranking of later suggestions
-    for the same category. Side effects: a `suggestion_feedback` event on the case."""
+    for the same category. Side effects: a `suggestion_feedback` event on the case; for a
+    used article, a rebuild of the meaning and history index scheduled."""
     if verdict not in SuggestionFeedback.Verdict.values:
         raise ArticleInvalid(
             f"unknown verdict '{verdict}'; one of {', '.join(SuggestionFeedback.Verdict.values)}",
@@ -474,6 +487,8 @@ def suggestion_feedback_record(
         )
     if (article is None) == (similar_case is None):
         raise ArticleInvalid("give either an article or a similar case", field="article")
+    if article is not None and verdict == SuggestionFeedback.Verdict.USED:
+        _retrieval_refresh_soon()
     feedback = SuggestionFeedback.objects.create(
         case=case,
         category_id=case.category_id,
@@ -502,9 +517,11 @@ def query_normalize(query: str) -> str:
 @transaction.atomic
 def deflection_record(*, article: Article, query: str = "") -> Deflection:
     """A customer said this public article solved their problem; no case is opened.
-    Side effects: none beyond the record."""
+    Side effects: a rebuild of the meaning and history index scheduled (the query teaches
+    the article its question)."""
     if not article.is_public:
         raise ArticleInvalid("only published public articles can deflect", field="article")
+    _retrieval_refresh_soon()
     return Deflection.objects.create(article=article, query=query_normalize(query))
 
 

@@ -1,4 +1,5 @@
-"""Jobs of the knowledge base: keeping case messages searchable."""
+"""Jobs of the knowledge base: keeping case messages searchable and the meaning and history
+index of articles up to date."""
 
 from __future__ import annotations
 
@@ -29,3 +30,33 @@ def messages_backfill_nightly() -> int:
     if indexed:
         logger.info("indexed %s case messages the hook missed", indexed)
     return indexed
+
+
+# Seconds between a change and the rebuild it asks for: edits in a burst share one build.
+RETRIEVAL_REFRESH_DELAY = 30
+
+
+@db_task()
+def retrieval_refresh() -> bool:
+    """Rebuild the meaning and history index when articles or the desk's history changed
+    since it was built. Returns whether it rebuilt."""
+    model = search.retrieval_rebuild()
+    if model is not None:
+        logger.info(
+            "knowledge index v%s built: %s articles, %s answered questions",
+            model.version,
+            model.n_articles,
+            model.n_examples,
+        )
+    return model is not None
+
+
+def retrieval_refresh_soon() -> None:
+    retrieval_refresh.schedule(delay=RETRIEVAL_REFRESH_DELAY)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def retrieval_refresh_periodic() -> bool:
+    """Catch what a scheduled rebuild missed: cases solved with an article, edits made
+    while no worker ran."""
+    return bool(retrieval_refresh.call_local())

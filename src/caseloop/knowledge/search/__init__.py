@@ -5,6 +5,10 @@ ts_rank and highlighted with ts_headline. SQLite: FTS5 tables ranked with bm25 a
 highlighted with snippet(). Both: OR-queries of the meaningful words (ranking rewards
 documents matching more and rarer words, titles above bodies), a typo-tolerant retry when
 nothing matches, and snippets that are escaped text with only <mark> tags.
+
+Articles are ranked by fusing three rankers (reciprocal-rank fusion): that full-text search,
+meaning (article vectors) and the desk's history (the questions each article answered
+before); see `meaning` and `retrieval`.
 """
 
 from __future__ import annotations
@@ -16,13 +20,26 @@ from typing import Literal
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils.html import escape
 
 from ..models import Article, Audience, State, Term
 from . import lite, pg, text
 from .hits import Hit, MessageHit
+from .meaning import one_thread
+from .retrieval import retrieval_index_active, retrieval_rebuild
 from .typo import query_correct, terms_correct
 
 AudienceName = Literal["public", "agent"]
+
+# Reciprocal-rank fusion: an article scores the sum over rankers of weight / (K + rank).
+# The desk's history counts most: an article that answered questions like this one before
+# is the surest sign; meaning and words then break ties and find what history has not seen.
+FUSION_K = 20
+FUSION_WEIGHTS = {"text": 1.0, "meaning": 1.0, "history": 2.0}
+# How deep each ranker looks before fusing.
+RANKER_DEPTH = 50
+SNIPPET_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -69,10 +86,11 @@ def search_articles(
     prefix: bool = False,
     typo_fallback: bool = True,
 ) -> list[Hit]:
-    """Articles matching `query`, best first. `prefix` treats the last word as a prefix
-    (search as you type). When nothing matches, misspelt words are corrected to the
-    knowledge base's vocabulary and the search runs once more; those hits carry the
-    corrected query."""
+    """Articles for `query`, best first: full-text hits fused with the meaning and history
+    rankers once their index is built. `prefix` treats the last word as a prefix (search as
+    you type). When no word matches, misspelt words are corrected to the knowledge base's
+    vocabulary and the full-text search runs once more; those hits carry the corrected
+    query."""
     if audience not in ("public", "agent"):
         raise ValueError(f"unknown audience '{audience}'")
     filters = filters or ArticleFilters()
@@ -81,12 +99,51 @@ def search_articles(
         return []
     limit = max(1, min(limit, 100))
     candidates = articles_searchable(audience=audience, filters=filters)
+    depth = max(limit, RANKER_DEPTH)
     backend = _backend()
-    hits = backend.articles_match(
-        terms=terms, candidates=candidates, language=filters.language, limit=limit, prefix=prefix
+    matched = backend.articles_match(
+        terms=terms,
+        candidates=candidates,
+        language=filters.language,
+        limit=depth,
+        prefix=prefix,
+        snippets=False,
     )
-    if hits or not typo_fallback:
-        return hits
+    corrected: list[str] = []
+    if not matched and typo_fallback:
+        corrected = _terms_corrected(terms=terms, candidates=candidates)
+        if corrected:
+            matched = backend.articles_match(
+                terms=corrected,
+                candidates=candidates,
+                language=filters.language,
+                limit=depth,
+                prefix=False,
+                snippets=False,
+            )
+    hits = _fused(query=query, text_hits=matched, candidates=candidates, depth=depth)[:limit]
+    # Snippets only for what is shown: highlighting costs more than ranking.
+    snippets = backend.articles_snippets(
+        terms=corrected or terms,
+        language=filters.language,
+        ids=[hit.article_id for hit in hits],
+        prefix=prefix and not corrected,
+    )
+    shown = " ".join(corrected) if matched else ""
+    return [
+        Hit(
+            **{
+                **hit.__dict__,
+                "snippet_html": snippets.get(hit.article_id) or hit.snippet_html,
+                "corrected_query": shown,
+            }
+        )
+        for hit in hits
+    ]
+
+
+def _terms_corrected(*, terms: list[str], candidates: QuerySet[Article]) -> list[str]:
+    """`terms` with misspelt words corrected, or [] when nothing needed correcting."""
     corrected = query_correct(terms)
     if corrected is None:
         return []
@@ -99,13 +156,64 @@ def search_articles(
         else old
         for old, new in zip(terms, corrected, strict=True)
     ]
-    if corrected == terms:
-        return []
-    hits = backend.articles_match(
-        terms=corrected, candidates=candidates, language=filters.language, limit=limit, prefix=False
-    )
-    shown = " ".join(corrected)
-    return [Hit(**{**hit.__dict__, "corrected_query": shown}) for hit in hits]
+    return [] if corrected == terms else corrected
+
+
+def rankings_fuse(rankings: dict[str, list[int]]) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion of ranked article ids, best first (ties by id)."""
+    scores: dict[int, float] = {}
+    for ranker, ids in rankings.items():
+        weight = FUSION_WEIGHTS[ranker]
+        if not weight:
+            continue
+        for rank, article_id in enumerate(ids, 1):
+            scores[article_id] = scores.get(article_id, 0.0) + weight / (FUSION_K + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _fused(
+    *, query: str, text_hits: list[Hit], candidates: QuerySet[Article], depth: int
+) -> list[Hit]:
+    """The full-text hits fused with the meaning and history rankers, best first. Articles
+    those find that full text did not are read from `candidates`, so the index never widens
+    what a search may show."""
+    index = retrieval_index_active()
+    if index is None:
+        return text_hits
+    with one_thread():
+        encoded = index.query_encode(query)
+        learned = {
+            "meaning": [pk for pk, _ in index.meaning_ranked(encoded, limit=depth)]
+            if FUSION_WEIGHTS["meaning"]
+            else [],
+            "history": [pk for pk, _ in index.history_ranked(encoded, limit=depth)]
+            if FUSION_WEIGHTS["history"]
+            else [],
+        }
+    by_id = {hit.article_id: hit for hit in text_hits}
+    unseen = {pk for ids in learned.values() for pk in ids} - by_id.keys()
+    if unseen:
+        rows = (
+            candidates.filter(pk__in=unseen)
+            .annotate(start=Substr("body_text", 1, SNIPPET_CHARS))
+            .values_list("id", "title", "kind", "category_id", "audience", "start")
+        )
+        for pk, title, kind, category_id, audience, start in rows:
+            by_id[pk] = Hit(
+                article_id=pk,
+                score=0.0,
+                title=title,
+                snippet_html=escape(start) + ("…" if len(start) >= SNIPPET_CHARS else ""),
+                kind=kind,
+                category_id=category_id,
+                audience=audience,
+            )
+    rankings = {"text": [hit.article_id for hit in text_hits]}
+    rankings.update({name: [pk for pk in ids if pk in by_id] for name, ids in learned.items()})
+    return [
+        Hit(**{**by_id[pk].__dict__, "score": round(score, 6)})
+        for pk, score in rankings_fuse(rankings)
+    ]
 
 
 def search_messages(
@@ -139,19 +247,15 @@ def search_messages(
 
 
 def message_case_ids(query: str, *, limit: int = 100) -> list[int]:
-    """Cases with a message holding every word of `query`, most relevant first. For
-    callers that have already scoped what the asker may see, such as an agent's inbox."""
+    """Cases with a message holding every word of `query`, those of the newest `limit`
+    such messages (at most 1,000), newest first. Read from the index alone, nothing ranked,
+    so a word in half the messages costs no more than a rare one. For callers that have
+    already scoped what the asker may see, such as the case search."""
     terms = text.query_terms(query)
     if not terms:
         return []
-    hits = _backend().messages_match(
-        terms=terms,
-        require_all=True,
-        limit=max(1, min(limit, 100)),
-        solved_only=False,
-        exclude_case_id=None,
-    )
-    return list(dict.fromkeys(hit.case_id for hit in hits))
+    case_ids = _backend().messages_case_ids(terms=terms, limit=max(1, min(limit, 1000)))
+    return list(dict.fromkeys(case_ids))
 
 
 def query_respelled(query: str) -> str | None:
@@ -226,6 +330,9 @@ __all__ = [
     "articles_searchable",
     "message_index",
     "messages_backfill",
+    "rankings_fuse",
+    "retrieval_index_active",
+    "retrieval_rebuild",
     "search_articles",
     "search_messages",
 ]

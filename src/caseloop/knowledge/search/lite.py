@@ -46,7 +46,13 @@ def _snippets(table: str, column: int, match: str, ids: list[int], tokens: int) 
 
 
 def articles_match(
-    *, terms: list[str], candidates: QuerySet[Article], language: str, limit: int, prefix: bool
+    *,
+    terms: list[str],
+    candidates: QuerySet[Article],
+    language: str,
+    limit: int,
+    prefix: bool,
+    snippets: bool = True,
 ):
     allowed_sql, allowed_params = candidates.values("id").query.sql_with_params()
     match = _match_expression(terms, operator="OR", prefix=prefix)
@@ -60,19 +66,34 @@ def articles_match(
     with connection.cursor() as cursor:
         cursor.execute(sql, [match, *allowed_params, limit])
         rows = cursor.fetchall()
-    snippets = _snippets(ARTICLE_FTS, 2, match, [row[0] for row in rows], 24)
+    shown = (
+        articles_snippets(
+            terms=terms, language=language, ids=[row[0] for row in rows], prefix=prefix
+        )
+        if snippets
+        else {}
+    )
     return [
         Hit(
             article_id=row[0],
             score=float(row[1]),
             title=row[2],
-            snippet_html=snippet_safe(snippets.get(row[0], "")),
+            snippet_html=shown.get(row[0], ""),
             kind=row[3],
             category_id=row[4],
             audience=row[5],
         )
         for row in rows
     ]
+
+
+def articles_snippets(
+    *, terms: list[str], language: str, ids: list[int], prefix: bool
+) -> dict[int, str]:
+    """Highlighted body snippets of the articles `ids` that match `terms`."""
+    match = _match_expression(terms, operator="OR", prefix=prefix)
+    raw = _snippets(ARTICLE_FTS, 2, match, ids, 24)
+    return {pk: snippet_safe(value) for pk, value in raw.items()}
 
 
 def article_index(*, article_ids: list[int]) -> None:
@@ -140,6 +161,18 @@ def messages_match(
         )
         for row in rows
     ]
+
+
+def messages_case_ids(*, terms: list[str], limit: int) -> list[int]:
+    """The cases of the newest `limit` messages holding every term: FTS5 walks its index
+    in descending rowid (message id) order and stops there."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT case_id FROM {MESSAGE_FTS} WHERE {MESSAGE_FTS} MATCH %s "
+            f"ORDER BY rowid DESC LIMIT %s",
+            [_match_expression(terms, operator="AND"), limit],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
 
 
 def messages_index(*, message_ids: list[int]) -> None:

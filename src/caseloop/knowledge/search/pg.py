@@ -33,6 +33,10 @@ CONFIGS = {
 MESSAGE_CONFIG = "english"
 # Message search ranks the most recent matches of the query, at most this many.
 RECENT_MATCHES = 5000
+# Finding cases by their messages: a query matching fewer messages than this reads them all
+# from the index; one matching more walks the newest messages, at most this many.
+ALL_MATCHES = 2000
+RECENT_WINDOW = 200_000
 # ts_rank weights for D, C, B, A: body (C) and tags (B) count alike, the title (A) most.
 ARTICLE_WEIGHTS = [0.1, 0.5, 0.5, 1.0]
 HEADLINE: dict[str, Any] = {
@@ -58,7 +62,13 @@ def _tsquery(terms: list[str], *, operator: str, prefix: bool = False) -> str:
 
 
 def articles_match(
-    *, terms: list[str], candidates: QuerySet[Article], language: str, limit: int, prefix: bool
+    *,
+    terms: list[str],
+    candidates: QuerySet[Article],
+    language: str,
+    limit: int,
+    prefix: bool,
+    snippets: bool = True,
 ):
     config = config_for(language)
     query = SearchQuery(
@@ -74,24 +84,44 @@ def articles_match(
     )
     if not rows:
         return []
-    # Headlines are costly: only for the rows shown.
-    headlines = dict(
-        Article.objects.filter(pk__in=[row[0] for row in rows])
-        .annotate(headline=SearchHeadline("body_text", query, config=config, **HEADLINE))
-        .values_list("id", "headline")
+    headlines = (
+        articles_snippets(
+            terms=terms, language=language, ids=[row[0] for row in rows], prefix=prefix
+        )
+        if snippets
+        else {}
     )
     return [
         Hit(
             article_id=row[0],
             score=float(row[1]),
             title=row[2],
-            snippet_html=snippet_safe(headlines.get(row[0], "")),
+            snippet_html=headlines.get(row[0], ""),
             kind=row[3],
             category_id=row[4],
             audience=row[5],
         )
         for row in rows
     ]
+
+
+def articles_snippets(
+    *, terms: list[str], language: str, ids: list[int], prefix: bool
+) -> dict[int, str]:
+    """Highlighted body snippets of the articles `ids` (headlines are costly: only for the
+    rows shown)."""
+    if not ids:
+        return {}
+    config = config_for(language)
+    query = SearchQuery(
+        _tsquery(terms, operator="|", prefix=prefix), search_type="raw", config=config
+    )
+    rows = (
+        Article.objects.filter(pk__in=ids, search_vector=query)
+        .annotate(headline=SearchHeadline("body_text", query, config=config, **HEADLINE))
+        .values_list("id", "headline")
+    )
+    return {pk: snippet_safe(headline) for pk, headline in rows}
 
 
 def article_index(*, article_ids: list[int]) -> None:
@@ -172,6 +202,33 @@ def messages_match(
             )
         )
     return hits
+
+
+def messages_case_ids(*, terms: list[str], limit: int) -> list[int]:
+    """The cases of the newest `limit` messages holding every term, in bounded work
+    whatever the words' frequency (the planner's estimate for several words that go
+    together, such as "exchange rate", can be a hundredfold too low):
+    first the index, stopping at `ALL_MATCHES` messages: fewer means these are all the
+    matches, so the newest are picked from them; as many means the words are common, and
+    the newest `RECENT_WINDOW` messages are walked instead, where they are found soon."""
+    query = SearchQuery(_tsquery(terms, operator="&"), search_type="raw", config=MESSAGE_CONFIG)
+    matches = list(
+        MessageDocument.objects.filter(document=query)
+        .order_by()
+        .values_list("message_id", "case_id")[:ALL_MATCHES]
+    )
+    if len(matches) < ALL_MATCHES:
+        return [case_id for _, case_id in sorted(matches, reverse=True)[:limit]]
+    table = MessageDocument._meta.db_table
+    with connection.cursor() as cursor:
+        # The window streams newest first and the scan stops at `limit` matches.
+        cursor.execute(
+            f"SELECT case_id FROM (SELECT case_id, document FROM {table} "
+            f"ORDER BY message_id DESC LIMIT %s) AS recent "
+            f"WHERE document @@ to_tsquery('{MESSAGE_CONFIG}', %s) LIMIT %s",
+            [RECENT_WINDOW, _tsquery(terms, operator="&"), limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _messages_insert(cursor, where: str, params: list, *, replace: bool) -> int:

@@ -1,4 +1,5 @@
-"""`caseloop kb_index [--messages] [--articles] [--rebuild]`: (re)build the search index."""
+"""`caseloop kb_index [--messages] [--articles] [--rebuild]`: (re)build the search index and,
+with the articles, the meaning and history index when it is out of date."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ class Command(BaseCommand):
         if options["articles"] or both:
             count = search.articles_reindex()
             self.stdout.write(f"articles indexed: {count}")
+            # With --rebuild even an unchanged desk gets a fresh meaning and history index.
+            model = search.retrieval_rebuild(force=options["rebuild"])
+            if model is not None:
+                self.stdout.write(
+                    f"meaning and history index v{model.version} ({model.encoder}): "
+                    f"{model.n_articles} articles, {model.n_examples} answered questions"
+                )
         if options["messages"] or both:
             count = search.messages_backfill(batch=options["batch"], rebuild=options["rebuild"])
             self.stdout.write(f"messages indexed: {count}")

@@ -141,7 +141,7 @@ def test_the_demo_runs_its_history_jobs_while_seeding_so_triage_learns_from_agen
     try:
         HUEY.flush()
         demo(cases=80, customers=10)
-        assert HUEY.pending_count() == 0
+        assert HUEY.pending_count() == 0, [t.name for t in HUEY.pending()]
     finally:
         HUEY.immediate = True
     overview = triage_overview()

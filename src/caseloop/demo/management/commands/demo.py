@@ -68,6 +68,7 @@ from caseloop.insights.problems import (
 from caseloop.insights.rollups import rollups_rebuild
 from caseloop.insights.services import nps_record, rating_record
 from caseloop.insights.trends import trends_detect
+from caseloop.knowledge.search import retrieval_rebuild
 from caseloop.knowledge.services import article_create, article_transition, macro_create
 from caseloop.notifications.models import Notification
 from caseloop.triage.learning import model_train
@@ -223,7 +224,11 @@ class Command(BaseCommand):
             created_at__lt=timezone.now() - timedelta(hours=12), read_at__isnull=True
         ).update(read_at=timezone.now())
         trained = self._triage_learn()
-        articles = self._knowledge(desk)
+        with jobs_run_inline():
+            articles = self._knowledge(desk)
+        # Knowledge search ranks by meaning and by the desk's history from the first page,
+        # instead of after a worker's first rebuild.
+        retrieval_rebuild()
         # The dashboard shows the sixty days of history at once, not after the first minute.
         rollups_rebuild()
         # The desk's own address is always allowed, so the preview page can chat right away.

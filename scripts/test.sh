@@ -5,8 +5,9 @@ set -euo pipefail
 BIN=${VENV:-.venv}/bin
 run_id="$(date +%s)_$$"
 # A stalled run is stopped with SIGABRT, which makes pytest's faulthandler print every
-# thread's stack, well before CI's own limit.
-guard=(timeout --signal=ABRT --kill-after=30 "${SUITE_TIMEOUT:-1500}")
+# thread's stack, before CI's own limit (a quiet 2-core machine runs each in under 20
+# minutes).
+guard=(timeout --signal=ABRT --kill-after=30 "${SUITE_TIMEOUT:-2400}")
 
 echo "== no model change without its migration"
 env -u DATABASE_URL -u REDIS_URL CASELOOP_DATA_DIR="$(mktemp -d)" "$BIN/caseloop" makemigrations --check --dry-run

@@ -179,13 +179,46 @@ one sachet dissolved in a full tank, then two full tanks of clean water.""",
     ),
 ]
 
-# Prepared responses: (name, team slug or None for every team, status to set, tags, body).
+# Prepared responses: (name, team slug or None for every team, status to set, tags, the
+# category slugs and loop stages it fits (empty: any), body). The case page ranks them by
+# that fit, by what agents used on such cases and by what the customer was already sent.
 MACROS = [
+    (
+        "Confirm what I understood",
+        None,
+        "",
+        [],
+        [],
+        ["problem"],
+        """Hello {customer_first_name},
+
+Thank you for writing about “{subject}”. I'm {agent_first_name} and I will look after
+this until it is solved. So that I solve the right problem, I will send you a short summary
+of what I understood: please tell me if I have missed anything.
+
+{agent_first_name}, Northwind Home support""",
+    ),
+    (
+        "Ask for the order number and delivery address",
+        None,
+        "pending_customer",
+        [],
+        ["delivery", "returns"],
+        ["facts"],
+        """Hello {customer_first_name},
+
+To look into this I need two things: the order number (it starts with NW- and is in your
+confirmation email) and the delivery address the order went to.
+
+{agent_first_name}, Northwind Home support""",
+    ),
     (
         "Missing parcel: investigation opened",
         "orders-delivery",
         "pending_internal",
         ["missing parcel"],
+        ["delivery"],
+        ["implement"],
         """Hello {customer_first_name},
 
 I'm sorry your parcel hasn't reached you. I have opened an investigation with the carrier
@@ -199,6 +232,8 @@ you as soon as they do. If it cannot be found, we will send a replacement or ref
         None,
         "solved",
         ["refund"],
+        ["returns", "billing"],
+        [],
         """Hello {customer_first_name},
 
 I have issued your refund today. It goes back to the card you paid with; your bank may take
@@ -211,6 +246,8 @@ I have issued your refund today. It goes back to the card you paid with; your ba
         "technical-support",
         "pending_customer",
         ["warranty"],
+        ["technical", "warranty"],
+        ["facts"],
         """Hello {customer_first_name},
 
 Thank you for the details. Could you send a photo or a short video of the fault, and the

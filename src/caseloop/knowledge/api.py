@@ -26,6 +26,7 @@ from caseloop.lib.ratelimit import rate_limited
 
 from . import selectors, services
 from .errors import ArticleInvalid, MacroInvalid
+from .macro_ranking import macros_rank_for_case
 from .models import Article, ArticleVersion, Macro, SearchLog, State
 from .search import ArticleFilters, search_articles, search_messages
 from .workflow import workflow_allowed
@@ -36,6 +37,18 @@ KindName = Literal["faq", "troubleshooting", "procedure", "escalation_path", "po
 AudienceName = Literal["internal", "public"]
 StateName = Literal["draft", "review", "published", "archived"]
 StatusName = Literal["open", "pending_customer", "pending_internal", "solved", "closed"]
+StageName = Literal[
+    "problem",
+    "needs",
+    "authority",
+    "facts",
+    "alternatives",
+    "plan",
+    "implement",
+    "escalation",
+    "follow_up",
+    "lessons",
+]
 
 
 def _category(value: str | None) -> Category | None:
@@ -249,6 +262,10 @@ class MacroIn(Schema):
     team: str | None = Field(None, description="Team slug or id; empty: global.")
     set_status: StatusName | None = None
     add_tags: list[str] = []
+    categories: list[str] = Field(
+        [], max_length=100, description="Category slugs or ids it fits; empty: every category."
+    )
+    stages: list[StageName] = Field([], description="Loop stages it fits; empty: every stage.")
 
 
 class MacroPatchIn(Schema):
@@ -261,6 +278,10 @@ class MacroPatchIn(Schema):
     set_status: StatusName | Literal[""] | None = None
     add_tags: list[str] | None = None
     is_active: bool = Field(UNCHANGED)
+    categories: list[str] | None = Field(
+        None, max_length=100, description="Category slugs or ids; null or [] clears them."
+    )
+    stages: list[StageName] | None = Field(None, description="Loop stages; null or [] clears.")
 
     @field_validator("name", "body", "is_active", mode="before")
     @classmethod
@@ -278,9 +299,15 @@ class MacroOut(Schema):
     is_active: bool
     times_used: int
     placeholders: list[str]
+    categories: list[str]
+    stages: list[str]
+    score: float | None = Field(
+        None, description="How well it fits the case asked about (with `case=`); else null."
+    )
+    reasons: list[str] = Field([], description="Why it ranks where it does for that case.")
 
     @staticmethod
-    def of(macro: Macro) -> dict:
+    def of(macro: Macro, *, score: float | None = None, reasons: list[str] | None = None) -> dict:
         return {
             "id": macro.pk,
             "name": macro.name,
@@ -291,6 +318,10 @@ class MacroOut(Schema):
             "is_active": macro.is_active,
             "times_used": macro.times_used,
             "placeholders": services.macro_placeholders(macro.body),
+            "categories": sorted(c.slug for c in macro.categories.all()),
+            "stages": list(macro.stages),
+            "score": score,
+            "reasons": list(reasons or []),
         }
 
 
@@ -629,17 +660,55 @@ def public_article(request: HttpRequest, article_id: int):
 
 
 def _macro(request: HttpRequest, macro_id: int) -> Macro:
-    macro = Macro.objects.select_related("team").filter(pk=macro_id).first()
+    macro = (
+        Macro.objects.select_related("team")
+        .prefetch_related("categories")
+        .filter(pk=macro_id)
+        .first()
+    )
     if macro is None:
         raise Http404("No such macro.")
     return macro
 
 
-@router.get("/knowledge/macros", response=list[MacroOut], summary="Macros I may use")
+def _categories(values: list[str] | None) -> list[Category]:
+    """Categories by slug or id; an unknown one is refused (422), naming it."""
+    found: list[Category] = []
+    for raw in values or []:
+        value = str(raw).strip()
+        if not value:
+            continue
+        category = (
+            Category.objects.filter(pk=int(value)).first()
+            if value.isdigit() and len(value) < 16
+            else Category.objects.filter(slug=value[:200]).first()
+        )
+        if category is None:
+            raise MacroInvalid(f"unknown category '{value[:100]}'", field="categories")
+        if category not in found:
+            found.append(category)
+    return found
+
+
+@router.get(
+    "/knowledge/macros",
+    response=list[MacroOut],
+    summary="Macros I may use; with `case=`, ranked for that case with why",
+)
 def macro_list(request: ApiRequest, case: str = ""):
+    """Without `case`: the macros the caller may use, their team's first, by name. With
+    `case` (id or reference): the same macros best first for that case — its category and
+    loop stage, what agents used on such cases, its problem's words, its team, and what the
+    customer was already sent — each with `score` and short `reasons`."""
     require_staff(request)
-    for_case = case_get_for_user(user=request.auth, case_id=case) if case else None
-    return [MacroOut.of(m) for m in selectors.macros_for(user=request.auth, case=for_case)]
+    if not case:
+        macros = selectors.macros_for(user=request.auth).prefetch_related("categories")
+        return [MacroOut.of(m) for m in macros]
+    for_case = case_get_for_user(user=request.auth, case_id=case)
+    return [
+        MacroOut.of(item.macro, score=item.score, reasons=item.reasons)
+        for item in macros_rank_for_case(user=request.auth, case=for_case)
+    ]
 
 
 @router.post("/knowledge/macros", response={201: MacroOut}, summary="Create a macro")
@@ -652,6 +721,8 @@ def macro_create(request: ApiRequest, payload: MacroIn):
         team=_team(payload.team),
         set_status=payload.set_status or "",
         add_tags=payload.add_tags,
+        categories=_categories(payload.categories),
+        stages=payload.stages,
     )
     return Reply(201, MacroOut.of(_macro(request, macro.pk)))
 
@@ -672,6 +743,10 @@ def macro_patch(request: ApiRequest, macro_id: int, payload: MacroPatchIn):
         given["set_status"] = ""
     if given.get("add_tags") is None and "add_tags" in given:
         given["add_tags"] = []
+    if "categories" in given:
+        given["categories"] = _categories(given["categories"])
+    if "stages" in given:
+        given["stages"] = given["stages"] or []
     services.macro_update(macro=_macro(request, macro_id), actor=request.auth, **given)
     return MacroOut.of(_macro(request, macro_id))
 

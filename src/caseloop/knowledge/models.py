@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -166,12 +167,52 @@ class Macro(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     times_used = models.PositiveIntegerField(default=0)
+    # What the macro fits: empty means any category, any stage of the loop.
+    categories = models.ManyToManyField(
+        "cases.Category",
+        blank=True,
+        related_name="macros",
+        help_text="Empty: fits every category.",
+    )
+    stages = models.JSONField(
+        default=list, blank=True, help_text="Loop stage keys; empty: fits every stage."
+    )
 
     class Meta:
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class MacroUse(models.Model):
+    """A prepared response sent on a case, with the case's category and loop stage at the
+    time: what the ranking learns which macros fit which cases from, and what it remembers
+    a customer has already been sent."""
+
+    macro = models.ForeignKey(Macro, on_delete=models.CASCADE, related_name="uses")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        "cases.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage = models.CharField(max_length=20, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["macro", "category"], name="kb_macrouse_macro_category"),
+            models.Index(fields=["macro", "stage"], name="kb_macrouse_macro_stage"),
+            models.Index(fields=["customer", "created_at"], name="kb_macrouse_customer_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"macro {self.macro_id} on case {self.case_id}"
 
 
 class SuggestionFeedback(models.Model):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from caseloop.cases.models import Case
 
-from .selectors import case_suggestions, macros_for
+from .macro_ranking import macros_rank_for_case
+from .selectors import case_suggestions
 from .services import lesson_model, macro_render
 
 
@@ -26,16 +27,27 @@ def suggestions_panel(*, case: Case, user) -> dict | None:
     }
 
 
+MACROS_SHOWN = 30
+
+
 def macros_panel(*, case: Case, user) -> dict | None:
+    """The prepared responses ranked for the case, best first, each with why and its text
+    as it would read for this case."""
     if not getattr(user, "is_agent_like", False):
         return None
-    macros = list(macros_for(user=user, case=case)[:30])
-    if not macros:
+    ranked = macros_rank_for_case(user=user, case=case)[:MACROS_SHOWN]
+    if not ranked:
         return None
     return {
         "case": case,
         "macros": [
-            {"macro": macro, "text": macro_render(macro=macro, case=case, agent=user)}
-            for macro in macros
+            {
+                "macro": item.macro,
+                "score": item.score,
+                "reasons": item.reasons,
+                "sent_at_this_stage": item.sent_at_this_stage,
+                "text": macro_render(macro=item.macro, case=case, agent=user),
+            }
+            for item in ranked
         ],
     }

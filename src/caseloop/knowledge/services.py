@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from caseloop.accounts.models import User
 from caseloop.automation.selectors import case_first_response_due
+from caseloop.cases.loop.selectors import LOOP_STAGES, case_stage_current
 from caseloop.cases.models import Case, Category, Message, Status, Tag
 from caseloop.cases.services import (
     case_tags_add,
@@ -49,6 +50,7 @@ from .models import (
     Deflection,
     Kind,
     Macro,
+    MacroUse,
     SearchLog,
     State,
     SuggestionFeedback,
@@ -341,6 +343,19 @@ def macro_placeholders(body: str) -> list[str]:
     return used
 
 
+def macro_stages_clean(stages: Iterable[str]) -> list[str]:
+    """Stage keys in the loop's order, without repeats. Raises MacroInvalid for a name that
+    is not a stage of the loop."""
+    given = [str(stage).strip() for stage in stages if str(stage).strip()]
+    unknown = [stage for stage in given if stage not in LOOP_STAGES]
+    if unknown:
+        raise MacroInvalid(
+            f"unknown loop stage(s): {', '.join(unknown)}; one of {', '.join(LOOP_STAGES)}",
+            field="stages",
+        )
+    return [stage for stage in LOOP_STAGES if stage in given]
+
+
 def _macro_check(*, name: str, body: str, set_status: str) -> None:
     if not name.strip():
         raise MacroInvalid("a macro needs a name", field="name")
@@ -363,17 +378,23 @@ def macro_create(
     team=None,
     set_status: str = "",
     add_tags: Iterable[str] = (),
+    categories: Iterable[Category] = (),
+    stages: Iterable[str] = (),
 ) -> Macro:
-    """A prepared response; unknown placeholders are refused. Side effects: none."""
+    """A prepared response, optionally for some categories and loop stages only; unknown
+    placeholders and stages are refused. Side effects: none."""
     _macro_check(name=name, body=body, set_status=set_status)
-    return Macro.objects.create(
+    macro = Macro.objects.create(
         name=name.strip()[:120],
         body=body,
         team=team,
         set_status=set_status,
         add_tags=_clean_tags(add_tags),
+        stages=macro_stages_clean(stages),
         created_by=actor,
     )
+    macro.categories.set(list(categories))
+    return macro
 
 
 @transaction.atomic
@@ -387,6 +408,8 @@ def macro_update(
     set_status: str | object = _UNSET,
     add_tags: Iterable[str] | object = _UNSET,
     is_active: bool | object = _UNSET,
+    categories: Iterable[Category] | object = _UNSET,
+    stages: Iterable[str] | object = _UNSET,
 ) -> Macro:
     """Change a macro; arguments left out stay as they are. Side effects: none."""
     macro = Macro.objects.select_for_update().get(pk=macro.pk)
@@ -402,8 +425,12 @@ def macro_update(
         macro.add_tags = _clean_tags(cast("Iterable[str]", add_tags))
     if is_active is not _UNSET:
         macro.is_active = bool(is_active)
+    if stages is not _UNSET:
+        macro.stages = macro_stages_clean(cast("Iterable[str]", stages))
     _macro_check(name=macro.name, body=macro.body, set_status=macro.set_status)
     macro.save()
+    if categories is not _UNSET:
+        macro.categories.set(list(cast("Iterable[Category]", categories)))
     return macro
 
 
@@ -445,6 +472,8 @@ def macro_apply(*, macro: Macro, case: Case, agent) -> Message:
     `status_changed` events from those services, and a `macro_applied` event."""
     if not macro_can_use(macro=macro, user=agent):
         raise MacroNotAllowed("this macro belongs to a team you are not in, or is inactive")
+    # Where the case stood when the macro was chosen, before its reply and actions move it.
+    stage = case_stage_current(case=case)
     text = macro_render(macro=macro, case=case, agent=agent)
     message = message_add(case=case, direction=Message.Direction.OUTBOUND, text=text, actor=agent)
     if macro.add_tags:
@@ -461,8 +490,44 @@ def macro_apply(*, macro: Macro, case: Case, agent) -> Message:
         kind=MACRO_APPLIED,
         data={"macro": macro.pk, "name": macro.name, "message": message.pk},
     )
-    Macro.objects.filter(pk=macro.pk).update(times_used=F("times_used") + 1)
+    _macro_use_add(macro=macro, case=case, agent=agent, stage=stage)
     return message
+
+
+def _macro_use_add(*, macro: Macro, case: Case, agent, stage: str) -> MacroUse:
+    Macro.objects.filter(pk=macro.pk).update(times_used=F("times_used") + 1)
+    return MacroUse.objects.create(
+        macro=macro,
+        case=case,
+        category_id=case.category_id,
+        stage=stage,
+        customer_id=case.customer_id,
+        agent=agent if getattr(agent, "pk", None) else None,
+    )
+
+
+@transaction.atomic
+def macros_sent_record(
+    *, macro_ids: Iterable[int], case: Case, agent, stage: str | None = None
+) -> list[MacroUse]:
+    """Keep that a reply `agent` sent on `case` carried these prepared responses (put into
+    the composer with "Use"): each counts as a use at the case's category and at `stage`
+    (the loop stage when the reply was written; by default where the case stands now). Ids
+    of macros the agent may not use are ignored. Side effects: none beyond the use records
+    and the macros' counts; the reply itself is the case's event."""
+    wanted = sorted({int(pk) for pk in macro_ids})
+    if not wanted:
+        return []
+    macros = [
+        macro
+        for macro in Macro.objects.select_related("team").filter(pk__in=wanted)
+        if macro_can_use(macro=macro, user=agent)
+    ]
+    if not macros:
+        return []
+    if stage is None:
+        stage = case_stage_current(case=case)
+    return [_macro_use_add(macro=macro, case=case, agent=agent, stage=stage) for macro in macros]
 
 
 # --- Suggestions, deflections, search logs ------------------------------------------------

@@ -13,6 +13,8 @@ from django.utils.translation import gettext, gettext_lazy
 from caseloop.accounts.models import DeskIdentity, Role, Team
 from caseloop.automation.models import BusinessHours, SlaPolicy, Weekday
 from caseloop.cases.loop.models import AuthorityRule
+from caseloop.cases.loop.selectors import LOOP_STAGES
+from caseloop.cases.models import Category
 from caseloop.knowledge.models import Macro
 from caseloop.knowledge.services import MACRO_STATUSES
 from caseloop.lib.colour import HEX, MIN_CONTRAST, contrast_with_white
@@ -248,6 +250,22 @@ class MacroForm(forms.Form):
     add_tags = forms.CharField(
         required=False, max_length=500, help_text=gettext_lazy("Comma-separated tags to add.")
     )
+    categories = forms.ModelMultipleChoiceField(
+        queryset=Category.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Fits the categories"),
+        help_text=gettext_lazy(
+            "Offered first on cases of these categories, last on others; none: any category."
+        ),
+    )
+    stages = forms.MultipleChoiceField(
+        choices=list(LOOP_STAGES.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Fits the loop stages"),
+        help_text=gettext_lazy("Offered first while a case is at these stages; none: any stage."),
+    )
     is_active = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args: Any, instance: Macro | None = None, **kwargs: Any) -> None:
@@ -259,6 +277,8 @@ class MacroForm(forms.Form):
                 "team": instance.team_id,
                 "set_status": instance.set_status,
                 "add_tags": ", ".join(instance.add_tags),
+                "categories": [c.pk for c in instance.categories.all()],
+                "stages": list(instance.stages),
                 "is_active": instance.is_active,
             }
         super().__init__(*args, **kwargs)

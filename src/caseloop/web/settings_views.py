@@ -27,6 +27,7 @@ from caseloop.accounts.models import DeskIdentity, Role, User
 from caseloop.automation.models import BusinessHours, SlaPolicy
 from caseloop.automation.schedules import business_hours_save
 from caseloop.cases.loop.models import AuthorityRule
+from caseloop.cases.loop.selectors import LOOP_STAGES
 from caseloop.knowledge import services as knowledge
 from caseloop.knowledge.errors import MacroInvalid
 from caseloop.knowledge.models import Macro
@@ -241,9 +242,19 @@ KINDS: dict[str, Kind] = {
             "optional status and tags.",
             model=Macro,
             form=MacroForm,
-            queryset=lambda: Macro.objects.select_related("team"),
+            queryset=lambda: Macro.objects.select_related("team").prefetch_related("categories"),
             columns=(
                 ("Team", lambda o: o.team.name if o.team else "everyone"),
+                (
+                    "Fits",
+                    lambda o: (
+                        ", ".join(
+                            [c.name for c in o.categories.all()]
+                            + [str(LOOP_STAGES[s]).lower() for s in o.stages if s in LOOP_STAGES]
+                        )
+                        or "any case"
+                    ),
+                ),
                 ("Sets status", lambda o: o.set_status or "—"),
                 ("Active", lambda o: _yes(o.is_active)),
                 ("Used", lambda o: o.times_used),
@@ -340,6 +351,8 @@ def _save(kind: Kind, form: forms.BaseForm, obj: models.Model | None, actor: Use
                 "team": data["team"],
                 "set_status": data["set_status"],
                 "add_tags": data["add_tags"],
+                "categories": list(data["categories"]),
+                "stages": data["stages"],
             }
             if isinstance(obj, Macro):
                 saved = knowledge.macro_update(

@@ -18,13 +18,16 @@ from caseloop.cases import selectors as case_selectors, services as case_service
 from caseloop.cases.errors import CaseError, ReplyObjection
 from caseloop.cases.events import EventLine, event_lines
 from caseloop.cases.extensions import case_panels
+from caseloop.cases.loop.selectors import case_stage_current
 from caseloop.cases.models import CaseEvent, Category, Channel, Message, Priority, Status
 from caseloop.cases.services import AttachmentUpload
 from caseloop.cases.transitions import allowed_transitions
 from caseloop.coach.selectors import coach_check
 from caseloop.knowledge import urls as knowledge_urls
+from caseloop.knowledge.macro_ranking import macros_rank_for_case
 from caseloop.knowledge.selectors import macros_for
-from caseloop.knowledge.services import macro_render
+from caseloop.knowledge.services import macro_render, macros_sent_record
+from caseloop.lib import memo
 from caseloop.lib.downloads import download_response
 from caseloop.notifications.selectors import case_followers
 from caseloop.notifications.services import notifications_read_for_case
@@ -193,6 +196,12 @@ def _then_choices(case) -> list[tuple[str, str]]:
 
 
 def _case_context(request: HttpRequest, case, **extra) -> dict:
+    # The panels and the composer share what they read once (the ranked macros).
+    with memo.scope():
+        return _case_context_read(request, case, **extra)
+
+
+def _case_context_read(request: HttpRequest, case, **extra) -> dict:
     panels = case_panels(case=case, user=request.user)
     agents = selectors.agents_list()
     return {
@@ -204,7 +213,7 @@ def _case_context(request: HttpRequest, case, **extra) -> dict:
         "side_panels": [p for p in panels if p["key"] not in MAIN_PANELS],
         "sidebar": selectors.customer_sidebar(case=case),
         "channels": Channel.choices,
-        "macros": list(macros_for(user=request.user, case=case)),
+        "macros": macros_rank_for_case(user=request.user, case=case),
         "agents": agents,
         "followers": case_followers(case=case),
         **extra,
@@ -306,6 +315,12 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
         for f in request.FILES.getlist("attachments")
     ]
     partial = request.headers.get("HX-Request") == "true"
+    # Prepared responses put into the draft with "Use": sent with it, each counts as a use
+    # at the loop stage the case is at before the reply moves it on.
+    macro_ids = sorted(
+        {int(v) for v in request.POST.getlist("macro") if v.isdigit() and len(v) < 16}
+    )[:20]
+    stage = case_stage_current(case=case) if macro_ids and kind == "reply" else ""
     try:
         message = case_services.reply_send(
             case=case,
@@ -330,12 +345,15 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
             if isinstance(exc, ReplyObjection)
             else [],
             "error": "" if isinstance(exc, ReplyObjection) else str(exc),
+            "macros": macro_ids,
         }
         if partial:
             # Under the composer, which keeps the draft and any files chosen.
             return render(request, "web/partials/reply_held.html", {"case": case, "held": held})
         request.session[_held_key(case)] = {**held, "files_dropped": len(uploads)}
         return redirect(reverse("web:case", args=[case.pk]) + "#reply")
+    if macro_ids and message.direction == Message.Direction.OUTBOUND:
+        macros_sent_record(macro_ids=macro_ids, case=case, agent=request.user, stage=stage)
     messages.success(
         request, _sent_confirmation(case=case, message=message, then_status=then_status)
     )

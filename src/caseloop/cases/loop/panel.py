@@ -37,10 +37,7 @@ def loop_panel_context(*, case: Case, user: User | AnonymousUser | None) -> dict
         return None
     stages, following = selectors.case_stages(case=case)
     # The stage the "Next" step belongs to is the one open; the others stay folded.
-    current = next(
-        (s.key for s in stages if s.applies and not s.done and s.next and s.next == following),
-        "",
-    )
+    current = selectors.stage_current(stages, following)
     plan = selectors.plan_current(case=case)
     decision = selectors.needs_decision_latest(case=case)
     return {

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.text import slugify
-from django.utils.translation import gettext as _, gettext_noop
+from django.utils.translation import gettext as _, gettext_lazy, gettext_noop
 
 from caseloop.cases.models import (
     FINISHED_STATUSES,
@@ -455,6 +455,37 @@ class Stage:
             "status": self.status,
             "next": self.next,
         }
+
+
+# The loop's stages in order, by the keys `case_stages` gives them: what other parts of the
+# desk (prepared responses, say) name a stage by.
+LOOP_STAGES = {
+    "problem": gettext_lazy("Problem statement"),
+    "needs": gettext_lazy("Does it need solving?"),
+    "authority": gettext_lazy("Solve now or escalate?"),
+    "facts": gettext_lazy("Gather data"),
+    "alternatives": gettext_lazy("Alternatives"),
+    "plan": gettext_lazy("Plan and consent"),
+    "implement": gettext_lazy("Implement"),
+    "escalation": gettext_lazy("Escalation"),
+    "follow_up": gettext_lazy("Follow up"),
+    "lessons": gettext_lazy("Lessons learned"),
+}
+
+
+def stage_current(stages: list[Stage], following: str) -> str:
+    """The key of the stage the case's one next step belongs to; empty when nothing is
+    left to do."""
+    return next(
+        (s.key for s in stages if s.applies and not s.done and s.next and s.next == following),
+        "",
+    )
+
+
+def case_stage_current(*, case: Case) -> str:
+    """Where the case stands in the loop: the stage its next step belongs to."""
+    stages, following = case_stages(case=case)
+    return stage_current(stages, following)
 
 
 def case_stages(*, case: Case) -> tuple[list[Stage], str]:

@@ -291,7 +291,7 @@ class Command(BaseCommand):
                 article = article_transition(article=article, to=step, actor=author)
                 if step == state:
                     break
-        for name, team, status, tags, body in demo_knowledge.MACROS:
+        for name, team, status, tags, categories, stages, body in demo_knowledge.MACROS:
             macro_create(
                 name=name,
                 body=body,
@@ -299,6 +299,8 @@ class Command(BaseCommand):
                 team=desk.teams[team] if team else None,
                 set_status=status,
                 add_tags=tags,
+                categories=[desk.categories[slug] for slug in categories],
+                stages=stages,
             )
         return len(demo_knowledge.ARTICLES)
 

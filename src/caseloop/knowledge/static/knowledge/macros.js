@@ -1,4 +1,5 @@
-// "Insert into reply": put a macro's rendered text into the case page's reply box.
+// "Use": put a macro's rendered text into the case page's reply box, and have the reply
+// carry which prepared response it holds, so sending it counts as a use of that macro.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -8,6 +9,16 @@
     if (!box) return;
     var text = button.getAttribute("data-text") || "";
     box.value = box.value ? box.value.replace(/\s*$/, "") + "\n\n" + text : text;
+    var form = box.form;
+    var id = button.getAttribute("data-macro");
+    if (form && id && !form.querySelector('input[name="macro"][value="' + id + '"]')) {
+      var carried = document.createElement("input");
+      carried.type = "hidden";
+      carried.name = "macro";
+      carried.value = id;
+      form.appendChild(carried);
+    }
+    box.dispatchEvent(new Event("input", { bubbles: true }));
     box.focus();
   });
 })();

@@ -378,7 +378,17 @@
         if (!macro.value) { return; }
         fetch(macro.dataset.macroUrl.replace(/0\/$/, macro.value + "/"), { credentials: "same-origin" })
           .then(function (r) { return r.json(); }).then(function (data) {
-            if (data.text) { textarea.value = textarea.value ? textarea.value + "\n\n" + data.text : data.text; check(); }
+            if (!data.text) { return; }
+            textarea.value = textarea.value ? textarea.value + "\n\n" + data.text : data.text;
+            // The reply carries which prepared response it holds: sending it counts as a use.
+            if (!textarea.form.querySelector('input[name="macro"][value="' + macro.value + '"]')) {
+              var carried = document.createElement("input");
+              carried.type = "hidden";
+              carried.name = "macro";
+              carried.value = macro.value;
+              textarea.form.appendChild(carried);
+            }
+            check();
           });
       });
     }

@@ -131,6 +131,9 @@ MIDDLEWARE = [
     "caseloop.web.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost and sync-only, so that under ASGI every middleware above runs in the
+    # request's thread without hops of its own (see the module).
+    "caseloop.lib.syncchain.SyncChainMiddleware",
 ]
 
 ROOT_URLCONF = "caseloop.urls"

@@ -2,7 +2,7 @@
 statements, and a failure among them still leaves every effect with its own outcome."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from caseloop.cases import hooks, outbox
@@ -27,13 +27,26 @@ def _broken(payload):
     raise RuntimeError("the effect breaks")
 
 
+def _swallowed(payload):
+    """Fails inside a nested atomic block and hides the failure, as a get-or-create that
+    loses a race does; then writes on."""
+    try:
+        with transaction.atomic():
+            CaseEvent.objects.create(case_id=payload["case"], kind=NOTED, data={"test_n": -1})
+            raise IntegrityError("lost a race")
+    except IntegrityError:
+        pass
+    _note(payload)
+
+
 @pytest.fixture(autouse=True)
 def _effect_types():
     outbox.effect_type_register("test.note", _note, database_only=True)
     outbox.effect_type_register("test.broken", _broken, database_only=True, max_attempts=3)
+    outbox.effect_type_register("test.swallowed", _swallowed, database_only=True)
     yield
-    outbox._types.pop("test.note", None)
-    outbox._types.pop("test.broken", None)
+    for kind in ("test.note", "test.broken", "test.swallowed"):
+        outbox._types.pop(kind, None)
 
 
 def _record(case, kind, n):
@@ -47,6 +60,10 @@ def test_database_only_effects_of_a_batch_run_in_one_transaction_and_are_marked_
         assert outbox.effects_run([e.pk for e in effects]) == 4
     marked_done = [q for q in run.captured_queries if "\"state\" = 'done'" in q["sql"]]
     assert len(marked_done) == 1
+    # All or nothing by design, so the effects' own atomic blocks open no savepoints (the
+    # one left is the batch's transaction, nested in the test's).
+    opened = [q for q in run.captured_queries if q["sql"].upper().startswith("SAVEPOINT")]
+    assert len(opened) == 1
     assert OutboxEffect.objects.filter(pk__in=[e.pk for e in effects], state="done").count() == 4
     noted = CaseEvent.objects.filter(case=case, data__test_n__isnull=False)
     assert sorted(noted.values_list("data__test_n", flat=True)) == [0, 1, 2, 3]
@@ -66,6 +83,21 @@ def test_when_one_effect_of_a_batch_fails_the_others_still_happen_once_and_it_ke
     noted = CaseEvent.objects.filter(case=case, data__test_n__isnull=False)
     # The broken effect's own write was rolled back; the others wrote exactly once.
     assert sorted(noted.values_list("data__test_n", flat=True)) == [1, 3]
+
+
+def test_a_failure_caught_inside_a_batch_rolls_the_batch_back_and_each_effect_runs_alone():
+    """Without savepoints a caught failure cannot be undone on its own: the batch is not
+    committed half-done, and run one by one (with savepoints) each effect happens once."""
+    case = make_case()
+    first = _record(case, "test.note", 1)
+    swallowed = _record(case, "test.swallowed", 2)
+    last = _record(case, "test.note", 3)
+    outbox.effects_run([first.pk, swallowed.pk, last.pk])
+    for effect in (first, swallowed, last):
+        effect.refresh_from_db()
+        assert effect.state == "done" and effect.attempts == 1
+    noted = CaseEvent.objects.filter(case=case, data__test_n__isnull=False)
+    assert sorted(noted.values_list("data__test_n", flat=True)) == [1, 2, 3]
 
 
 def test_an_effect_that_reaches_outside_the_database_runs_in_a_transaction_of_its_own():

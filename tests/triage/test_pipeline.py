@@ -2,9 +2,11 @@
 data; the live model's accuracy against agents is reported."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from caseloop.cases.models import CaseEvent
+from caseloop.cases.models import Case, CaseEvent, Category
 from caseloop.cases.services import case_update, message_add
 from caseloop.customers.models import Organization
 from caseloop.triage import learning
@@ -14,7 +16,12 @@ from caseloop.triage.models import (
     TriageLabel,
     TriagePolicy,
 )
-from caseloop.triage.selectors import case_is_complaint, case_triage, triage_accuracy
+from caseloop.triage.selectors import (
+    case_is_complaint,
+    case_triage,
+    cases_complaint_ids,
+    triage_accuracy,
+)
 from caseloop.triage.services import case_triage_run
 from tests.builders import make_agent, make_case, make_customer
 
@@ -160,6 +167,36 @@ def test_case_is_complaint_reads_moods_and_the_complaint_tag(
     assert not MessageMood.objects.filter(case_id=unread.pk).exists()
     assert case_is_complaint(case=unread)
     assert not case_is_complaint(case=make_case(subject="x", text="What are your hours?"))
+
+
+def test_many_cases_get_the_same_complaint_verdict_in_three_queries(
+    desk, django_capture_on_commit_callbacks
+):
+    """The repeat-complaint checks ask about a customer's twenty latest cases: one verdict
+    for all of them, in a fixed number of queries, the same as asking case by case."""
+    angry = _open(
+        django_capture_on_commit_callbacks,
+        subject="x",
+        text="Second time I've written about this, still no reply.",
+    )
+    calm = _open(django_capture_on_commit_callbacks, subject="x", text="What are your hours?")
+    tagged = _open(django_capture_on_commit_callbacks, subject="x", text="Where is my parcel?")
+    case_update(case=tagged, actor=desk["agent"], tags=["complaint"])
+    in_category = make_case(subject="x", text="Hello")
+    in_category.category = Category.objects.create(name="Complaints", slug="complaints")
+    in_category.save(update_fields=["category"])
+    unread = make_case(subject="x", text="How many times do I have to ask for my refund?")
+    unread_calm = make_case(subject="x", text="What are your hours?")
+    cases = list(
+        Case.objects.filter(
+            pk__in=[c.pk for c in (angry, calm, tagged, in_category, unread, unread_calm)]
+        ).select_related("category")
+    )
+    one_by_one = {case.pk for case in cases if case_is_complaint(case=case)}
+    with CaptureQueriesContext(connection) as queries:
+        together = cases_complaint_ids(cases=cases)
+    assert together == one_by_one == {angry.pk, tagged.pk, in_category.pk, unread.pk}
+    assert len(queries.captured_queries) <= 3
 
 
 def test_agent_corrections_become_training_data_and_accuracy_is_reported(

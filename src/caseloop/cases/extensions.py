@@ -6,7 +6,7 @@ The core owns these registries; outer apps fill them in their AppConfig.ready():
 - similar solved cases (triage),
 - search in case conversations (knowledge),
 - the review of a draft reply (the coach),
-- the triage summary shown with a case (triage),
+- the triage summary shown with a case (triage), from the case or from a row of its values,
 - checks a case must pass before it is solved (the loop's authority matrix, which imports
   the case services and so cannot be imported by them).
 
@@ -16,7 +16,7 @@ Callbacks that react to changes after they commit live in `hooks`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,6 +79,27 @@ def case_is_complaint(*, case: Case) -> bool:
     if _complaint_verdict:
         return _complaint_verdict[0](case)
     return case.pk is not None and case.tags.filter(name="complaint").exists()
+
+
+ComplaintVerdicts = Callable[[list[Case]], set[int]]
+_complaint_verdicts: list[ComplaintVerdicts] = []
+
+
+def complaint_verdicts_register(verdicts: ComplaintVerdicts) -> None:
+    _complaint_verdicts[:] = [verdicts]
+
+
+def cases_complaint_ids(*, cases: list[Case]) -> set[int]:
+    """`case_is_complaint` for many cases at once (a few queries, not a few per case): the
+    ids of those that are complaints."""
+    if _complaint_verdicts:
+        return _complaint_verdicts[0](cases)
+    ids = [case.pk for case in cases if case.pk is not None]
+    return set(
+        Case.tags.through.objects.filter(case_id__in=ids, tag__name="complaint").values_list(
+            "case_id", flat=True
+        )
+    )
 
 
 # --- Similar cases ---------------------------------------------------------------------
@@ -161,6 +182,32 @@ def triage_reader_register(reader: TriageReader) -> None:
 def case_triage_summary(*, case: Case) -> dict[str, Any] | None:
     """The case's stored triage (category, priority and their reasons), or None."""
     return _triage_reader[0](case) if _triage_reader else None
+
+
+@dataclass(frozen=True)
+class TriageRowReader:
+    """The triage summary from a row of case values: `columns` (lookups from a case, joined
+    into the case's own query) and `read(row)`, which gives what `case_triage_summary`
+    gives for that case."""
+
+    columns: tuple[str, ...]
+    read: Callable[[Mapping[str, Any]], dict[str, Any] | None]
+
+
+_triage_row_reader: list[TriageRowReader] = []
+
+
+def triage_row_reader_register(reader: TriageRowReader) -> None:
+    _triage_row_reader[:] = [reader]
+
+
+def case_triage_columns() -> tuple[str, ...]:
+    return _triage_row_reader[0].columns if _triage_row_reader else ()
+
+
+def case_triage_summary_of_row(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`case_triage_summary` of the case in `row`, which holds `case_triage_columns()`."""
+    return _triage_row_reader[0].read(row) if _triage_row_reader else None
 
 
 # --- Checks before a case is solved ----------------------------------------------------

@@ -30,6 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from caseloop.lib import memo
+from caseloop.lib.transactions import atomic_without_savepoints
 
 from .models import OutboxEffect
 
@@ -206,7 +207,9 @@ def _execute_together(effects: list[OutboxEffect]) -> None:
     in one statement. If one fails, the transaction is rolled back (none of them happened)
     and each runs alone, so the failure is kept with its own effect."""
     try:
-        with transaction.atomic():
+        # All or nothing by design (a failure reruns each alone), so the handlers' own
+        # atomic blocks need no savepoints.
+        with atomic_without_savepoints():
             for effect in effects:
                 _types[effect.kind].handler(effect.payload)
             OutboxEffect.objects.filter(pk__in=[effect.pk for effect in effects]).update(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, QuerySet, Subquery
@@ -14,8 +15,12 @@ from django.http import Http404
 from caseloop.accounts.models import Team, User
 from caseloop.lib.errors import DomainError, ErrorKind
 
+from .extensions import case_triage_columns
 from .models import PRIORITY_RANK, Attachment, Case, CaseEvent, Category, Message
 from .search import case_search_condition
+
+# A list's rows are cases, or dicts of their values (`case_rows_visible_to`).
+Row = TypeVar("Row", Case, dict[str, Any])
 
 
 def case_base_queryset() -> QuerySet[Case]:
@@ -26,7 +31,12 @@ def case_base_queryset() -> QuerySet[Case]:
 
 def case_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Case]:
     """Cases `user` may see: staff see every case; a customer only their own."""
-    cases = case_base_queryset()
+    return _visible(case_base_queryset(), user=user)
+
+
+def _visible(
+    cases: QuerySet[Case, Row], *, user: User | AnonymousUser | None
+) -> QuerySet[Case, Row]:
     if user is None or not user.is_authenticated:
         return cases.none()
     if user.is_agent_like:
@@ -36,8 +46,8 @@ def case_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Case]:
     return cases.filter(customer_id=user.customer_id)
 
 
-def case_get_for_user(*, user: User | AnonymousUser | None, case_id: int | str) -> Case:
-    """The case, if `user` may see it; 404 otherwise, so existence is not leaked."""
+def _case_pk(case_id: int | str) -> int:
+    """The id `case_id` names (an id or a reference); 404 when it names none."""
     pk = (
         case_id
         if isinstance(case_id, int)
@@ -45,10 +55,90 @@ def case_get_for_user(*, user: User | AnonymousUser | None, case_id: int | str) 
     )
     if pk is None:
         raise Http404("No such case.")
+    return pk
+
+
+def case_get_for_user(*, user: User | AnonymousUser | None, case_id: int | str) -> Case:
+    """The case, if `user` may see it; 404 otherwise, so existence is not leaked."""
+    pk = _case_pk(case_id)
     try:
         return case_visible_to(user=user).get(pk=pk)
     except Case.DoesNotExist as exc:
         raise Http404("No such case.") from exc
+
+
+# --- Rows: what the API shows of a case, read as plain values ---------------------------
+# Reads answer from these rather than from model instances: building an instance of the case
+# and of each joined row costs more than the query. The triage app adds its columns
+# (`case_triage_columns`).
+
+CASE_ROW_COLUMNS = (
+    "id",
+    "reference",
+    "subject",
+    "status",
+    "channel",
+    "priority",
+    "category__slug",
+    "team__slug",
+    "owner_id",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "customer_id",
+    "customer__name",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "awaiting_reply_since",
+    "solved_at",
+    "closed_at",
+)
+
+
+@functools.cache
+def _case_rows_all() -> QuerySet[Case, dict[str, Any]]:
+    # Built once per process and cloned by every read: resolving some forty columns across
+    # six joins costs more than running the query they make.
+    rows: QuerySet[Case, dict[str, Any]] = Case.objects.values(
+        *CASE_ROW_COLUMNS, *case_triage_columns()
+    )
+    return rows
+
+
+def case_rows_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Case, dict[str, Any]]:
+    """`case_visible_to` as dicts of CASE_ROW_COLUMNS and the triage columns
+    (`case_triage_columns`), one query joining them."""
+    return _visible(_case_rows_all(), user=user)
+
+
+def case_row_get_for_user(
+    *, user: User | AnonymousUser | None, case_id: int | str
+) -> dict[str, Any]:
+    """`case_get_for_user` as a row of `case_rows_visible_to`: the same permission, the
+    same 404."""
+    pk = _case_pk(case_id)
+    try:
+        return case_rows_visible_to(user=user).get(pk=pk)
+    except Case.DoesNotExist as exc:
+        raise Http404("No such case.") from exc
+
+
+def case_tag_names(*, case_ids: list[int]) -> dict[int, list[str]]:
+    """Each case's tag names, sorted, in one query for all of `case_ids`."""
+    names: dict[int, list[str]] = {pk: [] for pk in case_ids}
+    if not case_ids:
+        return names
+    through = Case.tags.through.objects.filter(case_id__in=case_ids)
+    for case_id, name in through.values_list("case_id", "tag__name"):
+        names[case_id].append(name)
+    for tags in names.values():
+        tags.sort()
+    return names
 
 
 def attachment_get_for_user(
@@ -109,7 +199,7 @@ def _id_of(model: type[Team] | type[User] | type[Category], **lookup: Any) -> Su
     return Subquery(model.objects.filter(**lookup).values("id")[:1])
 
 
-def _person(cases: QuerySet[Case], field: str, value: str) -> QuerySet[Case]:
+def _person(cases: QuerySet[Case, Row], field: str, value: str) -> QuerySet[Case, Row]:
     if value == "none":
         return cases.filter(**{f"{field}__isnull": True})
     if _is_id(value):
@@ -123,8 +213,8 @@ def case_search_is_text(q: str) -> bool:
 
 
 def cases_filtered(
-    cases: QuerySet[Case], filters: CaseFilters, *, conversation: bool = True
-) -> QuerySet[Case]:
+    cases: QuerySet[Case, Row], filters: CaseFilters, *, conversation: bool = True
+) -> QuerySet[Case, Row]:
     """The one filter and search of case lists, the API's and the inbox's. A search finds a
     case by its reference or id, or by any part of its subject and (with `conversation`,
     for staff: internal notes are searched too) of its customer's name or contact points,
@@ -201,10 +291,14 @@ def _priority_cursor_decode(cursor: str) -> tuple[int, int] | None:
     return (int(rank), int(pk)) if rank.isdigit() and _is_id(pk) else None
 
 
-def _waiting_cursor_encode(case: Case) -> str:
+def _row_value(row: Case | dict[str, Any], field: str) -> Any:
+    return row[field] if isinstance(row, dict) else getattr(row, field)
+
+
+def _waiting_cursor_encode(row: Case | dict[str, Any]) -> str:
     """The waiting-longest order's cursor: the last row's wait (or none) and id."""
-    since = case.awaiting_reply_since
-    text = f"w{since.isoformat()}|{case.pk}" if since else f"n|{case.pk}"
+    since, pk = _row_value(row, "awaiting_reply_since"), _row_value(row, "id")
+    text = f"w{since.isoformat()}|{pk}" if since else f"n|{pk}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -224,13 +318,13 @@ def _waiting_cursor_decode(cursor: str) -> tuple[datetime | None, int] | None:
 
 
 def _by_priority(
-    cases: QuerySet[Case], *, after: tuple[int, int] | None, limit: int, priorities: list[str]
-) -> list[Case]:
+    cases: QuerySet[Case, Row], *, after: tuple[int, int] | None, limit: int, priorities: list[str]
+) -> list[Row]:
     """Up to `limit + 1` cases, highest priority first and newest first within a priority,
     after the (rank, id) cursor. One indexed walk per priority rather than a sort of the
     whole list, so a page costs the same on a desk of any size. Only the `priorities` the
     filter asks for are walked."""
-    rows: list[Case] = []
+    rows: list[Row] = []
     for priority in PRIORITIES_HIGH_FIRST:
         rank = PRIORITY_RANK[priority]
         if priority not in priorities or (after is not None and rank > after[0]):
@@ -245,11 +339,11 @@ def _by_priority(
 
 
 def _by_waiting(
-    cases: QuerySet[Case], *, after: tuple[datetime | None, int] | None, limit: int
-) -> list[Case]:
+    cases: QuerySet[Case, Row], *, after: tuple[datetime | None, int] | None, limit: int
+) -> list[Row]:
     """Up to `limit + 1` cases: those awaiting a reply, longest wait first, then the rest
     newest first. Two indexed walks, each resumed from the (wait, id) cursor."""
-    rows: list[Case] = []
+    rows: list[Row] = []
     if after is None or after[0] is not None:
         waiting = cases.filter(awaiting_reply_since__isnull=False)
         if after is not None:
@@ -268,15 +362,16 @@ def _by_waiting(
 
 
 def case_page(
-    cases: QuerySet[Case],
+    cases: QuerySet[Case, Row],
     *,
     sort: str = "newest",
     cursor: str = "",
     limit: int = 50,
     priorities: list[str] | None = None,
-) -> tuple[list[Case], str | None]:
-    """One page of `cases` in `sort` order after `cursor`: (cases, next_cursor). Raises
-    InvalidCursor for a cursor no page returned."""
+) -> tuple[list[Row], str | None]:
+    """One page of `cases` (instances, or the dicts of `case_rows_visible_to`) in `sort`
+    order after `cursor`: (rows, next_cursor). Raises InvalidCursor for a cursor no page
+    returned."""
     if sort == "priority":
         after_rank = _priority_cursor_decode(cursor) if cursor else None
         if cursor and after_rank is None:
@@ -285,7 +380,11 @@ def case_page(
             cases, after=after_rank, limit=limit, priorities=priorities or PRIORITIES_HIGH_FIRST
         )
         last = rows[limit - 1] if len(rows) > limit else None
-        next_cursor = cursor_encode(last.pk, rank=PRIORITY_RANK[last.priority]) if last else None
+        next_cursor = (
+            cursor_encode(_row_value(last, "id"), rank=PRIORITY_RANK[_row_value(last, "priority")])
+            if last is not None
+            else None
+        )
     elif sort == "waiting":
         after_wait = _waiting_cursor_decode(cursor) if cursor else None
         if cursor and after_wait is None:
@@ -300,7 +399,9 @@ def case_page(
         if after is not None:
             cases = cases.filter(pk__gt=after) if ascending else cases.filter(pk__lt=after)
         rows = list(cases.order_by("id" if ascending else "-id")[: limit + 1])
-        next_cursor = cursor_encode(rows[limit - 1].pk) if len(rows) > limit else None
+        next_cursor = (
+            cursor_encode(_row_value(rows[limit - 1], "id")) if len(rows) > limit else None
+        )
     return rows[:limit], next_cursor
 
 
@@ -315,9 +416,34 @@ def case_list(
     """A page of the cases `user` may see, filtered, in `sort` order (newest first by
     default). Returns (cases, next_cursor)."""
     staff = user is not None and user.is_authenticated and user.is_agent_like
-    cases = cases_filtered(case_visible_to(user=user), filters, conversation=staff)
     priorities = filters.priority.split(",") if filters.priority else None
-    return case_page(cases, sort=sort, cursor=cursor, limit=limit, priorities=priorities)
+    return case_page(
+        cases_filtered(case_visible_to(user=user), filters, conversation=staff),
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        priorities=priorities,
+    )
+
+
+def case_list_rows(
+    *,
+    user: User | AnonymousUser | None,
+    filters: CaseFilters,
+    cursor: str = "",
+    limit: int = 50,
+    sort: str = "newest",
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`case_list` as rows of `case_rows_visible_to`: the same cases in the same order."""
+    staff = user is not None and user.is_authenticated and user.is_agent_like
+    priorities = filters.priority.split(",") if filters.priority else None
+    return case_page(
+        cases_filtered(case_rows_visible_to(user=user), filters, conversation=staff),
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        priorities=priorities,
+    )
 
 
 def case_messages(*, case: Case, user: User) -> QuerySet[Message]:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
@@ -777,16 +777,31 @@ def case_move_to_customer(
     return moved
 
 
+# What a channel may store on a message when it delivers it.
+DELIVERY_KEPT_FIELDS = frozenset({"external_id", "raw"})
+
+
 @transaction.atomic
-def message_delivery_mark(*, message_id: int, status: str, error: str = "") -> Message:
-    """Record the outcome of a delivery attempt; failures are visible on the case.
+def message_delivery_mark(
+    *, message_id: int, status: str, error: str = "", kept: Mapping[str, str] | None = None
+) -> Message:
+    """Record the outcome of a delivery attempt; failures are visible on the case. `kept`:
+    what the channel gave the message when it was sent (its `external_id` there, the `raw`
+    source sent), stored with the outcome.
     Side effects: a `delivery_changed` event when the status changes."""
+    kept = dict(kept or {})
+    if unknown := set(kept) - DELIVERY_KEPT_FIELDS:
+        raise ValueError(f"a delivery keeps only {sorted(DELIVERY_KEPT_FIELDS)}: {sorted(unknown)}")
     message = Message.objects.select_for_update().select_related("case").get(pk=message_id)
     before = message.delivery_status
     message.delivery_status = status
     message.delivery_error = error[:2000]
     message.delivery_attempts += 1
-    message.save(update_fields=["delivery_status", "delivery_error", "delivery_attempts"])
+    for field, value in kept.items():
+        setattr(message, field, value)
+    message.save(
+        update_fields=["delivery_status", "delivery_error", "delivery_attempts", *sorted(kept)]
+    )
     if before != status:
         event_record(
             case=message.case,

@@ -27,10 +27,17 @@ def transition_allowed(current: str, target: str, *, merge: bool = False) -> boo
     return merge and target in MERGE_TRANSITIONS.get(current, frozenset())
 
 
+# Each status's moves in the machine's natural order, sorted once: every case an answer
+# shows asks for them.
+_ALLOWED_IN_ORDER: dict[str, tuple[str, ...]] = {
+    status: tuple(sorted(targets, key=list(Status.values).index))
+    for status, targets in TRANSITIONS.items()
+}
+
+
 def allowed_transitions(current: str) -> list[str]:
     """Statuses reachable from `current`, in the machine's natural order."""
-    order = list(Status.values)
-    return sorted(TRANSITIONS.get(current, frozenset()), key=order.index)
+    return list(_ALLOWED_IN_ORDER.get(current, ()))
 
 
 def is_reopen(current: str, target: str) -> bool:

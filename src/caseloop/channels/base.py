@@ -9,7 +9,7 @@ by a job with retries, and the outcome is recorded on the message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from caseloop.cases.services import AttachmentUpload
@@ -47,7 +47,9 @@ class DeliveryError(Exception):
         super().__init__(message)
 
 
-Sender = Callable[[int], None]
+# A sender delivers an outbound message (by id) and returns what to keep on the message
+# with the outcome (its id on the channel, the source sent), or None.
+Sender = Callable[[int], Mapping[str, str] | None]
 _senders: dict[str, Sender] = {}
 
 

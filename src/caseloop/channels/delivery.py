@@ -31,7 +31,7 @@ def message_deliver(payload: Payload) -> None:
         message_delivery_mark(message_id=message_id, status=Message.Delivery.NOT_APPLICABLE)
         return
     try:
-        sender(message_id)
+        kept = sender(message_id)
     except DeliveryError as exc:
         if exc.permanent:
             message_delivery_mark(
@@ -39,7 +39,7 @@ def message_deliver(payload: Payload) -> None:
             )
             return
         raise EffectRetry(str(exc)) from exc
-    message_delivery_mark(message_id=message_id, status=Message.Delivery.SENT)
+    message_delivery_mark(message_id=message_id, status=Message.Delivery.SENT, kept=kept)
 
 
 def message_delivery_waiting(payload: Payload, error: str) -> None:

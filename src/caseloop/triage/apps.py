@@ -14,8 +14,16 @@ class TriageConfig(AppConfig):
         from .panels import triage_panel_context
 
         extensions.complaint_verdict_register(lambda case: selectors.case_is_complaint(case=case))
+        extensions.complaint_verdicts_register(
+            lambda cases: selectors.cases_complaint_ids(cases=cases)
+        )
         extensions.similar_finder_register(selectors.cases_similar)
         extensions.triage_reader_register(lambda case: selectors.case_triage(case=case))
+        extensions.triage_row_reader_register(
+            extensions.TriageRowReader(
+                columns=selectors.TRIAGE_COLUMNS, read=selectors.case_triage_of_row
+            )
+        )
         hooks.on_case_created(handlers.case_created)
         hooks.on_message_added(handlers.message_added, wants=handlers.message_has_mood)
         hooks.on_case_updated(handlers.case_updated)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery, Window
+from django.db.models.functions import RowNumber
 
 from caseloop.cases.extensions import SimilarCase
 from caseloop.cases.models import FINISHED_STATUSES, Case, Category, Message, Priority
@@ -34,26 +36,57 @@ def case_triage(*, case: Case) -> dict | None:
         return None
     if triage is None:
         return None
-    mood = triage.mood or {}
+    return _triage_summary({field: getattr(triage, field) for field in TRIAGE_FIELDS})
+
+
+# What the summary reads of a CaseTriage, and the same as lookups from a case, for readers
+# of case values (`case_triage_of_row`).
+TRIAGE_FIELDS = (
+    "category_id",
+    "confidence",
+    "needs_review",
+    "category_source",
+    "candidates",
+    "model_version_id",
+    "priority",
+    "priority_score",
+    "priority_source",
+    "priority_factors",
+    "mood",
+    "routing",
+    "updated_at",
+)
+TRIAGE_COLUMNS = ("triage__id", *(f"triage__{field}" for field in TRIAGE_FIELDS))
+
+
+def case_triage_of_row(row: Mapping[str, Any]) -> dict | None:
+    """`case_triage` of the case whose values, with TRIAGE_COLUMNS, are in `row`."""
+    if row["triage__id"] is None:
+        return None
+    return _triage_summary({field: row[f"triage__{field}"] for field in TRIAGE_FIELDS})
+
+
+def _triage_summary(triage: Mapping[str, Any]) -> dict:
+    mood = triage["mood"] or {}
     return {
         "category": {
-            "id": triage.category_id,
-            "confidence": round(triage.confidence, 4),
-            "needs_review": triage.needs_review,
-            "source": triage.category_source,
-            "candidates": triage.candidates,
-            "model_version": triage.model_version_id,
+            "id": triage["category_id"],
+            "confidence": round(triage["confidence"], 4),
+            "needs_review": triage["needs_review"],
+            "source": triage["category_source"],
+            "candidates": triage["candidates"],
+            "model_version": triage["model_version_id"],
         },
         "priority": {
-            "value": triage.priority,
-            "score": round(triage.priority_score, 3),
-            "source": triage.priority_source,
-            "factors": triage.priority_factors,
+            "value": triage["priority"],
+            "score": round(triage["priority_score"], 3),
+            "source": triage["priority_source"],
+            "factors": triage["priority_factors"],
         },
         "mood": mood,
         "flags": mood.get("flags", []),
-        "routing": triage.routing,
-        "updated_at": triage.updated_at.isoformat(),
+        "routing": triage["routing"],
+        "updated_at": triage["updated_at"].isoformat(),
     }
 
 
@@ -64,10 +97,7 @@ def case_is_complaint(*, case: Case) -> bool:
         return False
     if case.tags.filter(name=COMPLAINT_TAG).exists():
         return True
-    category = case.category
-    if category is not None and (
-        category.slug.startswith("complaint") or category.name.lower().startswith("complaint")
-    ):
+    if _complaint_category(case.category):
         return True
     read = MessageMood.objects.filter(case_id=case.pk)
     if read.filter(complaint_probability__gte=COMPLAINT_THRESHOLD).exists():
@@ -80,6 +110,43 @@ def case_is_complaint(*, case: Case) -> bool:
         .values_list("text", flat=True)[:COMPLAINT_UNREAD_LIMIT]
     )
     return any(mood_read(text).is_complaint for text in unread)
+
+
+def cases_complaint_ids(*, cases: Sequence[Case]) -> set[int]:
+    """`case_is_complaint` for many cases in at most three queries: the ids of those that
+    are complaints. The cases' categories should be loaded with them (select_related)."""
+    remaining = {
+        case.pk for case in cases if case.pk is not None and not _complaint_category(case.category)
+    }
+    found = {case.pk for case in cases if case.pk is not None} - remaining
+    if remaining:
+        tagged = Case.tags.through.objects.filter(
+            case_id__in=remaining, tag__name=COMPLAINT_TAG
+        ).values_list("case_id", flat=True)
+        found |= set(tagged)
+        remaining -= found
+    if remaining:
+        read = MessageMood.objects.filter(case_id__in=remaining)
+        complaining = read.filter(complaint_probability__gte=COMPLAINT_THRESHOLD)
+        found |= set(complaining.values_list("case_id", flat=True))
+        remaining -= found
+    if remaining:
+        # Each case's first unread inbound messages, as `case_is_complaint` reads them.
+        unread = (
+            Message.objects.filter(case_id__in=remaining, direction=Message.Direction.INBOUND)
+            .exclude(pk__in=MessageMood.objects.filter(case_id__in=remaining).values("message_id"))
+            .annotate(nth=Window(RowNumber(), partition_by=F("case_id"), order_by=F("id").asc()))
+            .filter(nth__lte=COMPLAINT_UNREAD_LIMIT)
+            .values_list("case_id", "text")
+        )
+        found |= {case_id for case_id, text in unread if mood_read(text).is_complaint}
+    return found
+
+
+def _complaint_category(category: Category | None) -> bool:
+    return category is not None and (
+        category.slug.startswith("complaint") or category.name.lower().startswith("complaint")
+    )
 
 
 def case_moods(*, case: Case) -> list[MessageMood]:

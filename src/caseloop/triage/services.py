@@ -24,7 +24,7 @@ from .models import CaseTriage, MessageMood, ModelVersion, TriageLabel
 from .mood import COMPLAINT_THRESHOLD, mood_read, mood_trend
 from .priority import PriorityContext, PriorityResult, priority_score
 from .routing import case_route
-from .selectors import case_is_complaint, priority_apply_model
+from .selectors import cases_complaint_ids, priority_apply_model
 
 logger = logging.getLogger(__name__)
 
@@ -112,14 +112,16 @@ def _case_moods(case_id: int) -> list[MessageMood]:
 def _repeat_complaint(case: Case) -> tuple[bool, str]:
     """Is the customer coming back about a complaint that is still unresolved — another open
     case of theirs, or an earlier message in this one?"""
-    earlier = (
+    earlier = list(
         Case.objects.filter(customer_id=case.customer_id)
         .exclude(pk=case.pk)
         .open()
+        .select_related("category")
         .order_by("-id")[:REPEAT_LOOKBACK]
     )
+    complaints = cases_complaint_ids(cases=earlier)
     for other in earlier:
-        if case_is_complaint(case=other):
+        if other.pk in complaints:
             return True, f"open complaint {other.reference}"
     inbound = list(
         MessageMood.objects.filter(case_id=case.pk, message__direction=Message.Direction.INBOUND)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from caseloop.accounts.models import User
-from caseloop.cases.extensions import case_is_complaint
+from caseloop.cases.extensions import cases_complaint_ids
 from caseloop.cases.models import (
     FINISHED_STATUSES,
     PRIORITY_RANK,
@@ -299,14 +299,14 @@ def repeat_complaint_check(*, case: Case) -> RepeatComplaint | None:
     )
     if RepeatComplaint.objects.filter(case=case).exists():
         return None
-    earlier_cases = (
+    earlier_cases = list(
         Case.objects.filter(customer_id=case.customer_id, pk__lt=case.pk)
         .exclude(status=Status.CLOSED)
         .select_related("category")
-        .prefetch_related("tags")
         .order_by("-id")[:20]
     )
-    earlier = next((c for c in earlier_cases if case_is_complaint(case=c)), None)
+    complaints = cases_complaint_ids(cases=earlier_cases)
+    earlier = next((c for c in earlier_cases if c.pk in complaints), None)
     if earlier is None:
         return None
     before = case.priority

@@ -107,15 +107,13 @@ def _permanent(code: int) -> bool:
     return 500 <= code < 600
 
 
-def email_send(message_id: int) -> None:
+def email_send(message_id: int) -> dict[str, str]:
     """Deliver one outbound email message. Raises DeliveryError: refused recipients and other
     5xx answers are permanent; connection failures and 4xx answers are retried.
-    Side effects: the Message-ID and the sent source are stored on the message."""
+    Returns what the message keeps once it is sent: its Message-ID and the sent source."""
     message = Message.objects.select_related("case").get(pk=message_id)
     mail = _build(message)
     message_id_value = mail.extra_headers["Message-ID"].strip("<>")
-    # Keep the id before sending, so a retry sends the same Message-ID (no duplicate thread).
-    Message.objects.filter(pk=message.pk).update(external_id=message_id_value)
     try:
         connection = get_connection(fail_silently=False)
         connection.send_messages([mail])
@@ -139,8 +137,8 @@ def email_send(message_id: int) -> None:
         ) from exc
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"could not reach the mail server: {exc}") from exc
-    raw_text, encoding = raw_to_text(mail.message().as_bytes())
-    Message.objects.filter(pk=message.pk).update(raw=raw_text)
+    raw_text, _ = raw_to_text(mail.message().as_bytes())
+    return {"external_id": message_id_value, "raw": raw_text}
 
 
 def message_forward_send(payload: dict) -> None:

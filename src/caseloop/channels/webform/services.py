@@ -3,6 +3,7 @@ service; a per-address rate limit keeps floods out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from caseloop.cases.models import Channel
@@ -66,10 +67,10 @@ def webform_submit(
     )
 
 
-def webform_deliver(message_id: int) -> None:
+def webform_deliver(message_id: int) -> Mapping[str, str] | None:
     """Sender for the web channel: a form has no way back, so replies to web-form cases go
     out by email (the email channel's sender) to the address the customer gave."""
     email_sender = sender_for(Channel.EMAIL)
     if email_sender is None:
         raise DeliveryError("replies to web-form cases need the email channel", permanent=True)
-    email_sender(message_id)
+    return email_sender(message_id)

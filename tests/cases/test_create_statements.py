@@ -27,7 +27,7 @@ PINNED = {
     # acknowledgement, search index), the acknowledgement's delivery alone, then the
     # acknowledgement's own reactions. Settings (policies, rules, templates, the live model)
     # are read from the process's cache.
-    "jobs": {"sqlite": 79, "postgresql": 77},
+    "jobs": {"sqlite": 78, "postgresql": 76},
 }
 
 

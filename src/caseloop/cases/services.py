@@ -254,6 +254,7 @@ def _message_store(
     actor: User | None,
     author_user: User | None = None,
     author_customer: Customer | None = None,
+    delivery_status: str = Message.Delivery.NOT_APPLICABLE,
 ) -> Message:
     message, event = _message_insert(
         case=case,
@@ -268,6 +269,7 @@ def _message_store(
         actor=actor,
         author_user=author_user,
         author_customer=author_customer,
+        delivery_status=delivery_status,
     )
     event.save()
     return message
@@ -287,6 +289,7 @@ def _message_insert(
     actor: User | None,
     author_user: User | None = None,
     author_customer: Customer | None = None,
+    delivery_status: str = Message.Delivery.NOT_APPLICABLE,
 ) -> tuple[Message, CaseEvent]:
     """Store the message and its attachments; returns it with its `message_added` event,
     not yet saved, so the caller can write it alone or with others."""
@@ -304,6 +307,7 @@ def _message_insert(
         metadata=metadata or {},
         author_user=author_user,
         author_customer=author_customer,
+        delivery_status=delivery_status,
     )
     stored = [
         attachment_add(case=case, message=message, upload=upload, actor=actor, record_event=False)
@@ -418,6 +422,7 @@ def message_add(
         raise OwnershipError("only agents can send replies or write internal notes")
     if inbound:
         author_customer = author_customer or case.customer
+    outbound = direction == Message.Direction.OUTBOUND
     message = _message_store(
         case=case,
         direction=direction,
@@ -426,11 +431,13 @@ def message_add(
         html=html,
         raw=raw,
         external_id=external_id,
-        metadata=metadata,
+        metadata={**(metadata or {}), "system": True} if system else metadata,
         attachments=attachments,
         actor=actor,
         author_user=actor if actor is not None else None,
         author_customer=author_customer if inbound else None,
+        # Written with the message: a reply, the agent's or the desk's, waits for delivery.
+        delivery_status=Message.Delivery.QUEUED if outbound else Message.Delivery.NOT_APPLICABLE,
     )
     now = timezone.now()
     if inbound:
@@ -448,26 +455,19 @@ def message_add(
         ):
             _transition(case=case, to=Status.OPEN, actor=actor, reason="customer wrote again")
     elif system:
-        message.metadata = {**message.metadata, "system": True}
-        fields = ["metadata"]
-        if direction == Message.Direction.OUTBOUND:
-            message.delivery_status = Message.Delivery.QUEUED
-            fields.append("delivery_status")
+        if outbound:
             _deliver_later(message)
-        message.save(update_fields=fields)
     else:
         _ensure_owner(case=case, actor=actor)
         if case.status == Status.NEW:
             _transition(case=case, to=Status.OPEN, actor=actor, reason="agent acted")
-        if direction == Message.Direction.OUTBOUND:
+        if outbound:
             if case.first_response_at is None:
                 case.first_response_at = now
             # An agent's reply answers everything the customer wrote so far; an automatic
             # acknowledgement (the system branch above) does not.
             case.awaiting_reply_since = None
             case.save(update_fields=["first_response_at", "awaiting_reply_since", "updated_at"])
-            message.delivery_status = Message.Delivery.QUEUED
-            message.save(update_fields=["delivery_status"])
             _deliver_later(message)
     hooks.message_added(
         message.pk,

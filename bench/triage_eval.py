@@ -7,7 +7,8 @@ on the rest through the same code path the desk uses in production
 predictions per second (batched).
 
     .venv/bin/python bench/triage_eval.py
-    .venv/bin/python bench/triage_eval.py --networks 0     # the SVM alone
+    .venv/bin/python bench/triage_eval.py --word-vectors off   # the vote of before (networks)
+    .venv/bin/python bench/triage_eval.py --word-vectors off --networks 0  # the SVM alone
     .venv/bin/python bench/triage_eval.py --inner          # model selection, see below
     .venv/bin/python bench/triage_eval.py --per-category 10  # a quick run on 770 queries
     .venv/bin/python bench/triage_eval.py --embeddings on  # with the embeddings extra
@@ -39,6 +40,12 @@ def main() -> None:
     parser.add_argument("--test-size", type=float, default=0.2)
     parser.add_argument(
         "--networks", type=int, default=None, help="override the number of networks"
+    )
+    parser.add_argument(
+        "--word-vectors",
+        choices=["on", "off"],
+        default="on",
+        help="the default install's static word vectors (off: the SVM and networks of before)",
     )
     parser.add_argument(
         "--embeddings",
@@ -85,10 +92,7 @@ def main() -> None:
         return
     started = time.perf_counter()
     cpu_started = time.process_time()
-    if args.networks is None:
-        model = classifier.category_model_fit(train_x, train_y)
-    else:
-        model = classifier.TextClassifier(n_networks=args.networks).fit(train_x, train_y)
+    model = model_fit(classifier, train_x, train_y, args)
     train_seconds = time.perf_counter() - started
     train_cpu_seconds = time.process_time() - cpu_started
 
@@ -126,12 +130,24 @@ def main() -> None:
                 "coverage_at_0.5": round(len(confident) / len(predictions), 4),
                 "accuracy_at_0.5": round(sum(confident) / max(len(confident), 1), 4),
                 "networks": len(getattr(model, "networks_", [])),
+                "word_vectors": model.uses_word_vectors,
                 "embeddings": model.uses_embeddings,
                 "cpu_count": os.cpu_count(),
             },
             indent=2,
         )
     )
+
+
+def model_fit(classifier, texts: list[str], labels: list[str], args):
+    """The desk's own training path, unless the options ask for another model."""
+    if args.networks is None and args.word_vectors == "on":
+        return classifier.category_model_fit(texts, labels)
+    options: dict = {"word_vectors": args.word_vectors == "on"}
+    if args.networks is not None:
+        options["n_networks"] = args.networks
+    embeddings = classifier.embeddings_enabled()
+    return classifier.TextClassifier(embeddings=embeddings, **options).fit(texts, labels)
 
 
 def inner_evaluate(classifier, texts: list[str], labels: list[str], args) -> None:
@@ -145,10 +161,7 @@ def inner_evaluate(classifier, texts: list[str], labels: list[str], args) -> Non
         fit_x, score_x, fit_y, score_y = train_test_split(
             texts, labels, test_size=0.2, stratify=labels, random_state=inner_seed
         )
-        if args.networks is None:
-            model = classifier.category_model_fit(fit_x, fit_y)
-        else:
-            model = classifier.TextClassifier(n_networks=args.networks).fit(fit_x, fit_y)
+        model = model_fit(classifier, fit_x, fit_y, args)
         predicted = [p.label for p in classifier.category_model_predict(model, score_x)]
         accuracies.append(round(float(accuracy_score(score_y, predicted)), 4))
     print(

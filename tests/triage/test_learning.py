@@ -3,8 +3,9 @@
 import pytest
 
 from caseloop.cases.models import Case
+from caseloop.lib.word_vectors import word_vectors
 from caseloop.triage import learning
-from caseloop.triage.classifier import category_model_fit, category_model_predict
+from caseloop.triage.classifier import TextClassifier, category_model_fit, category_model_predict
 from caseloop.triage.models import KeywordRule, ModelVersion, TriageLabel, TriagePolicy
 
 from .helpers import categories, desk_history, fixture_rows
@@ -23,6 +24,43 @@ def test_the_classifier_learns_the_fixture_and_gives_calibrated_confidences():
         assert 0 < prediction.confidence <= 1
         assert prediction.candidates[0] == (prediction.label, prediction.confidence)
         assert sum(c for _, c in prediction.candidates) <= 1.0001
+
+
+# Paraphrases that share no content word with the training tickets of their category.
+PARAPHRASES = [
+    ("The parcel still has not turned up at my door", "delivery"),
+    ("Your app keeps crashing whenever I open it", "technical"),
+    ("Money was taken from my account twice", "billing"),
+]
+
+
+def test_the_default_model_votes_with_word_vectors_that_know_words_it_never_saw():
+    rows = fixture_rows()
+    model = category_model_fit([t for t, _ in rows], [c for _, c in rows], embeddings=False)
+    assert model.uses_word_vectors and not model.uses_embeddings and not model.networks_
+    member = model.word_vector_model_.predict(word_vectors([t for t, _ in PARAPHRASES]))
+    assert list(member) == [c for _, c in PARAPHRASES]
+    predictions = category_model_predict(model, [t for t, _ in PARAPHRASES])
+    assert [p.label for p in predictions] == [c for _, c in PARAPHRASES]
+    for prediction in predictions:
+        assert sum(c for _, c in prediction.candidates) <= 1.0001
+
+
+def test_a_model_saved_before_word_vectors_is_still_read():
+    rows = fixture_rows()
+    model = TextClassifier(word_vectors=False).fit([t for t, _ in rows], [c for _, c in rows])
+    del model.word_vector_model_  # as unpickled from before
+    assert not model.uses_word_vectors
+    labels = [p.label for p in category_model_predict(model, [t for t, _ in PARAPHRASES])]
+    assert len(labels) == len(PARAPHRASES)
+
+
+def test_a_model_trained_on_other_word_vectors_asks_to_be_retrained():
+    rows = fixture_rows()
+    model = category_model_fit([t for t, _ in rows], [c for _, c in rows], embeddings=False)
+    model.word_vectors_name_ = "another-model-64"
+    with pytest.raises(ValueError, match="retrain"):
+        category_model_predict(model, ["where is my parcel"])
 
 
 def test_without_enough_history_nothing_is_trained_and_rules_guess():

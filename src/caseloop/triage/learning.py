@@ -249,6 +249,7 @@ def model_train(*, kind: str = ModelVersion.Kind.CATEGORY, force: bool = False):
     model = fit(data.texts, data.labels)
     metrics["train_seconds"] = round(time.perf_counter() - started, 3)
     metrics["embeddings"] = bool(getattr(model, "uses_embeddings", False))
+    metrics["word_vectors"] = bool(getattr(model, "uses_word_vectors", False))
     return _version_save(
         kind=kind, model=model, n_samples=len(data.labels), labels=distinct, metrics=metrics
     )

@@ -415,15 +415,7 @@ def case_list(
 ) -> tuple[list[Case], str | None]:
     """A page of the cases `user` may see, filtered, in `sort` order (newest first by
     default). Returns (cases, next_cursor)."""
-    staff = user is not None and user.is_authenticated and user.is_agent_like
-    priorities = filters.priority.split(",") if filters.priority else None
-    return case_page(
-        cases_filtered(case_visible_to(user=user), filters, conversation=staff),
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-        priorities=priorities,
-    )
+    return _listed(case_visible_to(user=user), user, filters, cursor, limit, sort)
 
 
 def case_list_rows(
@@ -435,10 +427,21 @@ def case_list_rows(
     sort: str = "newest",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """`case_list` as rows of `case_rows_visible_to`: the same cases in the same order."""
+    return _listed(case_rows_visible_to(user=user), user, filters, cursor, limit, sort)
+
+
+def _listed(
+    visible: QuerySet[Case, Row],
+    user: User | AnonymousUser | None,
+    filters: CaseFilters,
+    cursor: str,
+    limit: int,
+    sort: str,
+) -> tuple[list[Row], str | None]:
     staff = user is not None and user.is_authenticated and user.is_agent_like
     priorities = filters.priority.split(",") if filters.priority else None
     return case_page(
-        cases_filtered(case_rows_visible_to(user=user), filters, conversation=staff),
+        cases_filtered(visible, filters, conversation=staff),
         sort=sort,
         cursor=cursor,
         limit=limit,
